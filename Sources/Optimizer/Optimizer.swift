@@ -1,0 +1,1 @@
+// The Optimizer module: see DESIGN.md.

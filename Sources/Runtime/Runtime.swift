@@ -1,0 +1,1 @@
+// The Runtime module: see DESIGN.md.

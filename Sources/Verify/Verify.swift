@@ -1,0 +1,1 @@
+// The Verify module: see DESIGN.md.
