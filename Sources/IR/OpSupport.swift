@@ -13,7 +13,7 @@ public enum OpSupport {
     public static let effnetDomain = "ai.effnet"
 
     /// effnet's fused operators.
-    public static let effnetOps: Set<String> = ["MBConv", "FusedMBConv", "FusedConv", "Silu"]
+    public static let effnetOps: Set<String> = ["MBConv", "FusedMBConv", "FusedConv", "SqueezeExcite", "Silu"]
 
     public static func isSupported(opType: String, domain: String) -> Bool {
         switch domain {

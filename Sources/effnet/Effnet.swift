@@ -1,9 +1,51 @@
 import ArgumentParser
+import Foundation
 
+/// The `effnet` command. Exit codes (a contract, DESIGN.md): 0 success; 1 `verify` found a difference beyond
+/// tolerance; 2 bad input or usage, with one line on stderr naming the file and the problem.
 @main
 struct Effnet: ParsableCommand {
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "effnet",
         abstract: "Convert, optimize, run and verify EfficientNetV2 models on the CPU.",
+        version: version,
         subcommands: [])
+
+    /// Parses and runs a subcommand, mapping every failure onto the exit-code contract: help and version
+    /// print to stdout with 0, usage errors print ArgumentParser's message with 2, model/file errors print
+    /// `effnet: <description>` with 2, and `ExitCode` values pass through.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch let error where isParserError(error) {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                print(message)
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            Foundation.exit(2)
+        } catch {
+            FileHandle.standardError.write(Data(("effnet: \(Self.oneLine(error))\n").utf8))
+            Foundation.exit(2)
+        }
+    }
+
+    /// Errors ArgumentParser raised itself (usage, help, validation), as opposed to errors from our code.
+    private static func isParserError(_ error: Error) -> Bool {
+        let name = String(reflecting: type(of: error))
+        return name.hasPrefix("ArgumentParser.") || error is ValidationError || error is CleanExit
+    }
+
+    /// The error's description on a single line.
+    static func oneLine(_ error: Error) -> String {
+        String(describing: error).split(whereSeparator: \.isNewline).joined(separator: "; ")
+    }
 }

@@ -1,0 +1,132 @@
+import IR
+
+/// Folds inference-mode BatchNormalization into the Conv or Gemm before it, or turns a lone one into Mul + Add.
+///
+/// BN(y) = γ·(y − μ)/√(σ² + ε) + β = s·y + (β − μ·s) with s = γ/√(σ² + ε), per channel c (axis 1).
+/// - After `y = Conv(x, W, b)`: W'[c] = W[c]·s[c], b'[c] = (b[c] − μ[c])·s[c] + β[c] (b = 0 when absent).
+/// - After `y = Gemm(A, B, C)` (features on axis 1 of y): B's output column c (row c when `transB`) scaled by s[c],
+///   α kept, C' = (β_gemm·C − μ)·s + β with β_gemm set to 1.
+/// - Otherwise: `Mul(x, s)` then `Add(·, β − μ·s)` with s and the shift shaped [C, 1, …, 1] to broadcast over the
+///   spatial axes (needs x's rank from shape inference).
+/// Arithmetic in Double, stored in the weight's dtype. Precondition: the conv/gemm output feeds only the BN, and
+/// all BN parameters and the weights are constants. Shared weight initializers are copied, not changed in place.
+public struct FoldBatchNorm: GraphPass {
+    public let name = "fold-batchnorm"
+    public init() {}
+
+    public func run(_ graph: inout Graph, context: PassContext) throws -> PassResult {
+        var rewriter = Rewriter(graph)
+        var taken = graph.allValueNames
+        var newInitializers = [String: Tensor]()
+        var intoConv = 0, intoGemm = 0, lone = 0
+        let useCounts = Self.initializerUses(graph)
+        for (i, bn) in graph.nodes.enumerated() where bn.opType == "BatchNormalization" && bn.domain.isEmpty {
+            guard bn.outputs.count == 1 || bn.outputs.dropFirst().allSatisfy({ $0.isEmpty || rewriter.uses($0) == 0 }),
+                bn.inputs.count >= 5,
+                let gamma = graph.constant(bn.inputs[1])?.doubles, let beta = graph.constant(bn.inputs[2])?.doubles,
+                let mean = graph.constant(bn.inputs[3])?.doubles, let variance = graph.constant(bn.inputs[4])?.doubles
+            else { continue }
+            let eps = Double(bn.float("epsilon") ?? 1e-5)
+            let c = gamma.count
+            guard beta.count == c, mean.count == c, variance.count == c else { continue }
+            let scale = (0..<c).map { gamma[$0] / (variance[$0] + eps).squareRoot() }
+            let shift = (0..<c).map { beta[$0] - mean[$0] * scale[$0] }
+
+            if let (p, producer) = rewriter.producerNode(bn.inputs[0]), rewriter.soleConsumer(bn.inputs[0])?.index == i,
+                !rewriter.isClaimed([p]), producer.domain.isEmpty
+            {
+                if producer.opType == "Conv", let w = graph.constant(producer.inputs[1]), w.shape.first == c {
+                    let b = producer.input(2).flatMap { graph.constant($0)?.doubles } ?? [Double](repeating: 0, count: c)
+                    let perChannel = w.count / c
+                    var wv = w.doubles
+                    for o in 0..<c { for k in 0..<perChannel { wv[o * perChannel + k] *= scale[o] } }
+                    let bv = (0..<c).map { (b[$0] - mean[$0]) * scale[$0] + beta[$0] }
+                    var conv = producer
+                    let wName = Self.name(for: producer.inputs[1], uses: useCounts, fallback: "\(bn.outputs[0]).weight", taken: &taken, graph: graph)
+                    let bName = producer.input(2).map {
+                        Self.name(for: $0, uses: useCounts, fallback: "\(bn.outputs[0]).bias", taken: &taken, graph: graph)
+                    } ?? graph.freshName("\(bn.outputs[0]).bias", avoiding: &taken)
+                    newInitializers[wName] = Tensor(dtype: w.dtype, shape: w.shape, values: wv)
+                    newInitializers[bName] = Tensor(dtype: w.dtype, shape: [c], values: bv)
+                    conv.inputs = [producer.inputs[0], wName, bName]
+                    conv.outputs = [bn.outputs[0]]
+                    rewriter.replace([p, i], with: [conv])
+                    intoConv += 1
+                    continue
+                }
+                if producer.opType == "Gemm", let bT = graph.constant(producer.inputs[1]), bT.rank == 2 {
+                    let transB = (producer.int("transB") ?? 0) != 0
+                    let n = transB ? bT.shape[0] : bT.shape[1]
+                    let k = transB ? bT.shape[1] : bT.shape[0]
+                    if n == c {
+                        var bv = bT.doubles
+                        for r in 0..<k { for col in 0..<n {
+                            if transB { bv[col * k + r] *= scale[col] } else { bv[r * n + col] *= scale[col] }
+                        } }
+                        let gemmBeta = Double(producer.float("beta") ?? 1)
+                        var cv = [Double](repeating: 0, count: c)
+                        if let cName = producer.input(2), let ct = graph.constant(cName) {
+                            let raw = ct.doubles
+                            guard raw.count == c || raw.count == 1 else { continue }
+                            cv = (0..<c).map { raw.count == 1 ? raw[0] : raw[$0] }
+                        }
+                        let newC = (0..<c).map { (gemmBeta * cv[$0] - mean[$0]) * scale[$0] + beta[$0] }
+                        var gemm = producer
+                        let wName = Self.name(for: producer.inputs[1], uses: useCounts, fallback: "\(bn.outputs[0]).weight", taken: &taken, graph: graph)
+                        let cName = graph.freshName("\(bn.outputs[0]).bias", avoiding: &taken)
+                        newInitializers[wName] = Tensor(dtype: bT.dtype, shape: bT.shape, values: bv)
+                        newInitializers[cName] = Tensor(dtype: bT.dtype, shape: [c], values: newC)
+                        gemm.inputs = [producer.inputs[0], wName, cName]
+                        gemm.attributes["beta"] = .float(1)
+                        gemm.outputs = [bn.outputs[0]]
+                        rewriter.replace([p, i], with: [gemm])
+                        intoGemm += 1
+                        continue
+                    }
+                }
+            }
+            // Lone BatchNormalization: a per-channel scale and shift.
+            guard let rank = graph.valueInfo[bn.inputs[0]]?.shape?.count ?? graph.info(of: bn.inputs[0])?.shape?.count,
+                rank >= 2
+            else { continue }
+            let broadcast = [c] + [Int](repeating: 1, count: rank - 2)
+            let dtype = graph.constant(bn.inputs[1])!.dtype
+            let sName = graph.freshName("\(bn.outputs[0]).scale", avoiding: &taken)
+            let tName = graph.freshName("\(bn.outputs[0]).shift", avoiding: &taken)
+            let mid = graph.freshName("\(bn.outputs[0]).scaled", avoiding: &taken)
+            newInitializers[sName] = Tensor(dtype: dtype, shape: broadcast, values: scale)
+            newInitializers[tName] = Tensor(dtype: dtype, shape: broadcast, values: shift)
+            let label = bn.name.isEmpty ? bn.outputs[0] : bn.name
+            rewriter.replace([i], with: [
+                Node(name: label + "/scale", opType: "Mul", inputs: [bn.inputs[0], sName], outputs: [mid]),
+                Node(name: label + "/shift", opType: "Add", inputs: [mid, tName], outputs: [bn.outputs[0]]),
+            ])
+            lone += 1
+        }
+        graph = rewriter.apply()
+        for (k, v) in newInitializers { graph.initializers[k] = v }
+        let total = intoConv + intoGemm + lone
+        guard total > 0 else { return .unchanged }
+        var parts = ["folded \(intoConv) BatchNormalization into Conv"]
+        if intoGemm > 0 { parts.append("\(intoGemm) into Gemm") }
+        if lone > 0 { parts.append("\(lone) into Mul+Add") }
+        return PassResult(changes: total, summary: parts.joined(separator: ", "))
+    }
+
+    /// How many node inputs read each initializer.
+    static func initializerUses(_ graph: Graph) -> [String: Int] {
+        var uses = [String: Int]()
+        for node in graph.nodes { for input in node.inputs where graph.initializers[input] != nil { uses[input, default: 0] += 1 } }
+        return uses
+    }
+
+    /// The initializer's own name when only this node reads it (it can be replaced in place), else a fresh one.
+    static func name(
+        for initializer: String, uses: [String: Int], fallback: String, taken: inout Set<String>, graph: Graph
+    ) -> String {
+        if graph.initializers[initializer] != nil, uses[initializer] == 1, !graph.outputs.contains(where: { $0.name == initializer }) {
+            return initializer
+        }
+        return graph.freshName(fallback, avoiding: &taken)
+    }
+}

@@ -1,1 +1,0 @@
-// The Optimizer module: see DESIGN.md.
