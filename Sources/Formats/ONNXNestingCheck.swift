@@ -24,7 +24,9 @@ enum ONNXNestingCheck {
                     stack.removeLast()
                     continue
                 }
-                guard let tag = varint(bytes, &position, end: top.end), tag >> 3 <= UInt64(UInt32.max) else { return true }
+                guard let tag = varint(bytes, &position, end: top.end), tag >> 3 <= UInt64(UInt32.max) else {
+                    return true
+                }
                 switch tag & 7 {
                 case 0:
                     guard varint(bytes, &position, end: top.end) != nil else { return true }
@@ -32,7 +34,8 @@ enum ONNXNestingCheck {
                     position += tag & 7 == 1 ? 8 : 4
                     if position > top.end { return true }
                 case 2:
-                    guard let length = varint(bytes, &position, end: top.end), length <= UInt64(top.end - position) else { return true }
+                    guard let length = varint(bytes, &position, end: top.end), length <= UInt64(top.end - position)
+                    else { return true }
                     let end = position + Int(length)
                     if let child = messageType(of: UInt32(tag >> 3), in: top.descriptor) {
                         if stack.count >= maximumDepth { return false }

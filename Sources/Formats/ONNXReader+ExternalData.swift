@@ -1,10 +1,11 @@
+import CProtobufC
+import ONNXProto
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CProtobufC
-import ONNXProto
 
 /// Tensors stored outside the model file (`data_location: EXTERNAL`), as `torch.onnx.export` writes models over
 /// 2 GiB and as `effnet convert --external-data` writes them.
@@ -38,7 +39,9 @@ final class ONNXExternalData {
         guard let location = keys["location"], !location.isEmpty else { throw fail("no 'location' key") }
         func number(_ key: String) throws -> Int? {
             guard let text = keys[key] else { return nil }
-            guard let value = Int(text), value >= 0 else { throw fail("\(key) '\(text)' is not a non-negative integer") }
+            guard let value = Int(text), value >= 0 else {
+                throw fail("\(key) '\(text)' is not a non-negative integer")
+            }
             return value
         }
         let offset = try number("offset") ?? 0
@@ -58,7 +61,8 @@ final class ONNXExternalData {
             }
         } else {
             guard byteCount <= available else {
-                throw fail("\(typeText) needs \(byteCount) bytes, '\(location)' holds \(available) after offset \(offset)")
+                throw fail(
+                    "\(typeText) needs \(byteCount) bytes, '\(location)' holds \(available) after offset \(offset)")
             }
         }
         do {
@@ -81,11 +85,13 @@ final class ONNXExternalData {
         let root = try resolveFolder(fail: fail)
         let joined = folder + "/" + location
         guard let resolved = Self.realPath(joined) else {
-            let reason = errno == ENOENT ? "not found beside the model" : "cannot be opened: " + ONNXInputFile.errnoText()
+            let reason =
+                errno == ENOENT ? "not found beside the model" : "cannot be opened: " + ONNXInputFile.errnoText()
             throw fail("data file '\(location)' \(reason)")
         }
         guard resolved.hasPrefix(root == "/" ? "/" : root + "/") else {
-            throw fail("location '\(location)' resolves to '\(resolved)', outside the model's folder (a symbolic link?)")
+            throw fail(
+                "location '\(location)' resolves to '\(resolved)', outside the model's folder (a symbolic link?)")
         }
         if let cached = files[resolved] { return cached }
         do {

@@ -8,7 +8,8 @@ extension ONNXDecoder {
         let name = ONNXC.string(proto.name)
         let where_ = name.isEmpty ? "graph" : "graph '\(name)'"
         guard depth <= Self.maximumGraphDepth else {
-            throw ONNXReadError.graph(file: file, problem: "sub-graphs nested deeper than \(Self.maximumGraphDepth) levels")
+            throw ONNXReadError.graph(
+                file: file, problem: "sub-graphs nested deeper than \(Self.maximumGraphDepth) levels")
         }
         if proto.n_sparse_initializer > 0 {
             throw ONNXReadError.graph(file: file, problem: "\(where_): sparse initializers are not supported")
@@ -22,7 +23,8 @@ extension ONNXDecoder {
                 throw ONNXReadError.graph(file: file, problem: "\(where_): an initializer has no name")
             }
             guard initializers[tensorName] == nil else {
-                throw ONNXReadError.graph(file: file, problem: "\(where_): initializer '\(tensorName)' is defined twice")
+                throw ONNXReadError.graph(
+                    file: file, problem: "\(where_): initializer '\(tensorName)' is defined twice")
             }
             initializers[tensorName] = try tensor(entry.pointee, name: tensorName)
         }
@@ -113,7 +115,9 @@ extension ONNXDecoder {
         for entry in ONNXC.buffer(proto.attribute, proto.n_attribute) {
             guard let entry else { continue }
             let key = ONNXC.string(entry.pointee.name)
-            guard !key.isEmpty else { throw ONNXReadError.node(file: file, node: label, problem: "an attribute has no name") }
+            guard !key.isEmpty else {
+                throw ONNXReadError.node(file: file, node: label, problem: "an attribute has no name")
+            }
             guard node.attributes[key] == nil else {
                 throw ONNXReadError.node(file: file, node: label, problem: "attribute '\(key)' appears twice")
             }
@@ -142,7 +146,8 @@ extension ONNXDecoder {
         case ("value_ints", .ints(let v)): return Tensor(shape: [v.count], int64s: v.map { Int64($0) })
         case ("value_string", _), ("value_strings", _), ("sparse_value", _):
             throw ONNXReadError.node(
-                file: file, node: node, problem: "Constant attribute '\(key)' holds strings or a sparse tensor, "
+                file: file, node: node,
+                problem: "Constant attribute '\(key)' holds strings or a sparse tensor, "
                     + "which effnet does not support")
         default:
             throw ONNXReadError.node(
@@ -162,8 +167,10 @@ extension ONNXDecoder {
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT: return .float(proto.f)
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: return .int(Int(proto.i))
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: return .string(ONNXC.string(proto.s))
-        case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS: return .floats(Array(ONNXC.buffer(proto.floats, proto.n_floats)))
-        case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS: return .ints(ONNXC.buffer(proto.ints, proto.n_ints).map { Int($0) })
+        case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
+            return .floats(Array(ONNXC.buffer(proto.floats, proto.n_floats)))
+        case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
+            return .ints(ONNXC.buffer(proto.ints, proto.n_ints).map { Int($0) })
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
             return .strings(ONNXC.buffer(proto.strings, proto.n_strings).map { ONNXC.string($0) })
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:

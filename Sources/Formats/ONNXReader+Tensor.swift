@@ -3,7 +3,7 @@ import IR
 import ONNXProto
 
 #if !_endian(little)
-#error("ONNX raw_data is little-endian and is copied as is; a big-endian host would need byte swapping")
+    #error("ONNX raw_data is little-endian and is copied as is; a big-endian host would need byte swapping")
 #endif
 
 /// `TensorProto` → `Tensor`, from `raw_data`, the typed fields, or external data.
@@ -46,22 +46,26 @@ extension ONNXDecoder {
             guard proto.raw_data.len == byteCount else {
                 throw fail("\(typeText) needs \(byteCount) bytes, raw_data holds \(proto.raw_data.len)")
             }
-            let bytes = byteCount == 0 ? [] : Array(UnsafeRawBufferPointer(start: proto.raw_data.data, count: byteCount))
+            let bytes =
+                byteCount == 0 ? [] : Array(UnsafeRawBufferPointer(start: proto.raw_data.data, count: byteCount))
             return Tensor(dtype: dtype, shape: shape, bytes: bytes)
         }
 
         /// The typed field's values, after checking there are exactly `count` of them.
-        func values<T>(_ pointer: UnsafeMutablePointer<T>?, _ n: Int, _ field: String) throws -> UnsafeBufferPointer<T> {
+        func values<T>(_ pointer: UnsafeMutablePointer<T>?, _ n: Int, _ field: String) throws -> UnsafeBufferPointer<T>
+        {
             guard n == count else { throw fail("\(typeText) needs \(count) values in \(field), found \(n)") }
             return ONNXC.buffer(pointer, n)
         }
         let int32s = { try values(proto.int32_data, proto.n_int32_data, "int32_data") }
         let bytes: [UInt8]
         switch dtype {
-        case .float32: bytes = Array(UnsafeRawBufferPointer(try values(proto.float_data, proto.n_float_data, "float_data")))
+        case .float32:
+            bytes = Array(UnsafeRawBufferPointer(try values(proto.float_data, proto.n_float_data, "float_data")))
         case .float64:
             bytes = Array(UnsafeRawBufferPointer(try values(proto.double_data, proto.n_double_data, "double_data")))
-        case .int64: bytes = Array(UnsafeRawBufferPointer(try values(proto.int64_data, proto.n_int64_data, "int64_data")))
+        case .int64:
+            bytes = Array(UnsafeRawBufferPointer(try values(proto.int64_data, proto.n_int64_data, "int64_data")))
         case .int32: bytes = Array(UnsafeRawBufferPointer(try int32s()))
         case .int16: bytes = Self.littleEndianBytes(try int32s().map { Int16(truncatingIfNeeded: $0) })
         case .float16, .bfloat16: bytes = Self.littleEndianBytes(try int32s().map { UInt16(truncatingIfNeeded: $0) })

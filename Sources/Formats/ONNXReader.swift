@@ -50,6 +50,10 @@ public enum ONNXReader {
             throw ONNXReadError.notONNX(file: file, reason: unpackFailureReason(bytes))
         }
         defer { onnx__model_proto__free_unpacked(proto, nil) }
+        if proto.pointee.graph == nil, let line = textStart(bytes) {
+            // Some text happens to parse as protobuf fields; say what the file is rather than "no graph".
+            throw ONNXReadError.notONNX(file: file, reason: "a text file starting '\(line)'")
+        }
 
         let decoder = ONNXDecoder(file: file, folder: folder)
         let model = try decoder.model(proto.pointee)
@@ -64,21 +68,31 @@ public enum ONNXReader {
 
     /// Why protobuf-c refused the bytes: text files get their own wording, since "corrupt" would mislead.
     static func unpackFailureReason(_ bytes: UnsafeRawBufferPointer) -> String {
+        if let line = textStart(bytes) { return "a text file starting '\(line)'" }
+        return "protobuf parse failed: truncated or corrupt"
+    }
+
+    /// The first line (up to 40 bytes) when the file's first 4 KiB are printable UTF-8 text, else nil. A real
+    /// model never qualifies: its first byte is a field tag such as 0x08 (`ir_version`), a control character.
+    static func textStart(_ bytes: UnsafeRawBufferPointer) -> String? {
         let head = Array(bytes.prefix(4096))
         let printable = head.allSatisfy { ($0 >= 0x20 && $0 != 0x7f) || $0 == 0x09 || $0 == 0x0a || $0 == 0x0d }
         // The 4 KiB cut may split a multi-byte character: drop up to three trailing bytes before validating.
-        let isText = printable && (0...3).contains { String(validating: head.dropLast($0), as: UTF8.self) != nil }
-        if isText {
-            let line = String(decoding: head.prefix(while: { $0 != 0x0a && $0 != 0x0d }).prefix(40), as: UTF8.self)
-            return "a text file starting '\(line)'"
-        }
-        return "protobuf parse failed: truncated or corrupt"
+        guard printable, (0...3).contains(where: { String(validating: head.dropLast($0), as: UTF8.self) != nil })
+        else { return nil }
+        return String(decoding: head.prefix(while: { $0 != 0x0a && $0 != 0x0d }).prefix(40), as: UTF8.self)
     }
 
     /// The directory holding `path` (`.` for a bare file name).
     static func folder(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The last path component of `path`.
+    static func baseName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
     }
 }
 

@@ -53,7 +53,9 @@ import Testing
             var bytes = original
             for _ in 0..<Int.random(in: 1...4, using: &rng) {
                 let i = Int.random(in: 0..<bytes.count, using: &rng)
-                bytes[i] = round % 3 == 0 ? UInt8.random(in: 0...255, using: &rng) : bytes[i] ^ (1 << UInt8.random(in: 0...7, using: &rng))
+                bytes[i] =
+                    round % 3 == 0
+                    ? UInt8.random(in: 0...255, using: &rng) : bytes[i] ^ (1 << UInt8.random(in: 0...7, using: &rng))
             }
             if !Self.parse(bytes, "\(file) round \(round)") { failures += 1 }
         }

@@ -107,8 +107,10 @@ import Testing
 
     @Test func invalidGraphNamesTheFile() {
         let path = ONNXFixtures.path("missing_input.onnx")
-        #expect(onnxReadError(path) == .invalidGraph(file: path, error: .missingInput("nowhere", node: "reads_nothing")))
-        #expect(onnxReadError(path)?.description == "\(path): node 'reads_nothing' reads 'nowhere', which nothing produces")
+        #expect(
+            onnxReadError(path) == .invalidGraph(file: path, error: .missingInput("nowhere", node: "reads_nothing")))
+        #expect(
+            onnxReadError(path)?.description == "\(path): node 'reads_nothing' reads 'nowhere', which nothing produces")
     }
 
     @Test func badTensorsAreRefusedWithTheirNames() {
@@ -145,6 +147,13 @@ import Testing
             onnxReadError(text)?.description
                 == "\(text): not an ONNX model (a text file starting 'model: efficientnet_v2_s')")
 
+        // Short texts, some of which protobuf-c happens to accept as unknown fields, are still called text.
+        for text in ["hello", "x = 1", "{\"a\": 1}", "P", "(8:", "ir_version: 8\ngraph {"] {
+            let line = String(text.prefix { $0 != "\n" })
+            #expect(throws: ONNXReadError.notONNX(file: "t.onnx", reason: "a text file starting '\(line)'")) {
+                _ = try ONNXReader.read(bytes: Array(text.utf8), file: "t.onnx", folder: ".")
+            }
+        }
         let noGraph = ONNXFixtures.path("no_graph.onnx")
         #expect(
             onnxReadError(noGraph)?.description
