@@ -6,13 +6,13 @@ import ONNXProto
 extension ONNXDecoder {
     func graph(_ proto: Onnx__GraphProto, depth: Int) throws -> Graph {
         let name = ONNXC.string(proto.name)
-        let where_ = name.isEmpty ? "graph" : "graph '\(name)'"
+        let scope = name.isEmpty ? "graph" : "graph '\(name)'"
         guard depth <= Self.maximumGraphDepth else {
             throw ONNXReadError.graph(
                 file: file, problem: "sub-graphs nested deeper than \(Self.maximumGraphDepth) levels")
         }
         if proto.n_sparse_initializer > 0 {
-            throw ONNXReadError.graph(file: file, problem: "\(where_): sparse initializers are not supported")
+            throw ONNXReadError.graph(file: file, problem: "\(scope): sparse initializers are not supported")
         }
 
         var initializers = [String: Tensor]()
@@ -20,17 +20,17 @@ extension ONNXDecoder {
             guard let entry else { continue }
             let tensorName = ONNXC.string(entry.pointee.name)
             guard !tensorName.isEmpty else {
-                throw ONNXReadError.graph(file: file, problem: "\(where_): an initializer has no name")
+                throw ONNXReadError.graph(file: file, problem: "\(scope): an initializer has no name")
             }
             guard initializers[tensorName] == nil else {
                 throw ONNXReadError.graph(
-                    file: file, problem: "\(where_): initializer '\(tensorName)' is defined twice")
+                    file: file, problem: "\(scope): initializer '\(tensorName)' is defined twice")
             }
             initializers[tensorName] = try tensor(entry.pointee, name: tensorName)
         }
 
         // Before IR version 4 every initializer also had to be listed as a graph input; such inputs are not fed
-        // at run time, so they are dropped here (the writer never lists them).
+        // at run time, so they are dropped here (the writer lists them again only for IR versions below 4).
         var inputs = [ValueInfo]()
         for entry in ONNXC.buffer(proto.input, proto.n_input) {
             guard let entry else { continue }
