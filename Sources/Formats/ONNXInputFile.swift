@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A regular file opened read-only, owning its descriptor (closed in `deinit`).
+///
+/// Reads either a byte range (`pread`, so that external data reads only what a tensor needs) or maps the whole
+/// file for protobuf-c, which copies what it keeps, so the mapping can be dropped right after unpacking.
+final class ONNXInputFile {
+    let path: String
+    let size: Int
+    private let descriptor: Int32
+
+    /// Why opening failed, in words for an error message (`no such file`, `is a directory`, …).
+    struct OpenFailure: Error {
+        let reason: String
+    }
+
+    init(path: String) throws(OpenFailure) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw OpenFailure(reason: Self.errnoText()) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let reason = Self.errnoText()
+            close(fd)
+            throw OpenFailure(reason: reason)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw OpenFailure(reason: (info.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "not a regular file")
+        }
+        descriptor = fd
+        size = Int(info.st_size)
+    }
+
+    deinit { close(descriptor) }
+
+    /// Reads `count` bytes at `offset`; the caller has checked the range against `size`.
+    func read(offset: Int, count: Int) throws(OpenFailure) -> [UInt8] {
+        precondition(offset >= 0 && count >= 0 && offset <= size && count <= size - offset, "range outside file")
+        var failure: OpenFailure?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var done = 0
+            while done < count {
+                let n = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
+                if n < 0, errno == EINTR { continue }
+                if n <= 0 {
+                    failure = OpenFailure(reason: n == 0 ? "file shrank while reading" : Self.errnoText())
+                    break
+                }
+                done += n
+            }
+            initialized = failure == nil ? count : 0
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
+    /// Calls `body` with the whole file's bytes, memory-mapped for the duration of the call.
+    func withMappedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        if size == 0 { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), base != MAP_FAILED else {
+            // Mapping can fail on exotic file systems; fall back to reading the bytes.
+            let bytes = try read(offset: 0, count: size)
+            return try bytes.withUnsafeBytes(body)
+        }
+        defer { munmap(base, size) }
+        return try body(UnsafeRawBufferPointer(start: base, count: size))
+    }
+
+    static func errnoText() -> String {
+        switch errno {
+        case ENOENT: "no such file"
+        case EACCES: "permission denied"
+        case EISDIR: "is a directory"
+        default: String(cString: strerror(errno))
+        }
+    }
+}
