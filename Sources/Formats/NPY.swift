@@ -32,8 +32,24 @@ public enum NPY {
 
     /// The header and the element bytes of `encode`, apart, so archives can write them without joining them.
     static func encodedParts(_ tensor: Tensor) -> (header: [UInt8], data: [UInt8]) {
-        let stored = tensor.dtype == .bfloat16 ? tensor.converted(to: .float32) : tensor
-        return (header(descr: NPYHeader.descr(of: stored.dtype), shape: stored.shape), stored.bytes)
+        let data = tensor.dtype == .bfloat16 ? widenedBFloat16(tensor.bytes) : tensor.bytes
+        return (header(descr: NPYHeader.descr(of: tensor.dtype), shape: tensor.shape), data)
+    }
+
+    /// bfloat16 is the top half of a float32: shifting the bits up 16 widens every value exactly, NaN
+    /// payloads included.
+    static func widenedBFloat16(_ bytes: [UInt8]) -> [UInt8] {
+        let n = bytes.count / 2
+        return [UInt8](unsafeUninitializedCapacity: n * 4) { out, initialized in
+            bytes.withUnsafeBytes { src in
+                let dst = UnsafeMutableRawBufferPointer(out)
+                for i in 0..<n {
+                    let bits = UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                    dst.storeBytes(of: (bits << 16).littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+                }
+            }
+            initialized = n * 4
+        }
     }
 
     /// numpy's header for a C-ordered array: the dict, growth padding, then alignment to 64 bytes.
@@ -124,10 +140,7 @@ public enum NPY {
                     "the header's shape \(shape) of \(header.dtype) needs \(byteCount) data bytes, \(source.remaining) are present"
             )
         }
-        var data = try [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
-            try source.read(into: UnsafeMutableRawBufferPointer(buffer))
-            initialized = byteCount
-        }
+        var data = try source.readArray(count: byteCount)
         if header.bigEndian {
             data.withUnsafeMutableBytes { NPYLayout.swapBytes($0, elementSize: header.dtype.byteSize) }
         }

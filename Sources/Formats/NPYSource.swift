@@ -8,6 +8,18 @@ protocol NPYSource {
     var remaining: Int { get }
     /// Fills `buffer` completely (`buffer.count <= remaining`) or throws.
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws
+    /// Reads `count` bytes (`count <= remaining`) into a new array.
+    mutating func readArray(count: Int) throws -> [UInt8]
+}
+
+extension NPYSource {
+    /// Allocates the whole array at once and fills it: right when `remaining` is backed by bytes present.
+    mutating func readArray(count: Int) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try read(into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = count
+        }
+    }
 }
 
 /// Bytes already in memory.
@@ -37,6 +49,9 @@ struct NPYInflateSource: NPYSource {
     private let input: UnsafeRawBufferPointer
     private var inputOffset = 0
     private var ended = false
+    /// Up to this many bytes the declared size is allocated at once; beyond, the buffer grows as inflated data
+    /// proves the size (see `readArray`).
+    let trustedSize: Int
     private(set) var remaining: Int
     private(set) var crc: UInt32 = 0
     private let file: String
@@ -49,6 +64,8 @@ struct NPYInflateSource: NPYSource {
         zlib = z
         input = compressed
         remaining = uncompressedSize
+        let (ratioBound, overflow) = compressed.count.multipliedReportingOverflow(by: 16)
+        trustedSize = max(64 << 20, overflow ? Int.max : ratioBound)
         self.file = file
         self.member = member
     }
@@ -63,6 +80,31 @@ struct NPYInflateSource: NPYSource {
         }
         crc = ZipCRC32.update(crc, UnsafeRawBufferPointer(buffer))
         remaining -= buffer.count
+    }
+
+    /// Reads `count` bytes into a new array without trusting the declared size blindly.
+    ///
+    /// Deflate may legitimately expand up to 1032:1 (an all-zero tensor does), so a small archive can declare a
+    /// member of many GB. Up to `trustedSize` (64 MiB, or 16× the compressed size: ordinary weights compress
+    /// far less than that) the array is allocated at once and inflated into directly; a larger claim is
+    /// inflated in 16 MiB chunks into a growing array, so data that ends early is reported as truncation
+    /// before memory for the claimed size was ever requested.
+    mutating func readArray(count: Int) throws -> [UInt8] {
+        if count <= trustedSize {
+            return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                try read(into: UnsafeMutableRawBufferPointer(buffer))
+                initialized = count
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(trustedSize)
+        var chunk = [UInt8](repeating: 0, count: 16 << 20)
+        while out.count < count {
+            let n = min(chunk.count, count - out.count)
+            try chunk.withUnsafeMutableBytes { try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<n])) }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
     }
 
     /// Checks that the deflate stream ends where the declared size does (nothing more comes out of it).

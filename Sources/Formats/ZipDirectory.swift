@@ -9,8 +9,6 @@ struct ZipDirectory {
     let archive: UnsafeRawBufferPointer
     let file: String
     private(set) var entries: [ZipEntry] = []
-    /// Where the central directory starts; member data must end before it.
-    private(set) var centralDirectoryStart = 0
 
     init(archive: UnsafeRawBufferPointer, file: String) throws {
         self.archive = archive
@@ -53,8 +51,9 @@ struct ZipDirectory {
             cdSize = archive.u64(record + 40)
             cdOffset = archive.u64(record + 48)
             cdEnd = record
-        } else if entryCount == 0xffff || cdSize == 0xffff_ffff || cdOffset == 0xffff_ffff {
-            // Fields at their 16/32-bit maximum announce ZIP64, but the locator is missing: the values are unusable.
+        } else if cdSize == 0xffff_ffff || cdOffset == 0xffff_ffff {
+            // 32-bit fields at their maximum announce ZIP64, but the locator is missing: the values are unusable.
+            // (An entry count of 0xFFFF may be exact, so it is left to the checks below.)
             throw bad("the end record announces ZIP64 but has no ZIP64 locator")
         }
 
@@ -70,7 +69,6 @@ struct ZipDirectory {
             )
         }
         let shift = cdStart - Int(cdOffset)
-        centralDirectoryStart = cdStart
 
         // Each entry takes at least 46 bytes: a count that cannot fit is corrupt (and never sizes an allocation).
         guard entryCount <= Int(cdSize) / Zip.centralHeaderSize else {

@@ -30,6 +30,7 @@ struct ZipWriter<Sink: ZipSink> {
     private var count = 0
 
     init(sink: Sink, zip64Threshold: UInt64 = Self.defaultZip64Threshold) {
+        precondition(zip64Threshold <= Self.defaultZip64Threshold, "values above the threshold must fit 32 bits")
         self.sink = sink
         self.zip64Threshold = zip64Threshold
     }

@@ -62,6 +62,7 @@ enum ZipDeflate {
     static func compress(_ pieces: [[UInt8]]) -> [UInt8] {
         // One (possibly empty) piece at least, so that the loop below always finishes the stream.
         let pieces = pieces.isEmpty ? [[]] : pieces
+        // zlib fails only when out of memory, which traps like any other allocation.
         guard let z = ZlibStream(.deflate) else { fatalError("zlib could not allocate a deflate stream") }
         var out: [UInt8] = []
         out.reserveCapacity(pieces.reduce(0) { $0 + $1.count } / 2 + 64)

@@ -32,6 +32,10 @@ func npyFile(_ dict: String, data: [UInt8], version: UInt8 = 1) -> [UInt8] {
         let back = try NPY.decode(NPY.encode(t), name: "b")
         #expect(back.dtype == .float32)
         #expect(back.floats == [1.5, -0.0078125, 3.140625])
+        // Bits are widened, not values: -0 and a NaN payload survive.
+        let odd = Tensor(dtype: .bfloat16, shape: [2], bytes: [0x00, 0x80, 0xc1, 0x7f])
+        let wide = try NPY.decode(NPY.encode(odd), name: "b")
+        #expect(wide.floats.map(\.bitPattern) == [0x8000_0000, 0x7fc1_0000])
     }
 
     @Test func parsesPython2AndVariantHeaders() throws {

@@ -49,6 +49,7 @@ func temporaryDirectory() throws -> URL {
         let arrays = sampleArrays()
         let bytes = try NPZ.encode(arrays, compressed: compressed, zip64Threshold: zip64Threshold)
         #expect(try NPZ.read(bytes: bytes) == arrays)
+        #expect(try NPZ.read(bytes: NPZ.encode([], compressed: compressed, zip64Threshold: zip64Threshold)) == [])
         let hasZip64End = bytes.indices.dropLast(3).contains { bytes[$0..<$0 + 4] == [0x50, 0x4b, 0x06, 0x06] }
         #expect(hasZip64End == (zip64Threshold < 1000))
     }
@@ -123,12 +124,12 @@ func temporaryDirectory() throws -> URL {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let empty = dir.appendingPathComponent("empty.npz").path
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         #expect(throws: NPZError.truncated(file: empty, member: nil, detail: "the file is empty")) {
             try NPZ.read(contentsOf: empty)
         }
         let npy = dir.appendingPathComponent("single.npz").path
-        FileManager.default.createFile(atPath: npy, contents: Data(NPY.encode(.scalar(Float(1)))))
+        _ = FileManager.default.createFile(atPath: npy, contents: Data(NPY.encode(.scalar(Float(1)))))
         let e = #expect(throws: NPZError.self) { try NPZ.read(contentsOf: npy) }
         #expect(e?.description == "\(npy): is a single .npy array, not an .npz (ZIP) archive")
         #expect(throws: NPZError.badMagic(file: "", member: nil, detail: "not an .npz archive (no ZIP signature)")) {
@@ -204,6 +205,29 @@ func temporaryDirectory() throws -> URL {
         bytes[bytes.count - 11] = 0xfe
         let count = #expect(throws: NPZError.self) { try NPZ.read(bytes: bytes) }
         #expect(count?.description.contains("cannot fit") == true)
+    }
+
+    /// Deflate can legitimately expand ~1000:1 (zeros), so members above 64 MiB and 16× their compressed size
+    /// are inflated into a growing buffer: a real one reads back intact, a lying one fails when its data ends.
+    @Test func highlyCompressedMembersReadAndLiesFailEarly() throws {
+        let zeros = [NamedTensor(name: "z", tensor: .zeros(.float32, shape: [17, 1 << 20]))]  // 68 MiB
+        let bytes = try NPZ.encode(zeros, compressed: true)
+        #expect(bytes.count < 200_000)
+        #expect(try NPZ.read(bytes: bytes) == zeros)
+
+        // 1 MiB of incompressible data behind a header claiming 10⁹ bytes: a ratio deflate allows, a lie still.
+        var rng = SplitMix64(state: 3)
+        let header = NPY.header(descr: "<f4", shape: [250_000_000])
+        let noise = (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let deflated = ZipDeflate.compress([header, noise])
+        var zip = ZipWriter(sink: ZipMemorySink())
+        try zip.addMember(
+            name: "lie.npy", method: Zip.methodDeflate, crc: 0, uncompressedSize: header.count + 1_000_000_000,
+            pieces: [deflated])
+        try zip.finish()
+        let lie = #expect(throws: NPZError.self) { try NPZ.read(bytes: zip.sink.bytes) }
+        #expect(lie.map(NPFixtures.kind) == "sizeMismatch")
+        #expect(lie?.description.contains("the deflate data ends 998951424 bytes before the declared") == true)
     }
 
     @Test func errorDescriptionsNameFileAndMember() throws {
