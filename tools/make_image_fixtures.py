@@ -203,6 +203,10 @@ def main():
     gray2 = (lum[:19, :27] >> 6).reshape(19, 27, 1)
     put("coffee_gray2_interlaced.png", png_bytes(gray2, 2, 0, interlace=True),
         desc="2-bit gray Adam7-interlaced PNG, 27x19")
+    la16 = np.dstack([lum[:21, :32].astype(np.uint16) * 257 + 77, np.full((21, 32), 1000, np.uint16)])
+    put("coffee_la16.png", png_bytes(la16, 16, 4), desc="16-bit gray+alpha PNG, 32x21")
+    put("coffee_gray_trns.png", png_bytes(lum[:21, :32].reshape(21, 32, 1), 8, 0, trns=b"\x00\x80"),
+        desc="8-bit gray PNG with a tRNS transparent value, 32x21")
     gray16 = (lum.astype(np.uint16) * 4).reshape(43, 64, 1)
     put("coffee_gray16.png", png_bytes(gray16, 16, 0), desc="16-bit gray PNG (values 0..1020)")
 
