@@ -35,6 +35,8 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", path: "Sources/CShims/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
+        // setjmp targets for libjpeg/libpng fatal errors (Swift cannot longjmp); used only by Imaging.
+        .target(name: "CImageShim", dependencies: ["CJPEG", "CPNG"], path: "Sources/CShims/CImageShim"),
         .target(
             name: "ONNXProto", dependencies: ["CProtobufC"], path: "Sources/CShims/ONNXProto", exclude: ["onnx.proto"]),
 
@@ -45,7 +47,7 @@ let package = Package(
         .target(name: "Optimizer", dependencies: ["IR"], swiftSettings: kernelSettings),
         .target(name: "Runtime", dependencies: ["IR"], swiftSettings: kernelSettings),
         .target(name: "Verify", dependencies: ["IR", "Optimizer", "Runtime"], swiftSettings: kernelSettings),
-        .target(name: "Imaging", dependencies: ["IR", "CJPEG", "CPNG"], swiftSettings: kernelSettings),
+        .target(name: "Imaging", dependencies: ["IR", "CJPEG", "CPNG", "CImageShim"], swiftSettings: kernelSettings),
         .executableTarget(
             name: "effnet",
             dependencies: [

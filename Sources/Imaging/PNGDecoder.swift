@@ -1,0 +1,61 @@
+import CImageShim
+
+/// PNG → RGB through libpng, reproducing PIL's `Image.open(path).convert("RGB")` for every PNG colour type.
+enum PNGDecoder {
+    static func decode(_ bytes: [UInt8], file: String) throws -> RGBImage {
+        try bytes.withUnsafeBufferPointer { data in
+            guard let decoder = effnet_png_open(data.baseAddress, data.count) else {
+                throw ImageError.unsupportedImage(file: file, detail: "out of memory creating the PNG decoder")
+            }
+            defer { effnet_png_close(decoder) }
+            var header = effnet_png_header()
+            guard effnet_png_read_header(decoder, &header) == 1 else { throw failure(decoder, file: file) }
+            let width = Int(header.width)
+            let height = Int(header.height)
+            try RGBImage.checkSize(width: width, height: height, file: file)
+            // Gray and gray+alpha come out as one channel; palette, RGB and RGBA as three (alpha stripped).
+            let gray = header.color_type == 0 || header.color_type == 4
+            // 16-bit gray without alpha is PIL mode I;16, clipped (not scaled) to 0…255 by convert("RGB");
+            // every other 16-bit layout keeps the high byte (PIL raw modes RGB;16B, LA;16B, RGBA;16B).
+            let clip16 = header.color_type == 0 && header.bit_depth == 16
+            let channels = gray ? 1 : 3
+            let sampleBytes = clip16 ? 2 : 1
+            let rowBytes = width * channels * sampleBytes
+            var outChannels: Int32 = 0
+            var outDepth: Int32 = 0
+            let raw = try [UInt8](unsafeUninitializedCapacity: rowBytes * height) { buffer, count in
+                let ok = effnet_png_decode(
+                    decoder, clip16 ? 0 : 1, buffer.baseAddress, rowBytes, buffer.count, &outChannels, &outDepth)
+                guard ok == 1 else { throw failure(decoder, file: file) }
+                count = buffer.count
+            }
+            guard Int(outChannels) == channels, Int(outDepth) == sampleBytes * 8 else {
+                throw ImageError.unsupportedImage(
+                    file: file,
+                    detail: "PNG colour type \(header.color_type) at \(header.bit_depth) bits decoded to "
+                        + "\(outChannels) channels of \(outDepth) bits")
+            }
+            if !gray { return RGBImage(width: width, height: height, pixels: raw) }
+            let n = width * height
+            let rgb = [UInt8](unsafeUninitializedCapacity: n * 3) { out, count in
+                raw.withUnsafeBufferPointer { src in
+                    for i in 0..<n {
+                        let v = clip16 ? UInt8(clamping: Int(src[2 * i]) << 8 | Int(src[2 * i + 1])) : src[i]
+                        out[3 * i] = v
+                        out[3 * i + 1] = v
+                        out[3 * i + 2] = v
+                    }
+                }
+                count = n * 3
+            }
+            return RGBImage(width: width, height: height, pixels: rgb)
+        }
+    }
+
+    private static func failure(_ decoder: OpaquePointer, file: String) -> ImageError {
+        let text = String(cString: effnet_png_message(decoder))
+        let detail = text.isEmpty ? "libpng gave no message" : text
+        if effnet_png_truncated(decoder) != 0 { return .truncated(file: file, format: "PNG", detail: detail) }
+        return .corrupt(file: file, format: "PNG", detail: detail)
+    }
+}
