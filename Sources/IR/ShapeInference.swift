@@ -70,7 +70,7 @@ public enum ShapeInference {
             let definition = OperatorRegistry.definition(opType: node.opType, domain: node.domain)!
             let inputs = node.inputs.map { $0.isEmpty ? nil : lookup($0) }
             let context = InferenceContext(node: node, opset: opset, inputs: inputs, scope: visible)
-            var outputs = try definition.infer(context)
+            var outputs = try definition.infer(context).map(promoted)
             guard outputs.count >= node.outputs.filter({ !$0.isEmpty }).count || outputs.count >= node.outputs.count
             else {
                 throw IRError.invalidNode(
@@ -107,6 +107,14 @@ public enum ShapeInference {
             facts[name] = ValueFacts(constant: tensor)
         }
         return Analysis(graph: result, facts: facts, constants: constants)
+    }
+
+    /// Facts whose elements are all known become a constant (`Gather(Shape(x), 2)` with a dynamic batch).
+    static func promoted(_ f: ValueFacts) -> ValueFacts {
+        guard f.constant == nil, let dtype = f.dtype, dtype.isInteger, let dims = f.shape?.concrete,
+            let values = f.elements?.concrete, values.count == dims.reduce(1, *)
+        else { return f }
+        return ValueFacts(constant: Tensor.wrapping(values.map { Int64($0) }, to: dtype, shape: dims))
     }
 
     /// Combines inferred facts with a type the file declares: known beats symbolic beats unknown, and a
