@@ -49,9 +49,12 @@ public enum ShapeInference {
         var checked = graph
         checked.initializers = visible
         try checked.validate()
-        let unsupported = graph.nodes.filter { OperatorRegistry.definition(opType: $0.opType, domain: $0.domain) == nil }
+        let unsupported = graph.nodes.filter {
+            OperatorRegistry.definition(opType: $0.opType, domain: $0.domain) == nil
+        }
         if !unsupported.isEmpty {
-            throw IRError.unsupportedOps(unsupported.map { .init(opType: $0.opType, domain: $0.domain, node: $0.label) })
+            throw IRError.unsupportedOps(
+                unsupported.map { .init(opType: $0.opType, domain: $0.domain, node: $0.label) })
         }
 
         var facts = [String: ValueFacts]()
@@ -74,7 +77,8 @@ public enum ShapeInference {
             guard outputs.count >= node.outputs.filter({ !$0.isEmpty }).count || outputs.count >= node.outputs.count
             else {
                 throw IRError.invalidNode(
-                    node: node.label, message: "\(node.opType) has \(outputs.count) outputs, the node names \(node.outputs.count)")
+                    node: node.label,
+                    message: "\(node.opType) has \(outputs.count) outputs, the node names \(node.outputs.count)")
             }
             if definition.isEvaluable, outputs.contains(where: { $0.constant == nil }),
                 inputs.allSatisfy({ $0 == nil || $0!.constant != nil }),
@@ -125,7 +129,9 @@ public enum ShapeInference {
         let conflict = {
             IRError.invalidNode(
                 node: node.label,
-                message: "'\(value)' is declared as \(declared.dtype.map(\.rawValue) ?? "?")\(declared.shape?.text ?? "[?]") but computes \(inferred)")
+                message:
+                    "'\(value)' is declared as \(declared.dtype.map(\.rawValue) ?? "?")\(declared.shape?.text ?? "[?]") but computes \(inferred)"
+            )
         }
         if let a = inferred.dtype, let b = declared.dtype, a != b { throw conflict() }
         out.dtype = inferred.dtype ?? declared.dtype
@@ -137,7 +143,9 @@ public enum ShapeInference {
         guard s.count == d.count else { throw conflict() }
         out.shape = try zip(s, d).map { a, b in
             switch (a, b) {
-            case (.known(let x), .known(let y)): if x != y { throw conflict() }; return a
+            case (.known(let x), .known(let y)):
+                if x != y { throw conflict() }
+                return a
             case (.known, _): return a
             case (_, .known): return b
             case (_, .symbol): return b

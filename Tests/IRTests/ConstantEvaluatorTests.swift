@@ -5,7 +5,9 @@ import Testing
 /// `ConstantEvaluator` on hand-computed cases, and its fast broadcast / gather loops against plain per-element
 /// references at awkward sizes.
 @Suite struct ConstantEvaluatorTests {
-    static func eval(_ op: String, _ inputs: [Tensor?], _ attributes: [String: Attribute] = [:], opset: Int = 13) throws -> Tensor {
+    static func eval(_ op: String, _ inputs: [Tensor?], _ attributes: [String: Attribute] = [:], opset: Int = 13) throws
+        -> Tensor
+    {
         let names = inputs.enumerated().map { $0.element == nil ? "" : "i\($0.offset)" }
         let node = Node(name: op, opType: op, inputs: names, outputs: ["y"], attributes: attributes)
         return try ConstantEvaluator.evaluate(node: node, inputs: inputs, opset: opset)[0]
@@ -29,7 +31,13 @@ import Testing
     @Test func sliceClampsAndReverses() throws {
         let x = Tensor(shape: [5], int64s: [0, 1, 2, 3, 4])
         func slice(_ s: Int64, _ e: Int64, _ step: Int64) throws -> [Int64] {
-            try Self.eval("Slice", [x, .init(shape: [1], int64s: [s]), .init(shape: [1], int64s: [e]), nil, .init(shape: [1], int64s: [step])]).int64s
+            try Self.eval(
+                "Slice",
+                [
+                    x, .init(shape: [1], int64s: [s]), .init(shape: [1], int64s: [e]), nil,
+                    .init(shape: [1], int64s: [step]),
+                ]
+            ).int64s
         }
         #expect(try slice(1, .max, 1) == [1, 2, 3, 4])
         #expect(try slice(-100, 100, 2) == [0, 2, 4])
@@ -58,9 +66,12 @@ import Testing
     @Test func heavyOpsAreNotConstantEvaluable() {
         #expect(!ConstantEvaluator.canEvaluate(Node(name: "c", opType: "Conv", inputs: [], outputs: [])))
         #expect(ConstantEvaluator.canEvaluate(Node(name: "s", opType: "Shape", inputs: [], outputs: [])))
-        #expect(ConstantEvaluator.canEvaluate(Node(name: "s", opType: "Silu", domain: "ai.effnet", inputs: [], outputs: [])))
+        #expect(
+            ConstantEvaluator.canEvaluate(Node(name: "s", opType: "Silu", domain: "ai.effnet", inputs: [], outputs: []))
+        )
         #expect(throws: IRError.self) {
-            try Self.eval("Conv", [Tensor.zeros(.float32, shape: [1, 1, 1, 1]), Tensor.zeros(.float32, shape: [1, 1, 1, 1])])
+            try Self.eval(
+                "Conv", [Tensor.zeros(.float32, shape: [1, 1, 1, 1]), Tensor.zeros(.float32, shape: [1, 1, 1, 1])])
         }
     }
 
@@ -72,7 +83,9 @@ import Testing
         var rng = SplitMix(seed: 7)
         for _ in 0..<300 {
             let rank = Int(rng.next() % 4) + 1
-            let out = (0..<rank).map { _ in Self.sizes[Int(rng.next() % UInt64(Self.sizes.count))] % 6 + (rng.next() % 2 == 0 ? 0 : 1) }
+            let out = (0..<rank).map { _ in
+                Self.sizes[Int(rng.next() % UInt64(Self.sizes.count))] % 6 + (rng.next() % 2 == 0 ? 0 : 1)
+            }
             func operand() -> [Int] {
                 let r = Int(rng.next() % UInt64(rank + 1))
                 return out.suffix(r).map { rng.next() % 3 == 0 ? 1 : $0 }

@@ -66,7 +66,8 @@ struct GraphBuilder {
         let joined = add("Concat", parts, ["axis": .int(0)])
         let joinedInt = add("Cast", [joined], ["to": .int(7)])
         let count = add("Gather", [add("Shape", [joined]), ints([0])], ["axis": .int(0)])
-        let zeros = add("ConstantOfShape", [add("Sub", [scalar(Int64(2 * rank)), count])],
+        let zeros = add(
+            "ConstantOfShape", [add("Sub", [scalar(Int64(2 * rank)), count])],
             ["value": .tensor(Tensor(shape: [1], int64s: [0]))])
         let all = add("Concat", [joinedInt, zeros], ["axis": .int(0)])
         let pairs = add("Reshape", [all, ints([-1, 2])])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IR
 
 /// Shape inference and constant evaluation against onnxruntime on every case of `fixtures/ops`.

@@ -85,7 +85,8 @@ enum OpFixtures {
             if let s = d as? String, s != "?" { return .symbol(s) }
             return .unknown
         }
-        return ValueInfo(name: v["name"] as? String ?? "", dtype: (v["dtype"] as? String).flatMap(DType.init), shape: dims)
+        return ValueInfo(
+            name: v["name"] as? String ?? "", dtype: (v["dtype"] as? String).flatMap(DType.init), shape: dims)
     }
 
     static func parseNode(_ n: [String: Any]) throws -> Node {
@@ -113,7 +114,8 @@ enum OpFixtures {
             let initializers = try (g["initializers"] as? [[String: Any]] ?? []).map(parseTensor)
             return .graph(
                 Graph(
-                    name: g["name"] as? String ?? "body", nodes: try (g["nodes"] as? [[String: Any]] ?? []).map(parseNode),
+                    name: g["name"] as? String ?? "body",
+                    nodes: try (g["nodes"] as? [[String: Any]] ?? []).map(parseNode),
                     inputs: (g["inputs"] as? [[String: Any]] ?? []).map(parseValueInfo),
                     outputs: (g["outputs"] as? [[String: Any]] ?? []).map(parseValueInfo),
                     initializers: Dictionary(initializers, uniquingKeysWith: { a, _ in a })))
@@ -145,6 +147,7 @@ enum OpFixtures {
             if err.isFinite { worst = max(worst, err) } else if a[i] != e[i] { worst = .infinity }
         }
         if bad == 0 { return nil }
-        return "\(bad) of \(a.count) elements off; first at \(first): got \(a[first]), expected \(e[first]); max |err| \(worst)"
+        return
+            "\(bad) of \(a.count) elements off; first at \(first): got \(a[first]), expected \(e[first]); max |err| \(worst)"
     }
 }

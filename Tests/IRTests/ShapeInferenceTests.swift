@@ -63,7 +63,12 @@ import Testing
 
     @Test func dynamicBatchFlowsThroughAClassifier() throws {
         var b = GraphBuilder()
-        let conv = b.add("Conv", ["x", b.constant(Tensor.zeros(.float32, shape: [16, 3, 3, 3])), b.constant(Tensor.zeros(.float32, shape: [16]))],
+        let conv = b.add(
+            "Conv",
+            [
+                "x", b.constant(Tensor.zeros(.float32, shape: [16, 3, 3, 3])),
+                b.constant(Tensor.zeros(.float32, shape: [16])),
+            ],
             ["pads": .ints([1, 1, 1, 1]), "strides": .ints([2, 2])])
         let bnParams = (0..<4).map { _ in b.constant(Tensor(shape: [16], floats: [Float](repeating: 1, count: 16))) }
         let bn = b.add("BatchNormalization", [conv] + bnParams)
@@ -73,10 +78,16 @@ import Testing
         let n = b.add("Gather", [b.add("Shape", [pooled]), b.scalar(0)], ["axis": .int(0)])
         let target = b.add("Concat", [b.add("Unsqueeze", [n, b.ints([0])]), b.ints([-1])], ["axis": .int(0)])
         let flat = b.add("Reshape", [pooled, target])
-        let logits = b.add("Gemm", [flat, b.constant(Tensor.zeros(.float32, shape: [10, 16])), b.constant(Tensor.zeros(.float32, shape: [10]))],
+        let logits = b.add(
+            "Gemm",
+            [
+                flat, b.constant(Tensor.zeros(.float32, shape: [10, 16])),
+                b.constant(Tensor.zeros(.float32, shape: [10])),
+            ],
             ["transB": .int(1)])
         let probs = b.add("Softmax", [logits], ["axis": .int(1)])
-        let g = b.graph(inputs: [ValueInfo(name: "x", dtype: .float32, shape: [.symbol("N"), 3, 17, 17])], outputs: [probs])
+        let g = b.graph(
+            inputs: [ValueInfo(name: "x", dtype: .float32, shape: [.symbol("N"), 3, 17, 17])], outputs: [probs])
         let a = try ShapeInference.analyze(g, opset: 14)
         #expect(a.graph.valueInfo[conv]?.shape == [.symbol("N"), 16, 9, 9])
         #expect(a.graph.valueInfo[pooled]?.shape == [.symbol("N"), 16, 1, 1])
@@ -116,7 +127,9 @@ import Testing
         #expect(try ReshapeOp.resolve([n, -1], input: [n, 1280, 1, 1], allowZero: false, node: node) == [n, 1280])
         #expect(try ReshapeOp.resolve([-1, 1280], input: [n, 1280, 1, 1], allowZero: false, node: node) == [n, 1280])
         #expect(try ReshapeOp.resolve([-1, 7], input: [n, 1280], allowZero: false, node: node) == [.unknown, 7])
-        #expect(throws: IRError.self) { try ReshapeOp.resolve([-1, 7], input: [2, 1280], allowZero: false, node: node) }
+        #expect(throws: IRError.self) {
+            try ReshapeOp.resolve([-1, 7], input: [2, 1280], allowZero: false, node: node)
+        }
         #expect(throws: IRError.self) { try ReshapeOp.resolve([-1, -1], input: [2, 3], allowZero: false, node: node) }
     }
 
@@ -154,10 +167,16 @@ import Testing
         return nil
     }
 
-    static func single(_ op: String, inputs: [(String, DType, Shape)], constants: [String: Tensor] = [:],
-        _ attributes: [String: Attribute] = [:], opset: Int = 13) -> Graph {
+    static func single(
+        _ op: String, inputs: [(String, DType, Shape)], constants: [String: Tensor] = [:],
+        _ attributes: [String: Attribute] = [:], opset: Int = 13
+    ) -> Graph {
         Graph(
-            nodes: [Node(name: "bad", opType: op, inputs: inputs.map(\.0) + constants.keys.sorted(), outputs: ["y"], attributes: attributes)],
+            nodes: [
+                Node(
+                    name: "bad", opType: op, inputs: inputs.map(\.0) + constants.keys.sorted(), outputs: ["y"],
+                    attributes: attributes)
+            ],
             inputs: inputs.map { ValueInfo(name: $0.0, dtype: $0.1, shape: $0.2) },
             outputs: [ValueInfo(name: "y", dtype: nil, shape: nil)], initializers: constants)
     }
@@ -189,14 +208,16 @@ import Testing
     }
 
     @Test func impossibleReshape() {
-        let g = Self.single("Reshape", inputs: [("a", .float32, [7])], constants: ["s": Tensor(shape: [2], int64s: [2, -1])])
+        let g = Self.single(
+            "Reshape", inputs: [("a", .float32, [7])], constants: ["s": Tensor(shape: [2], int64s: [2, -1])])
         #expect(Self.blamedNode { _ = try ShapeInference.infer(g, opset: 13) } == "bad")
     }
 
     @Test func matMulInnerMismatch() {
         let g = Self.single("MatMul", inputs: [("a", .float32, [2, 3]), ("b", .float32, [4, 5])])
         #expect(Self.blamedNode { _ = try ShapeInference.infer(g, opset: 13) } == "bad")
-        let gemm = Self.single("Gemm", inputs: [("a", .float32, [2, 3]), ("b", .float32, [5, 4])], ["transB": .int(1)])
+        let gemm = Self.single(
+            "Gemm", inputs: [("a", .float32, [2, 3]), ("b", .float32, [5, 4])], ["transB": .int(1)])
         #expect(Self.blamedNode { _ = try ShapeInference.infer(gemm, opset: 13) } == "bad")
     }
 
@@ -211,7 +232,8 @@ import Testing
     }
 
     @Test func wrongPadCount() {
-        let g = Self.single("Pad", inputs: [("a", .float32, [4, 2])], constants: ["p": Tensor(shape: [2], int64s: [1, 1])])
+        let g = Self.single(
+            "Pad", inputs: [("a", .float32, [4, 2])], constants: ["p": Tensor(shape: [2], int64s: [1, 1])])
         #expect(Self.blamedNode { _ = try ShapeInference.infer(g, opset: 13) } == "bad")
     }
 

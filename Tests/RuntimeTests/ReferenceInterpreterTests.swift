@@ -11,15 +11,20 @@ import Testing
     static func classifier(batch: Dim = .symbol("N")) -> Graph {
         var rng = SplitMix(seed: 3)
         func random(_ shape: [Int]) -> Tensor {
-            Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 1000 })
+            Tensor(
+                shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 1000 })
         }
         return Graph(
             nodes: [
-                Node(name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["c"], attributes: ["pads": .ints([1, 1, 1, 1])]),
+                Node(
+                    name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["c"],
+                    attributes: ["pads": .ints([1, 1, 1, 1])]),
                 Node(name: "relu", opType: "Relu", inputs: ["c"], outputs: ["r"]),
                 Node(name: "pool", opType: "GlobalAveragePool", inputs: ["r"], outputs: ["p"]),
                 Node(name: "flat", opType: "Flatten", inputs: ["p"], outputs: ["f"]),
-                Node(name: "fc", opType: "Gemm", inputs: ["f", "fw", "fb"], outputs: ["l"], attributes: ["transB": .int(1)]),
+                Node(
+                    name: "fc", opType: "Gemm", inputs: ["f", "fw", "fb"], outputs: ["l"],
+                    attributes: ["transB": .int(1)]),
                 Node(name: "softmax", opType: "Softmax", inputs: ["l"], outputs: ["y"], attributes: ["axis": .int(1)]),
             ],
             inputs: [ValueInfo(name: "x", dtype: .float32, shape: [batch, 3, .symbol("H"), .symbol("H")])],
@@ -29,7 +34,8 @@ import Testing
 
     static func input(_ shape: [Int], seed: UInt64 = 1) -> Tensor {
         var rng = SplitMix(seed: seed)
-        return Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 500 })
+        return Tensor(
+            shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 500 })
     }
 
     @Test func feedsAreCheckedAgainstTheDeclaration() throws {
@@ -37,7 +43,9 @@ import Testing
         let good = Self.input([2, 3, 5, 5])
         #expect(try interpreter.run(["x": good])["y"]?.shape == [2, 5])
         #expect(throws: RuntimeError.missingInput("x", expected: ["x"])) { try interpreter.run([:]) }
-        #expect(throws: RuntimeError.unknownInput("image", expected: ["x"])) { try interpreter.run(["x": good, "image": good]) }
+        #expect(throws: RuntimeError.unknownInput("image", expected: ["x"])) {
+            try interpreter.run(["x": good, "image": good])
+        }
         let cases: [(Tensor, String)] = [
             (Tensor.zeros(.float64, shape: [2, 3, 5, 5]), "dtype"),
             (Self.input([3, 5, 5]), "rank"),
@@ -111,11 +119,18 @@ import Testing
         // Gather with a runtime index: out of range only shows at run time.
         let g = Graph(
             nodes: [Node(name: "pick", opType: "Gather", inputs: ["x", "i"], outputs: ["y"])],
-            inputs: [ValueInfo(name: "x", dtype: .float32, shape: [3]), ValueInfo(name: "i", dtype: .int64, shape: [])],
+            inputs: [
+                ValueInfo(name: "x", dtype: .float32, shape: [3]), ValueInfo(name: "i", dtype: .int64, shape: []),
+            ],
             outputs: [ValueInfo(name: "y", dtype: nil, shape: nil)])
         let interpreter = try ReferenceInterpreter(graph: g, opset: 13)
-        #expect(try interpreter.run(["x": Tensor(shape: [3], floats: [1, 2, 3]), "i": .scalar(Int64(-1))])["y"]?.floats == [3])
-        #expect(throws: RuntimeError.self) { try interpreter.run(["x": Tensor(shape: [3], floats: [1, 2, 3]), "i": .scalar(Int64(3))]) }
+        #expect(
+            try interpreter.run(["x": Tensor(shape: [3], floats: [1, 2, 3]), "i": .scalar(Int64(-1))])["y"]?.floats == [
+                3
+            ])
+        #expect(throws: RuntimeError.self) {
+            try interpreter.run(["x": Tensor(shape: [3], floats: [1, 2, 3]), "i": .scalar(Int64(3))])
+        }
         do {
             _ = try interpreter.run(["x": Tensor(shape: [3], floats: [1, 2, 3]), "i": .scalar(Int64(3))])
         } catch let RuntimeError.nodeFailed(node, message) {
@@ -139,7 +154,8 @@ import Testing
             let groups = [1, 2, 4][trial % 3]
             let (cin, cout) = (groups * (1 + trial % 2), groups * (1 + (trial / 2) % 3))
             let pads = (0..<4).map { _ in Int(rng.next() % UInt64(k)) }
-            guard h + pads[0] + pads[2] >= (k - 1) * dilation + 1, w + pads[1] + pads[3] >= (k - 1) * dilation + 1 else { continue }
+            guard h + pads[0] + pads[2] >= (k - 1) * dilation + 1, w + pads[1] + pads[3] >= (k - 1) * dilation + 1
+            else { continue }
             let x = Self.input([2, cin, h, w], seed: rng.next())
             let weights = Self.input([cout, cin / groups, k, k], seed: rng.next())
             let bias = Self.input([cout], seed: rng.next())
@@ -180,7 +196,9 @@ import Testing
                                     let ix = ox * g.strides[1] - g.padsBegin[1] + kx * g.dilations[1]
                                     guard iy >= 0, iy < h, ix >= 0, ix < wi else { continue }
                                     let ci = group * cg + cl
-                                    s += ws[((mo * cg + cl) * kh + ky) * kw + kx] * xs[((ni * c + ci) * h + iy) * wi + ix]
+                                    s +=
+                                        ws[((mo * cg + cl) * kh + ky) * kw + kx]
+                                        * xs[((ni * c + ci) * h + iy) * wi + ix]
                                 }
                             }
                         }

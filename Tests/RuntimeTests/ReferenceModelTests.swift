@@ -44,7 +44,9 @@ import Testing
                 let maxAbs = zip(a, e).map { abs($0 - $1) }.max() ?? 0
                 let scale = e.map(abs).max() ?? 0
                 let dot = zip(a, e).map(*).reduce(0, +)
-                let cosine = dot / ((a.map { $0 * $0 }.reduce(0, +)).squareRoot() * (e.map { $0 * $0 }.reduce(0, +)).squareRoot())
+                let cosine =
+                    dot
+                    / ((a.map { $0 * $0 }.reduce(0, +)).squareRoot() * (e.map { $0 * $0 }.reduce(0, +)).squareRoot())
                 print(
                     "\(URL(fileURLWithPath: path).lastPathComponent): \(c.graph.nodes.count) nodes, load \(String(format: "%.1f", loaded)) s, init \(String(format: "%.2f", initialized)) s, run min \(String(format: "%.2f", times.min()!)) s of \(times.map { String(format: "%.2f", $0) }); output \(name) max|err| \(maxAbs) (max|e| \(scale)), cosine \(cosine)"
                 )

@@ -34,7 +34,8 @@ public enum ConstantEvaluator {
             } else {
                 guard let t = given.next() else {
                     throw IRError.invalidNode(
-                        node: node.label, message: "got \(inputs.count) inputs for \(node.inputs.filter { !$0.isEmpty }.count)")
+                        node: node.label,
+                        message: "got \(inputs.count) inputs for \(node.inputs.filter { !$0.isEmpty }.count)")
                 }
                 aligned.append(t)
             }

@@ -127,7 +127,9 @@ enum Arithmetic: Sendable {
 enum UnaryMap {
     static func infer(_ c: InferenceContext, floatOnly: Bool = true) throws -> [ValueFacts] {
         let x = try c.required(0, "X")
-        if floatOnly, let t = x.dtype, !t.isFloatingPoint { throw c.fail("\(c.node.opType) needs a float input, got \(t)") }
+        if floatOnly, let t = x.dtype, !t.isFloatingPoint {
+            throw c.fail("\(c.node.opType) needs a float input, got \(t)")
+        }
         return [facts(x.dtype, x.shape)]
     }
 

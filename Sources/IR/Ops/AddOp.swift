@@ -1,4 +1,5 @@
-/// `Add`: A + B, elementwise with NumPy broadcasting (opset ≥ 7; legacy `broadcast`/`axis` before).
+/// `Add`: A + B,
+/// elementwise with NumPy broadcasting (opset ≥ 7; the legacy `broadcast`/`axis` attributes before).
 enum AddOp: OperatorDefinition {
     static let opType = "Add"
     static let isEvaluable = true

@@ -20,6 +20,7 @@ enum ConstantOp: OperatorDefinition {
         }
         let keys = node.attributes.keys.sorted().joined(separator: ", ")
         throw IRError.invalidNode(
-            node: node.label, message: "Constant has no supported value attribute (has: \(keys.isEmpty ? "none" : keys))")
+            node: node.label,
+            message: "Constant has no supported value attribute (has: \(keys.isEmpty ? "none" : keys))")
     }
 }

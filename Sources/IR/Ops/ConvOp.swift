@@ -57,7 +57,8 @@ enum ConvOp: OperatorDefinition {
         let fromWeights = weightShape.map { Array($0.dropFirst(2)) }?.concrete
         if let k = node.ints("kernel_shape") {
             guard k.count == spatial else {
-                throw IRError.invalidNode(node: node.label, message: "kernel_shape \(k) does not have \(spatial) entries")
+                throw IRError.invalidNode(
+                    node: node.label, message: "kernel_shape \(k) does not have \(spatial) entries")
             }
             if let fromWeights, fromWeights != k {
                 throw IRError.invalidNode(
@@ -87,7 +88,8 @@ public struct ConvGeometry: Sendable, Hashable, CustomStringConvertible {
     public init(node: Node, inputShape: [Int], weightShape: [Int]) throws {
         let fail = { (m: String) in IRError.invalidNode(node: node.label, message: m) }
         guard inputShape.count >= 3, weightShape.count == inputShape.count else {
-            throw fail("input \(Shape(inputShape).text) and weights \(Shape(weightShape).text) do not fit a convolution")
+            throw fail(
+                "input \(Shape(inputShape).text) and weights \(Shape(weightShape).text) do not fit a convolution")
         }
         let spatial = inputShape.count - 2
         let attrs = try Attributes(node: node, spatial: spatial)
@@ -161,7 +163,9 @@ public struct ConvGeometry: Sendable, Hashable, CustomStringConvertible {
                 guard span >= 0 else {
                     throw IRError.invalidNode(
                         node: node.label,
-                        message: "kernel \(k) (dilation \(dilations[i])) is larger than the padded input \(input + b + e) on spatial axis \(i)")
+                        message:
+                            "kernel \(k) (dilation \(dilations[i])) is larger than the padded input \(input + b + e) on spatial axis \(i)"
+                    )
                 }
                 return (span / s + 1, b, e)
             }

@@ -1,4 +1,5 @@
-/// `Div`: A ÷ B (integers truncate toward zero, as onnxruntime), elementwise with NumPy broadcasting (opset ≥ 7; legacy `broadcast`/`axis` before).
+/// `Div`: A ÷ B (integers truncate toward zero, as onnxruntime),
+/// elementwise with NumPy broadcasting (opset ≥ 7; the legacy `broadcast`/`axis` attributes before).
 enum DivOp: OperatorDefinition {
     static let opType = "Div"
     static let isEvaluable = true

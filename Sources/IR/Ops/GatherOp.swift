@@ -35,7 +35,8 @@ enum GatherOp: OperatorDefinition {
     static func normalize(_ indices: [Int], size: Int, node: Node) throws -> [Int] {
         try indices.map { i in
             guard i >= -size, i < size else {
-                throw IRError.invalidNode(node: node.label, message: "index \(i) is out of range for a dimension of \(size)")
+                throw IRError.invalidNode(
+                    node: node.label, message: "index \(i) is out of range for a dimension of \(size)")
             }
             return i < 0 ? i + size : i
         }

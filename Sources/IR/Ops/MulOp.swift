@@ -1,4 +1,5 @@
-/// `Mul`: A · B, elementwise with NumPy broadcasting (opset ≥ 7; legacy `broadcast`/`axis` before).
+/// `Mul`: A · B,
+/// elementwise with NumPy broadcasting (opset ≥ 7; the legacy `broadcast`/`axis` attributes before).
 enum MulOp: OperatorDefinition {
     static let opType = "Mul"
     static let isEvaluable = true

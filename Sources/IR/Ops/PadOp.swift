@@ -96,16 +96,18 @@ enum PadOp: OperatorDefinition {
         for d in 0..<shape.count {
             let n = shape[d] + begin[d] + end[d]
             guard n >= 0 else {
-                throw IRError.invalidNode(node: node.label, message: "pads \(pads) crop axis \(d) of \(shape) below zero")
+                throw IRError.invalidNode(
+                    node: node.label, message: "pads \(pads) crop axis \(d) of \(shape) below zero")
             }
             if n > 0, shape[d] == 0, mode != "constant" {
                 throw IRError.invalidNode(node: node.label, message: "cannot \(mode)-pad an empty axis \(d)")
             }
             out.append(n)
-            tables.append((0..<n).map { o in
-                let i = source(o - begin[d], size: shape[d], mode: mode)
-                return i < 0 ? GatherPlan.fill : i * strides[d]
-            })
+            tables.append(
+                (0..<n).map { o in
+                    let i = source(o - begin[d], size: shape[d], mode: mode)
+                    return i < 0 ? GatherPlan.fill : i * strides[d]
+                })
         }
         return GatherPlan(shape: out, sources: GatherPlan.sources(shape: out, tables: tables))
     }

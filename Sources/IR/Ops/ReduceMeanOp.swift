@@ -13,7 +13,9 @@ enum ReduceMeanOp: OperatorDefinition {
         if let axesInput, axesInput.constant == nil {
             // Axes computed at run time: the rank is known when keepdims = 1 or the axes count is known.
             if keep { return [facts(x.dtype, Shape(repeating: .unknown, count: shape.count))] }
-            if let n = axesInput.shape?.concrete?.first { return [facts(x.dtype, Shape(repeating: .unknown, count: shape.count - n))] }
+            if let n = axesInput.shape?.concrete?.first {
+                return [facts(x.dtype, Shape(repeating: .unknown, count: shape.count - n))]
+            }
             return [facts(x.dtype, nil)]
         }
         let r = try ReduceParameters(node: c.node, opset: c.opset, rank: shape.count, axes: axesInput?.constant)

@@ -43,7 +43,10 @@ enum ReshapeOp: OperatorDefinition {
         for (i, d) in requested.enumerated() {
             switch d {
             case .known(0) where !allowZero:
-                guard let input else { out.append(.unknown); continue }
+                guard let input else {
+                    out.append(.unknown)
+                    continue
+                }
                 guard i < input.count else { throw fail("shape entry \(i) is 0 but the input has rank \(input.count)") }
                 out.append(input[i])
             case .known(-1):
@@ -104,7 +107,9 @@ enum ReshapeOp: OperatorDefinition {
             }
             guard known % other.known == 0 else {
                 if remaining.isEmpty {
-                    throw fail("cannot reshape \(shapes.0.text) to \(shapes.1.text): \(known) is not divisible by \(other.known)")
+                    throw fail(
+                        "cannot reshape \(shapes.0.text) to \(shapes.1.text): \(known) is not divisible by \(other.known)"
+                    )
                 }
                 return .unknown
             }

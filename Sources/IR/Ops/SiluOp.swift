@@ -4,5 +4,7 @@ enum SiluOp: OperatorDefinition {
     static let domain = OpSupport.effnetDomain
     static let isEvaluable = true
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] { try UnaryMap.infer(c) }
-    static func evaluate(_ c: EvaluationContext) throws -> [Tensor] { try UnaryMap.evaluate(c) { Activation.silu.apply($0) } }
+    static func evaluate(_ c: EvaluationContext) throws -> [Tensor] {
+        try UnaryMap.evaluate(c) { Activation.silu.apply($0) }
+    }
 }

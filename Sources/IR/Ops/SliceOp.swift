@@ -19,7 +19,9 @@ enum SliceOp: OperatorDefinition {
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] {
         let x = try c.required(0, "data")
         guard let s = x.shape else { return [facts(x.dtype, nil)] }
-        guard let p = try parameters(c.node, opset: c.opset, values: { c.input($0)?.knownInts }, present: { c.input($0) != nil })
+        guard
+            let p = try parameters(
+                c.node, opset: c.opset, values: { c.input($0)?.knownInts }, present: { c.input($0) != nil })
         else {
             // Parameters computed at run time: the rank survives, sliced sizes do not.
             let axes = c.opset >= 10 ? c.input(3)?.knownInts : nil
@@ -66,7 +68,8 @@ enum SliceOp: OperatorDefinition {
         var p: Parameters
         if opset < 10 {
             let starts = try node.requiredInts("starts")
-            p = Parameters(starts: starts, ends: try node.requiredInts("ends"), axes: node.ints("axes"),
+            p = Parameters(
+                starts: starts, ends: try node.requiredInts("ends"), axes: node.ints("axes"),
                 steps: [Int](repeating: 1, count: starts.count))
         } else {
             guard present(1), present(2) else { throw fail("Slice needs starts and ends inputs") }

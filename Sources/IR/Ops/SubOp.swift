@@ -1,4 +1,5 @@
-/// `Sub`: A − B, elementwise with NumPy broadcasting (opset ≥ 7; legacy `broadcast`/`axis` before).
+/// `Sub`: A − B,
+/// elementwise with NumPy broadcasting (opset ≥ 7; the legacy `broadcast`/`axis` attributes before).
 enum SubOp: OperatorDefinition {
     static let opType = "Sub"
     static let isEvaluable = true

@@ -77,7 +77,8 @@ public final class ReferenceInterpreter: Sendable {
             guard let shape = input.shape else { continue }
             guard shape.count == t.rank else {
                 throw RuntimeError.badInput(
-                    input.name, message: "expected shape \(shape.text) (rank \(shape.count)), got \(Shape(t.shape).text)")
+                    input.name,
+                    message: "expected shape \(shape.text) (rank \(shape.count)), got \(Shape(t.shape).text)")
             }
             for (axis, (dim, size)) in zip(shape, t.shape).enumerated() {
                 switch dim {
@@ -88,7 +89,9 @@ public final class ReferenceInterpreter: Sendable {
                     if let (bound, other) = bindings[s], bound != size {
                         throw RuntimeError.badInput(
                             input.name,
-                            message: "dimension '\(s)' is \(size) here but \(bound) in input '\(other)' (shape \(Shape(t.shape).text))")
+                            message:
+                                "dimension '\(s)' is \(size) here but \(bound) in input '\(other)' (shape \(Shape(t.shape).text))"
+                        )
                     }
                     bindings[s] = (size, input.name)
                 default: break

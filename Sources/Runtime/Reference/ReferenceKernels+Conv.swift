@@ -10,7 +10,8 @@ extension ReferenceKernels {
     static func conv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, node: Node, activation: Activation) throws -> Tensor {
         try requireFloat(x, node)
         guard x.rank == 3 || x.rank == 4 else {
-            throw IRError.invalidNode(node: node.label, message: "only 1-D and 2-D convolutions are supported, got input \(x.shape)")
+            throw IRError.invalidNode(
+                node: node.label, message: "only 1-D and 2-D convolutions are supported, got input \(x.shape)")
         }
         // A 1-D convolution is a 2-D one over a height of 1.
         if x.rank == 3 {
@@ -20,13 +21,15 @@ extension ReferenceKernels {
             }
             if let p = node.ints("pads"), p.count == 2 { node2.attributes["pads"] = .ints([0, p[0], 0, p[1]]) }
             let y = try conv(
-                x.reshaped([x.shape[0], x.shape[1], 1, x.shape[2]]), w.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]]), b,
+                x.reshaped([x.shape[0], x.shape[1], 1, x.shape[2]]),
+                w.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]]), b,
                 node: node2, activation: activation)
             return y.reshaped([y.shape[0], y.shape[1], y.shape[3]])
         }
         let g = try ConvGeometry(node: node, inputShape: x.shape, weightShape: w.shape)
         if let b, b.count != w.shape[0] {
-            throw IRError.invalidNode(node: node.label, message: "bias has \(b.count) elements for \(w.shape[0]) output channels")
+            throw IRError.invalidNode(
+                node: node.label, message: "bias has \(b.count) elements for \(w.shape[0]) output channels")
         }
         let (n, c, h, wi) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (m, kh, kw) = (w.shape[0], g.kernel[0], g.kernel[1])
@@ -103,7 +106,9 @@ extension ReferenceKernels {
                                                     if sw == 1 {
                                                         for ox in first[kx]..<end[kx] { ap[ox] += wv * xp[base + ox] }
                                                     } else {
-                                                        for ox in first[kx]..<end[kx] { ap[ox] += wv * xp[base + ox * sw] }
+                                                        for ox in first[kx]..<end[kx] {
+                                                            ap[ox] += wv * xp[base + ox * sw]
+                                                        }
                                                     }
                                                 }
                                             }

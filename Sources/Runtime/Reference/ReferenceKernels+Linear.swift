@@ -5,7 +5,8 @@ extension ReferenceKernels {
     static func gemm(_ a: Tensor, _ b: Tensor, _ c: Tensor?, node: Node) throws -> Tensor {
         try requireFloat(a, node)
         guard a.rank == 2, b.rank == 2 else {
-            throw IRError.invalidNode(node: node.label, message: "Gemm needs 2-D A and B, got \(a.shape) and \(b.shape)")
+            throw IRError.invalidNode(
+                node: node.label, message: "Gemm needs 2-D A and B, got \(a.shape) and \(b.shape)")
         }
         let ta = node.int("transA") == 1
         let tb = node.int("transB") == 1

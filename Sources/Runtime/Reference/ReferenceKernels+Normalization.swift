@@ -77,7 +77,8 @@ extension ReferenceKernels {
         }
         let divisor = Double(max(count, 1))
         let mean = sums.map { count == 0 ? .nan : $0 / divisor }
-        let outShape = r.keepDims ? outFull : x.shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
+        let outShape =
+            r.keepDims ? outFull : x.shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
         return Tensor.reference(x.dtype, shape: outShape, mean)
     }
 

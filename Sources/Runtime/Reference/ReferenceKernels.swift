@@ -17,7 +17,8 @@ enum ReferenceKernels {
             case "FusedConv":
                 let activation = Activation(attribute: node.string("activation") ?? "none")
                 guard let activation else {
-                    throw IRError.invalidNode(node: node.label, message: "unknown activation '\(node.string("activation")!)'")
+                    throw IRError.invalidNode(
+                        node: node.label, message: "unknown activation '\(node.string("activation")!)'")
                 }
                 return [try conv(try input(0, "X"), try input(1, "W"), optional(2), node: node, activation: activation)]
             default:
@@ -38,7 +39,9 @@ enum ReferenceKernels {
         case "GlobalAveragePool":
             return [try globalAveragePool(try input(0, "X"), node: node)]
         case "ReduceMean":
-            return [try reduceMean(try input(0, "data"), axes: opset >= 18 ? optional(1) : nil, node: node, opset: opset)]
+            return [
+                try reduceMean(try input(0, "data"), axes: opset >= 18 ? optional(1) : nil, node: node, opset: opset)
+            ]
         case "Softmax":
             return [try softmax(try input(0, "input"), node: node, opset: opset)]
         default:

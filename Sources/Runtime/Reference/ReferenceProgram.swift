@@ -122,7 +122,9 @@ struct ReferenceProgram: Sendable {
         let fail = {
             RuntimeError.nodeFailed(
                 node: node.label,
-                message: "computed \(t.dtype)\(Shape(t.shape).text) for '\(name)', inferred \(info.dtype.map(\.rawValue) ?? "?")\(info.shape?.text ?? "[?]")")
+                message:
+                    "computed \(t.dtype)\(Shape(t.shape).text) for '\(name)', inferred \(info.dtype.map(\.rawValue) ?? "?")\(info.shape?.text ?? "[?]")"
+            )
         }
         if let d = info.dtype, d != t.dtype { throw fail() }
         guard let s = info.shape else { return }
