@@ -74,8 +74,8 @@ public enum ShapeInference {
             let inputs = node.inputs.map { $0.isEmpty ? nil : lookup($0) }
             let context = InferenceContext(node: node, opset: opset, inputs: inputs, scope: visible)
             var outputs = try definition.infer(context).map(promoted)
-            guard outputs.count >= node.outputs.filter({ !$0.isEmpty }).count || outputs.count >= node.outputs.count
-            else {
+            let named = (node.outputs.lastIndex { !$0.isEmpty } ?? -1) + 1
+            guard outputs.count >= named else {
                 throw IRError.invalidNode(
                     node: node.label,
                     message: "\(node.opType) has \(outputs.count) outputs, the node names \(node.outputs.count)")
@@ -114,7 +114,14 @@ public enum ShapeInference {
     }
 
     /// Facts whose elements are all known become a constant (`Gather(Shape(x), 2)` with a dynamic batch).
+    ///
+    /// Element knowledge that does not fit the shape (an op passed it through a shape that became unknown) is
+    /// dropped, so every consumer may rely on `elements.count` = the concrete element count.
     static func promoted(_ f: ValueFacts) -> ValueFacts {
+        var f = f
+        if let e = f.elements, f.dtype?.isInteger != true || f.shape?.concrete?.reduce(1, *) != e.count {
+            f.elements = nil
+        }
         guard f.constant == nil, let dtype = f.dtype, dtype.isInteger, let dims = f.shape?.concrete,
             let values = f.elements?.concrete, values.count == dims.reduce(1, *)
         else { return f }

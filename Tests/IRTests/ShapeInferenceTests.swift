@@ -250,3 +250,13 @@ import Testing
         #expect(Self.blamedNode { _ = try ShapeInference.infer(c.graph, opset: c.opset) } == c.graph.nodes[0].label)
     }
 }
+
+@Suite struct ReshapeEdgeTests {
+    @Test func zeroSizedReshapes() throws {
+        let node = Node(name: "r", opType: "Reshape", inputs: [], outputs: [])
+        // [0,3] → [0,−1] leaves −1 ambiguous; with allowzero the 0 is literal and −1 is forbidden beside it.
+        #expect(throws: IRError.self) { try ReshapeOp.resolve([0, -1], input: [0, 3], allowZero: false, node: node) }
+        #expect(try ReshapeOp.resolve([3, 0], input: [0, 3], allowZero: true, node: node) == [3, 0])
+        #expect(try ReshapeOp.resolve([-1, 0], input: [.symbol("N"), 0], allowZero: false, node: node) == [.unknown, 0])
+    }
+}

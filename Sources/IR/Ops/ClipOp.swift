@@ -19,6 +19,9 @@ enum ClipOp: OperatorDefinition {
     static func evaluate(_ c: EvaluationContext) throws -> [Tensor] {
         let x = try c.required(0, "input")
         if x.dtype.isInteger {
+            for t in [c.input(1), c.input(2)].compactMap({ $0 }) where t.count != 1 {
+                throw c.fail("Clip bounds must be scalars, got shape \(t.shape)")
+            }
             let lo = c.input(1).map { $0.exactInt64s[0] } ?? Int64.min
             let hi = c.input(2).map { $0.exactInt64s[0] } ?? Int64.max
             let v = x.exactInt64s.map { $0 < lo ? lo : ($0 > hi ? hi : $0) }

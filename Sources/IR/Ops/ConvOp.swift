@@ -142,6 +142,7 @@ public struct ConvGeometry: Sendable, Hashable, CustomStringConvertible {
             guard pads.count == 2 * spatial, pads.allSatisfy({ $0 >= 0 }) else {
                 throw fail("pads \(pads) must be \(2 * spatial) non-negative values")
             }
+            guard group >= 1 else { throw fail("group must be ≥ 1, got \(group)") }
             guard ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"].contains(autoPad) else {
                 throw fail("unknown auto_pad '\(autoPad)'")
             }

@@ -15,8 +15,8 @@ enum GatherOp: OperatorDefinition {
         var out = facts(data.dtype, Array(ds[..<axis]) + ishape + Array(ds[(axis + 1)...]))
         if let idx = indices.knownInts, let n = ds[axis].value {
             let normalized = try normalize(idx, size: n, node: c.node)
-            if let elements = data.knownElements, let dims = ds.concrete {
-                out.elements = plan(dataShape: dims, axis: axis, indices: normalized, indicesShape: ishape.concrete!)
+            if let elements = data.knownElements, let dims = ds.concrete, let ishape = ishape.concrete {
+                out.elements = plan(dataShape: dims, axis: axis, indices: normalized, indicesShape: ishape)
                     .apply([elements])
             }
         }

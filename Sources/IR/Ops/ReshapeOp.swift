@@ -102,8 +102,9 @@ enum ReshapeOp: OperatorDefinition {
                 remaining.remove(at: i)
             }
             if other.known == 0 {
-                if known == 0 { return .unknown }
-                throw fail("cannot infer −1 in \(shapes.1.text) with a zero-sized dimension")
+                // 0 elements spread over a −1 is ambiguous; symbols may still make it 0 at run time.
+                if known == 0, !symbols.isEmpty || !other.symbols.isEmpty { return .unknown }
+                throw fail("cannot infer −1 in \(shapes.1.text) next to a zero-sized dimension")
             }
             guard known % other.known == 0 else {
                 if remaining.isEmpty {
