@@ -47,9 +47,12 @@ import Testing
                 let cosine =
                     dot
                     / ((a.map { $0 * $0 }.reduce(0, +)).squareRoot() * (e.map { $0 * $0 }.reduce(0, +)).squareRoot())
+                let timing = times.map { String(format: "%.2f", $0) }.joined(separator: ", ")
                 print(
-                    "\(URL(fileURLWithPath: path).lastPathComponent): \(c.graph.nodes.count) nodes, load \(String(format: "%.1f", loaded)) s, init \(String(format: "%.2f", initialized)) s, run min \(String(format: "%.2f", times.min()!)) s of \(times.map { String(format: "%.2f", $0) }); output \(name) max|err| \(maxAbs) (max|e| \(scale)), cosine \(cosine)"
-                )
+                    "\(URL(fileURLWithPath: path).lastPathComponent): \(c.graph.nodes.count) nodes,",
+                    "load \(String(format: "%.1f", loaded)) s, init \(String(format: "%.2f", initialized)) s,",
+                    "run min \(String(format: "%.2f", times.min()!)) s of [\(timing)];",
+                    "output \(name) max|err| \(maxAbs) (max|e| \(scale)), cosine \(cosine)")
                 #expect(maxAbs <= 1e-4 * scale, "\(path) \(name)")
                 #expect(cosine >= 0.99999, "\(path) \(name)")
             }
