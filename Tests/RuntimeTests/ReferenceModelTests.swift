@@ -33,6 +33,16 @@ import Testing
                 outputs = try interpreter.run(c.feeds)
                 times.append(Date().timeIntervalSince(start))
             }
+            // Where the time goes: seconds per operator type, from the gaps between observed nodes.
+            var perOp = [String: Double]()
+            var last = Date()
+            _ = try interpreter.run(c.feeds) { node, _ in
+                let now = Date()
+                perOp[node.opType, default: 0] += now.timeIntervalSince(last)
+                last = now
+            }
+            let top = perOp.sorted { $0.value > $1.value }.prefix(6)
+            print("  by op:", top.map { "\($0.key) \(String(format: "%.2f", $0.value)) s" }.joined(separator: ", "))
             for (name, expected) in c.expected {
                 guard let actual = outputs[name] else {
                     Issue.record("\(path): no output \(name)")
