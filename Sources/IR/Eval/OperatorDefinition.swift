@@ -47,13 +47,13 @@ struct InferenceContext {
 }
 
 /// What `evaluate` sees: the node, the opset and every present input as a tensor.
-public struct EvaluationContext {
-    public let node: Node
-    public let opset: Int
+struct EvaluationContext {
+    let node: Node
+    let opset: Int
     /// One entry per node input; nil for an omitted optional input.
-    public let inputs: [Tensor?]
+    let inputs: [Tensor?]
 
-    public init(node: Node, opset: Int, inputs: [Tensor?]) {
+    init(node: Node, opset: Int, inputs: [Tensor?]) {
         self.node = node
         self.opset = opset
         self.inputs = inputs
