@@ -1,0 +1,44 @@
+/// `Softmax`: y = e^(x − max) / Σ e^(x − max) along `axis`. From opset 13 the sum runs over the single axis
+/// (default −1); before 13 the input is coerced to 2-D `[d0…d(axis−1), d(axis)…d(r−1)]` (default axis 1) and
+/// the sum runs over everything from `axis` on.
+enum SoftmaxOp: OperatorDefinition {
+    static let opType = "Softmax"
+
+    static func infer(_ c: InferenceContext) throws -> [ValueFacts] {
+        let x = try c.required(0, "input")
+        if let t = x.dtype, !t.isFloatingPoint { throw c.fail("needs a float input, got \(t)") }
+        if let s = x.shape {
+            let axis = c.node.int("axis") ?? (c.opset >= 13 ? -1 : 1)
+            let r = s.count
+            let a = axis < 0 ? axis + r : axis
+            guard a >= 0, a < max(r, 1) else { throw c.fail("axis \(axis) is out of range for rank \(r)") }
+        }
+        return [facts(x.dtype, x.shape)]
+    }
+}
+
+/// Softmax over a concrete shape as `outer × n × inner` groups: element (o, j, i) is at `(o·n + j)·inner + i`
+/// and the sum runs over j.
+public struct SoftmaxLayout: Sendable, Hashable {
+    public var outer: Int
+    public var n: Int
+    public var inner: Int
+
+    public init(node: Node, opset: Int, shape: [Int]) throws {
+        let r = shape.count
+        let axis = node.int("axis") ?? (opset >= 13 ? -1 : 1)
+        if r == 0 {
+            (outer, n, inner) = (1, 1, 1)
+            return
+        }
+        let a = try normalizedAxis(axis, rank: r, node: node)
+        outer = shape[..<a].reduce(1, *)
+        if opset >= 13 {
+            n = shape[a]
+            inner = shape[(a + 1)...].reduce(1, *)
+        } else {
+            n = shape[a...].reduce(1, *)
+            inner = 1
+        }
+    }
+}

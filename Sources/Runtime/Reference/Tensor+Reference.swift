@@ -1,0 +1,21 @@
+import IR
+
+extension Tensor {
+    /// The elements as Double, with a fast path for float32 (the interpreter's hot dtype).
+    var referenceDoubles: [Double] {
+        switch dtype {
+        case .float32: bytes.withUnsafeBytes { raw in raw.bindMemory(to: Float.self).map { Double($0) } }
+        case .float64: bytes.withUnsafeBytes { raw in Array(raw.bindMemory(to: Double.self)) }
+        default: doubles
+        }
+    }
+
+    /// A floating-point tensor from Double results, each rounded once to `dtype` (nearest even).
+    static func reference(_ dtype: DType, shape: [Int], _ values: [Double]) -> Tensor {
+        if dtype == .float32 {
+            let floats = values.map { Float($0) }
+            return Tensor(dtype: .float32, shape: shape, bytes: floats.withUnsafeBytes { Array($0) })
+        }
+        return Tensor(dtype: dtype, shape: shape, values: values)
+    }
+}

@@ -1,0 +1,1 @@
+../IRTests/OpFixtures.swift
