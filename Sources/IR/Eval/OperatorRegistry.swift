@@ -11,7 +11,7 @@ enum OperatorRegistry {
     ]
 
     static let effnet: [any OperatorDefinition.Type] = [
-        SiluOp.self, FusedConvOp.self, MBConvOp.self, FusedMBConvOp.self,
+        SiluOp.self, FusedConvOp.self, MBConvOp.self, FusedMBConvOp.self, SqueezeExciteOp.self,
     ]
 
     private static let byKey: [String: any OperatorDefinition.Type] = {

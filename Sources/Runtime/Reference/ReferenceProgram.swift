@@ -37,7 +37,7 @@ struct ReferenceProgram: Sendable {
         lastUse = last
         var bodies = [Int: Body]()
         for (i, node) in nodes.enumerated() where node.domain == OpSupport.effnetDomain {
-            guard node.opType == "MBConv" || node.opType == "FusedMBConv" else { continue }
+            guard ["MBConv", "FusedMBConv", "SqueezeExcite"].contains(node.opType) else { continue }
             guard let body = node.graph("body") else {
                 throw RuntimeError.unsupported(node: node.label, message: "\(node.opType) has no 'body' sub-graph")
             }
