@@ -148,7 +148,7 @@ public enum GraphBuilder {
             var x = g.node("preprocess.rescale", "Mul", [input, s])
             if offset != 0 {
                 let o = g.constant("preprocess.offset", .scalar(offset))
-                x = g.node("preprocess.offset", "Add", [x, o])
+                x = g.node("preprocess.add_offset", "Add", [x, o])
             }
             return x
         case .rescaleNormalize(let scale, let mean, let variance):
