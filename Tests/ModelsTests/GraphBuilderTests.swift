@@ -107,6 +107,17 @@ import Testing
         #expect(graph.outputs.first?.shape == [.symbol("N"), .known(detected.structure.headChannels)])
     }
 
+    /// Half-precision checkpoints are widened to float32 (exactly: every float16 is a float32).
+    @Test func halfPrecisionWeightsAreWidened() throws {
+        let fixture = LayoutFixture.named("efficientnet_v2_s-w0.5-d0.5")
+        let half = Checkpoint(tensors: fixture.patternCheckpoint().entries.map { name, t in
+            (name, t.dtype == .float32 ? t.converted(to: .float16) : t)
+        })
+        let (graph, _) = try GraphBuilder.build(half)
+        #expect(graph.initializers.values.allSatisfy { $0.dtype == .float32 })
+        #expect(graph.initializers["blocks.3.0.conv_dw.weight"] == half["features.4.0.block.1.0.weight"]?.converted(to: .float32))
+    }
+
     @Test func modelCarriesOpsetAndMetadata() throws {
         let (graph, detected) = try GraphBuilder.build(LayoutFixture.named("tf_efficientnetv2_b0-w0.25-d0.5").zeroCheckpoint())
         let model = GraphBuilder.model(graph, detected: detected)
