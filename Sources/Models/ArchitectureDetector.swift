@@ -88,7 +88,7 @@ public enum ArchitectureDetector {
         } else {
             let candidates = Architecture.all.filter { $0.scheme == scheme && $0.stages.count == stageCount }
             guard !candidates.isEmpty else { throw CheckpointError.unsupportedStageCount(stageCount, scheme: scheme) }
-            detected = choose(structure, among: candidates, scheme: scheme, notes: &notes)
+            detected = choose(structure, among: candidates, notes: &notes)
         }
         try checkStrict(layout, scheme: scheme, structure: detected.structure, name: detected.architecture.name)
         return detected
@@ -102,12 +102,31 @@ public enum ArchitectureDetector {
 
     // MARK: - Variant matching
 
+    /// The variant a graph (an ONNX file, no tensor names) most likely came from: candidates of the same stage count,
+    /// padding style and input layout (and BN epsilon when the graph still has BatchNorm nodes), matched as for
+    /// checkpoints. timm non-`tf_` and torchvision models share structure and padding; only an unfolded ε separates
+    /// them, otherwise the other is listed in `alternatives`. Nil when no variant has that many stages.
+    public static func identify(_ recognized: RecognizedModel) -> DetectedModel? {
+        let s = recognized.structure
+        var candidates = Architecture.all.filter {
+            $0.stages.count == s.stageCount && $0.padding == recognized.padding
+                && $0.channelsLast == recognized.channelsLast
+        }
+        if let eps = recognized.batchNormEpsilon {
+            let same = candidates.filter { $0.batchNormEpsilon == eps }
+            if !same.isEmpty { candidates = same }
+        }
+        guard !candidates.isEmpty else { return nil }
+        var notes = ["identified from the graph's structure and \(recognized.padding.rawValue) padding"]
+        return choose(s, among: candidates, notes: &notes)
+    }
+
     private static func choose(
-        _ structure: NetworkStructure, among candidates: [Architecture], scheme: NamingScheme, notes: inout [String]
+        _ structure: NetworkStructure, among candidates: [Architecture], notes: inout [String]
     ) -> DetectedModel {
         func model(_ arch: Architecture, _ match: ArchitectureMatch, _ alternatives: [String]) -> DetectedModel {
             DetectedModel(
-                scheme: scheme, architecture: arch, structure: structure, match: match, alternatives: alternatives,
+                scheme: arch.scheme, architecture: arch, structure: structure, match: match, alternatives: alternatives,
                 notes: notes)
         }
         let exact = candidates.filter { $0.structure(numClasses: structure.numClasses) == structure }
@@ -229,18 +248,22 @@ public enum ArchitectureDetector {
         }
     }
 
-    /// Keras `Normalization` layers keep `mean`, `variance` and `count` when adapted instead of configured.
+    /// Keras `Normalization` layers keep `mean`, `variance` and `count` when adapted instead of configured, and
+    /// `model.variables` (unlike `model.weights`) also lists the dropout layers' `seed_generator_state`s.
     static func isOptionalExtra(_ name: String, scheme: NamingScheme) -> Bool {
         guard scheme == .keras else { return false }
         let parts = name.split(separator: "/")
-        return parts.count == 2 && parts[0].hasPrefix("normalization")
-            && ["mean", "variance", "count"].contains(String(parts[1]))
+        guard parts.count == 2 else { return false }
+        if parts[0].hasPrefix("seed_generator") { return parts[1] == "seed_generator_state" }
+        return parts[0].hasPrefix("normalization") && ["mean", "variance", "count"].contains(String(parts[1]))
     }
 
     private static func validateDTypes(_ checkpoint: Checkpoint) throws {
         for name in checkpoint.names {
             let t = checkpoint[name]!
-            if name.hasSuffix("num_batches_tracked") || t.dtype.isFloatingPoint { continue }
+            if name.hasSuffix("num_batches_tracked") || name.hasSuffix("seed_generator_state") || t.dtype.isFloatingPoint {
+                continue
+            }
             throw CheckpointError.invalidTensor(name: name, problem: "\(t.dtype) weights; expected a floating-point type")
         }
     }

@@ -117,6 +117,20 @@ import Testing
         #expect(!recognized.batchNormFolded)
     }
 
+    /// Graphs carry no tensor names: the variant comes from structure, padding, layout and (unfolded) ε.
+    @Test(arguments: [
+        ("tf_efficientnetv2_s-w0.5-d0.34", "tf_efficientnetv2_s"), ("efficientnet_v2_s-w0.5-d0.5", "efficientnet_v2_s"),
+        ("EfficientNetV2B0-w0.5-d0.5", "EfficientNetV2B0"), ("efficientnetv2_rw_s-w0.5-d0.25", "efficientnetv2_rw_s"),
+    ])
+    func graphsAreIdentified(_ id: String, _ expected: String) throws {
+        let (graph, detected) = try GraphBuilder.build(LayoutFixture.named(id).zeroCheckpoint())
+        let identified = try #require(ArchitectureDetector.identify(try GraphRecognizer.recognize(graph)))
+        #expect(identified.architecture.name == expected)
+        #expect(identified.match == detected.match)
+        let folded = try #require(ArchitectureDetector.identify(try GraphRecognizer.recognize(GraphSurgery.foldBatchNorm(graph))))
+        #expect(folded.structure == detected.structure)
+    }
+
     @Test func rwBlocksAreNotRepresentableOutsideTimm() throws {
         let checkpoint = LayoutFixture.named("efficientnetv2_rw_s-w0.5-d0.25").zeroCheckpoint()
         #expect(throws: CheckpointError.notRepresentable(

@@ -68,6 +68,18 @@ import Testing
         #expect(unexpected.isEmpty && wrong.isEmpty)
     }
 
+    /// Keras `model.variables` adds int seed states of the dropout layers; they are not weights.
+    @Test func kerasSeedStatesAreIgnored() throws {
+        let fixture = LayoutFixture.named("EfficientNetV2B0-w0.5-d0.5")
+        let tensors = fixture.zeroCheckpoint().entries + [
+            ("seed_generator/seed_generator_state", Tensor(shape: [2], int64s: [1, 0])),
+            ("seed_generator_1/seed_generator_state", Tensor(shape: [2], int64s: [1, 0])),
+        ]
+        let (graph, detected) = try GraphBuilder.build(Checkpoint(tensors: tensors))
+        #expect(detected.architecture.name == "EfficientNetV2B0")
+        #expect(graph.initializers.keys.allSatisfy { !$0.contains("seed") })
+    }
+
     @Test func countersAreOptional() throws {
         let fixture = LayoutFixture.named("efficientnet_v2_s-w0.5-d0.5")
         let tensors = fixture.zeroCheckpoint().entries.filter { !$0.0.hasSuffix("num_batches_tracked") }
