@@ -9,7 +9,8 @@ import Testing
 /// - `export-graph`: source → graph → recognizer → source scheme (builder + recognizer round trip);
 /// - `export-timm` / `export-torchvision` / `export-keras`: renamed to each representable scheme;
 /// - `export-via-keras`: source → Keras names (HWIO, HWC1, [in, out]) → back to the source scheme;
-/// - `export-folded`: BN folded into the convs, exported with identity BatchNorms (ε = the architecture's).
+/// - `export-folded`: BN folded into the convs, exported with identity BatchNorms (ε = the architecture's);
+/// - `graph.json` + `graph-weights/`: the built graph itself, for `tools/check_graph_onnxruntime.py`.
 /// Then `tools/check_timm_strict_load.py <case>/export-… --model … --io <case>/io.npz` loads each strictly.
 @Suite struct FrameworkCrossCheckTests {
     static let root = ProcessInfo.processInfo.environment["EFFNET_MODELS_CROSSCHECK"]
@@ -35,7 +36,42 @@ import Testing
             let folded = try CheckpointExporter.export(
                 GraphSurgery.foldBatchNorm(graph), naming: scheme, epsilon: detected.architecture.batchNormEpsilon)
             try NPYDirectory.write(folded.tensors, to: folder.appendingPathComponent("export-folded"))
+            try GraphJSON.write(graph, to: folder)
             print("\(entry): \(detected.summary) (\(scheme)) → exports written")
         }
+    }
+}
+
+/// Test-only: a graph as JSON (nodes, attributes, inputs, outputs) plus its initializers as an `.npy` folder, so that
+/// `tools/check_graph_onnxruntime.py` can rebuild it with `onnx.helper` and run it with onnxruntime.
+enum GraphJSON {
+    static func write(_ graph: Graph, to folder: URL) throws {
+        func attribute(_ a: Attribute) -> Any {
+            switch a {
+            case .int(let v): ["int": v]
+            case .ints(let v): ["ints": v]
+            case .float(let v): ["float": Double(v)]
+            case .floats(let v): ["floats": v.map(Double.init)]
+            case .string(let v): ["string": v]
+            case .strings(let v): ["strings": v]
+            case .tensor, .graph: ["unsupported": true]
+            }
+        }
+        func info(_ v: ValueInfo) -> Any {
+            ["name": v.name, "shape": (v.shape ?? []).map { d -> Any in d.value ?? d.description }]
+        }
+        let doc: [String: Any] = [
+            "name": graph.name,
+            "inputs": graph.inputs.map(info), "outputs": graph.outputs.map(info),
+            "nodes": graph.nodes.map { n -> [String: Any] in
+                ["name": n.name, "op": n.opType, "domain": n.domain, "inputs": n.inputs, "outputs": n.outputs,
+                 "attributes": n.attributes.mapValues(attribute)]
+            },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys])
+        try data.write(to: folder.appendingPathComponent("graph.json"))
+        try NPYDirectory.write(
+            graph.initializers.keys.sorted().map { ($0, graph.initializers[$0]!) },
+            to: folder.appendingPathComponent("graph-weights"))
     }
 }
