@@ -41,7 +41,9 @@ extension NamingScheme {
             default: return nil
             }
         }
-        guard parts.count >= 5, parts[0] == "blocks", let s = Int(parts[1]), let i = Int(parts[2]) else { return nil }
+        guard parts.count >= 5, parts[0] == "blocks", let s = Int(parts[1]), let i = Int(parts[2]),
+            NamingScheme.plausible(s), NamingScheme.plausible(i)
+        else { return nil }
         return ParsedName(
             position: .block(stage: s, index: i), sublayer: parts[3..<(parts.count - 1)].joined(separator: "."))
     }
@@ -49,7 +51,7 @@ extension NamingScheme {
     private func parseTorchvision(_ name: String) -> ParsedName? {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         if parts.count == 3, parts[0] == "classifier" { return ParsedName(position: .classifier, sublayer: "") }
-        guard parts.count >= 4, parts[0] == "features", let f = Int(parts[1]) else { return nil }
+        guard parts.count >= 4, parts[0] == "features", let f = Int(parts[1]), NamingScheme.plausible(f) else { return nil }
         if parts.count == 4 {
             // `features.0.{0,1}` is the stem, the highest `features.N.{0,1}` the head; blocks have `.block.`.
             switch (f, parts[2]) {
@@ -60,7 +62,9 @@ extension NamingScheme {
             default: return nil
             }
         }
-        guard parts.count >= 7, f >= 1, let i = Int(parts[2]), parts[3] == "block", Int(parts[4]) != nil else {
+        guard parts.count >= 7, f >= 1, let i = Int(parts[2]), NamingScheme.plausible(i), parts[3] == "block",
+            Int(parts[4]) != nil
+        else {
             return nil
         }
         return ParsedName(
@@ -83,15 +87,23 @@ extension NamingScheme {
         guard layer.hasPrefix("block") else { return nil }
         let rest = layer.unicodeScalars.dropFirst(5)
         let digits = rest.prefix { $0.properties.numericType != nil && $0.value < 128 }
-        guard !digits.isEmpty, let stage = Int(String(String.UnicodeScalarView(digits))), stage >= 1 else { return nil }
+        guard !digits.isEmpty, let stage = Int(String(String.UnicodeScalarView(digits))), stage >= 1,
+            NamingScheme.plausible(stage)
+        else { return nil }
         let afterDigits = rest.dropFirst(digits.count)
-        guard let letter = afterDigits.first, letter.value >= 97 else { return nil }
+        guard let letter = afterDigits.first, letter.value >= 97, NamingScheme.plausible(Int(letter.value) - 97) else {
+            return nil
+        }
         let tail = afterDigits.dropFirst()
         guard tail.first == "_" else { return nil }
         let sub = String(String.UnicodeScalarView(tail.dropFirst()))
         guard !sub.isEmpty else { return nil }
         return ParsedName(position: .block(stage: stage - 1, index: Int(letter.value) - 97), sublayer: sub)
     }
+
+    /// Stage and block indices a real network can have; anything else (negative, absurdly large) is not a block
+    /// name and ends up in the "unexpected" list instead of sizing arrays.
+    static func plausible(_ index: Int) -> Bool { index >= 0 && index < 1000 }
 
     /// Reads a block's kind and optional parts from the names of its layers (shapes only break ties).
     func classify(sublayers: Set<String>, depthwiseUnits: Set<Int>) -> BlockFlags {

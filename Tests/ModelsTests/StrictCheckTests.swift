@@ -80,6 +80,19 @@ import Testing
         #expect(graph.initializers.keys.allSatisfy { !$0.contains("seed") })
     }
 
+    @Test func implausibleIndicesAreUnexpectedNames() throws {
+        let fixture = LayoutFixture.named("tf_efficientnetv2_b0-w0.25-d0.5")
+        let tensors = fixture.zeroCheckpoint().entries + [
+            ("blocks.-1.0.conv.weight", Tensor.zeros(.float32, shape: [1])),
+            ("blocks.99999999.0.conv.weight", Tensor.zeros(.float32, shape: [1])),
+        ]
+        #expect(throws: CheckpointError.mismatch(
+            architecture: "tf_efficientnetv2_b0", missing: [],
+            unexpected: ["blocks.-1.0.conv.weight", "blocks.99999999.0.conv.weight"], wrongShape: [])) {
+            try ArchitectureDetector.detect(Checkpoint(tensors: tensors))
+        }
+    }
+
     @Test func countersAreOptional() throws {
         let fixture = LayoutFixture.named("efficientnet_v2_s-w0.5-d0.5")
         let tensors = fixture.zeroCheckpoint().entries.filter { !$0.0.hasSuffix("num_batches_tracked") }
