@@ -4,12 +4,17 @@
 Run:  ${EFFNET_PYTHON:-.venv/bin/python} tools/make_models_crosscheck.py DIR
 then  EFFNET_MODELS_CROSSCHECK=DIR swift test --filter FrameworkCrossCheckTests   (writes DIR/<case>/export-*, graph.*)
 and   tools/check_timm_strict_load.py / tools/check_graph_onnxruntime.py on the results, e.g.
+      tools/check_timm_strict_load.py DIR/timm_s/export-from-onnx-ts --model tf_efficientnetv2_s \\
+          channel_multiplier=0.5 depth_multiplier=0.34 num_classes=10 --io DIR/timm_s/io.npz
       tools/check_timm_strict_load.py DIR/timm_s/export-via-keras --model tf_efficientnetv2_s channel_multiplier=0.5 \\
           depth_multiplier=0.34 num_classes=10 --io DIR/timm_s/io.npz
       tools/check_timm_strict_load.py DIR/keras_b0/export-timm --model tf_efficientnetv2_b0 channel_multiplier=0.5 \\
           depth_multiplier=0.5 num_classes=10 --softmax --io DIR/keras_b0/io.npz
       tools/check_timm_strict_load.py DIR/tv_s/export-timm --model efficientnetv2_s bn_eps=1e-3 --io DIR/tv_s/io.npz
       tools/check_graph_onnxruntime.py DIR/keras_b0 --input raw_input
+
+The PyTorch cases also get TorchScript and dynamo ONNX exports (model-ts.onnx, model-dynamo.onnx) converted by
+tools/onnx_to_graph_json.py, from which the Swift side recognizes the network and exports checkpoints.
 
 Cases (random weights, BatchNorm statistics from train-mode passes over noise so activations stay moderate):
   timm_s    timm tf_efficientnetv2_s at width 0.5, depth 0.34, 10 classes; input 2×3×64×64
@@ -50,6 +55,17 @@ def calibrate(model, size):
     model.eval()
 
 
+def export_onnx(model, size, folder):
+    """TorchScript (opset 17, BN folded) and dynamo (opset 18) exports, converted for the Swift side."""
+    import subprocess
+    x = torch.rand(1, 3, size, size)
+    for tag, kwargs in (("ts", dict(dynamo=False, opset_version=17)), ("dynamo", dict(dynamo=True, opset_version=18))):
+        path = os.path.join(folder, f"model-{tag}.onnx")
+        torch.onnx.export(model, (x,), path, input_names=["input"], output_names=["output"], **kwargs)
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "onnx_to_graph_json.py"), path, folder,
+                        "--name", f"onnx-{tag}"], check=True)
+
+
 def torch_case(root, name, model, size):
     calibrate(model, size)
     folder = os.path.join(root, name)
@@ -58,6 +74,7 @@ def torch_case(root, name, model, size):
     with torch.no_grad():
         y = model(x)
     np.savez(os.path.join(folder, "io.npz"), input=x.numpy(), output=y.numpy())
+    export_onnx(model, size, folder)
     print(f"{folder}: output {tuple(y.shape)}")
 
 
