@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Dumps the state-dict layout (tensor name -> shape, no values) of every EfficientNetV2 variant effnet knows.
+
+Run:  ${EFFNET_PYTHON:-.venv/bin/python} tools/dump_checkpoint_layouts.py [--out fixtures/layouts] [--only SUBSTR]
+
+Writes one gzipped JSON per model to fixtures/layouts/<framework>/<id>.json.gz with:
+  id, framework, scheme, model, kwargs, expected_arch (the variant detection must report), standard (whether the
+  widths/depths are the variant's own), stage_blocks (blocks per stage), block_kinds, num_classes, input_size,
+  parameters (PyTorch sum(p.numel()) / Keras trainable weights), buffers (BatchNorm running statistics),
+  tensors ([name, shape, dtype] in state-dict order).
+The Swift tests (Tests/ModelsTests) read these files to check detection, graph building, parameter counts and
+export. Models are built on PyTorch's "meta" device, so even V2-XL costs no memory; Keras builds real variables.
+"""
+import argparse
+import gzip
+import json
+import os
+import sys
+
+# Re-exec under the project interpreter when invoked with another one.
+_want = os.environ.get("EFFNET_PYTHON") or os.path.join(os.path.dirname(__file__), "..", ".venv", "bin", "python")
+if os.path.exists(_want) and os.path.abspath(sys.prefix) != os.path.abspath(os.path.join(os.path.dirname(_want), "..")) \
+        and not os.environ.get("EFFNET_REEXEC"):
+    os.environ["EFFNET_REEXEC"] = "1"
+    os.execv(_want, [_want] + sys.argv)
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+
+def import_torch_lenient():
+    """Imports torch with `torch.library.register_fake` made lenient: torchvision's C ops do not load with the CPU
+    torch build, and the models need none of them."""
+    import torch
+    original = torch.library.register_fake
+
+    def lenient(*args, **kwargs):
+        try:
+            decorator = original(*args, **kwargs)
+        except Exception:
+            return lambda fn: fn
+
+        def apply(fn):
+            try:
+                return decorator(fn)
+            except Exception:
+                return fn
+        return apply
+
+    torch.library.register_fake = lenient
+    return torch
+
+
+torch = import_torch_lenient()
+import timm  # noqa: E402
+import torchvision  # noqa: E402
+from torchvision.models import efficientnet as tvm  # noqa: E402
+
+
+def torch_layout(model):
+    sd = model.state_dict()
+    tensors = [[k, list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in sd.items()]
+    params = sum(p.numel() for p in model.parameters())
+    buffers = sum(b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked"))
+    return tensors, params, buffers
+
+
+# (id, model name, kwargs, expected_arch, standard, input size)
+TIMM = [
+    ("tf_efficientnetv2_b0", "tf_efficientnetv2_b0", {}, "tf_efficientnetv2_b0", True),
+    ("tf_efficientnetv2_b1", "tf_efficientnetv2_b1", {}, "tf_efficientnetv2_b1", True),
+    ("tf_efficientnetv2_b2", "tf_efficientnetv2_b2", {}, "tf_efficientnetv2_b2", True),
+    ("tf_efficientnetv2_b3", "tf_efficientnetv2_b3", {}, "tf_efficientnetv2_b3", True),
+    ("tf_efficientnetv2_s", "tf_efficientnetv2_s", {}, "tf_efficientnetv2_s", True),
+    ("tf_efficientnetv2_m", "tf_efficientnetv2_m", {}, "tf_efficientnetv2_m", True),
+    ("tf_efficientnetv2_l", "tf_efficientnetv2_l", {}, "tf_efficientnetv2_l", True),
+    ("tf_efficientnetv2_xl", "tf_efficientnetv2_xl", {}, "tf_efficientnetv2_xl", True),
+    ("efficientnetv2_rw_t", "efficientnetv2_rw_t", {}, "efficientnetv2_rw_t", True),
+    ("efficientnetv2_rw_s", "efficientnetv2_rw_s", {}, "efficientnetv2_rw_s", True),
+    ("efficientnetv2_rw_m", "efficientnetv2_rw_m", {}, "efficientnetv2_rw_m", True),
+    # Reduced widths/depths (and a 10-class head): detection must infer them from the weights.
+    ("tf_efficientnetv2_s-w0.5-d0.34", "tf_efficientnetv2_s",
+     {"channel_multiplier": 0.5, "depth_multiplier": 0.34, "num_classes": 10}, "tf_efficientnetv2_s", False),
+    ("tf_efficientnetv2_b0-w0.25-d0.5", "tf_efficientnetv2_b0",
+     {"channel_multiplier": 0.25, "depth_multiplier": 0.5}, "tf_efficientnetv2_b0", False),
+    ("tf_efficientnetv2_m-w0.25-d0.2", "tf_efficientnetv2_m",
+     {"channel_multiplier": 0.25, "depth_multiplier": 0.2, "num_classes": 7}, "tf_efficientnetv2_m", False),
+    ("efficientnetv2_rw_s-w0.5-d0.25", "efficientnetv2_rw_s",
+     {"channel_multiplier": 0.5, "depth_multiplier": 0.25}, "efficientnetv2_rw_s", False),
+]
+
+# torchvision has no width/depth arguments for V2; reduced models are built from explicit stage settings.
+TORCHVISION = [
+    ("efficientnet_v2_s", "efficientnet_v2_s", None, "efficientnet_v2_s", True),
+    ("efficientnet_v2_m", "efficientnet_v2_m", None, "efficientnet_v2_m", True),
+    ("efficientnet_v2_l", "efficientnet_v2_l", None, "efficientnet_v2_l", True),
+    # Stage widths and depths scaled as timm/Keras multipliers would (S at width 0.5, depth 0.5; M at 0.25, 0.2).
+    ("efficientnet_v2_s-w0.5-d0.5", "efficientnet_v2_s",
+     {"setting": [("F", 1, 3, 1, 16, 16, 1), ("F", 4, 3, 2, 16, 24, 2), ("F", 4, 3, 2, 24, 32, 2),
+                  ("M", 4, 3, 2, 32, 64, 3), ("M", 6, 3, 1, 64, 80, 5), ("M", 6, 3, 2, 80, 128, 8)],
+      "last_channel": 1280, "num_classes": 10}, "efficientnet_v2_s", False),
+    ("efficientnet_v2_m-w0.25-d0.2", "efficientnet_v2_m",
+     {"setting": [("F", 1, 3, 1, 8, 8, 1), ("F", 4, 3, 2, 8, 16, 1), ("F", 4, 3, 2, 16, 24, 1),
+                  ("M", 4, 3, 2, 24, 40, 2), ("M", 6, 3, 1, 40, 48, 3), ("M", 6, 3, 2, 48, 80, 4),
+                  ("M", 6, 3, 1, 80, 128, 1)],
+      "last_channel": 1280, "num_classes": 5}, "efficientnet_v2_m", False),
+]
+
+KERAS = [
+    ("EfficientNetV2B0", "EfficientNetV2B0", {}, "EfficientNetV2B0", True),
+    ("EfficientNetV2B1", "EfficientNetV2B1", {}, "EfficientNetV2B1", True),
+    ("EfficientNetV2B2", "EfficientNetV2B2", {}, "EfficientNetV2B2", True),
+    ("EfficientNetV2B3", "EfficientNetV2B3", {}, "EfficientNetV2B3", True),
+    ("EfficientNetV2S", "EfficientNetV2S", {}, "EfficientNetV2S", True),
+    ("EfficientNetV2M", "EfficientNetV2M", {}, "EfficientNetV2M", True),
+    ("EfficientNetV2L", "EfficientNetV2L", {}, "EfficientNetV2L", True),
+    ("EfficientNetV2S-w0.5-d0.34", "efficientnetv2-s",
+     {"width_coefficient": 0.5, "depth_coefficient": 0.34, "default_size": 384, "classes": 10},
+     "EfficientNetV2S", False),
+    ("EfficientNetV2B0-w0.5-d0.5", "efficientnetv2-b0",
+     {"width_coefficient": 0.5, "depth_coefficient": 0.5, "default_size": 224, "classes": 10},
+     "EfficientNetV2B0", False),
+]
+
+
+def dump_timm(entry):
+    ident, name, kwargs, expected, standard = entry
+    with torch.device("meta"):
+        model = timm.create_model(name, pretrained=False, **kwargs)
+    tensors, params, buffers = torch_layout(model)
+    cfg = model.pretrained_cfg or {}
+    kinds = [type(stage[0]).__name__ for stage in model.blocks]
+    return dict(id=ident, framework="timm", scheme="timm", model=name, kwargs=kwargs, expected_arch=expected,
+                standard=standard, stage_blocks=[len(s) for s in model.blocks], block_kinds=kinds,
+                num_classes=model.num_classes, input_size=list(cfg.get("input_size", [])),
+                test_input_size=list(cfg.get("test_input_size", cfg.get("input_size", []))),
+                parameters=params, buffers=buffers, tensors=tensors)
+
+
+def dump_torchvision(entry):
+    ident, name, custom, expected, standard = entry
+    with torch.device("meta"):
+        if custom is None:
+            model = getattr(torchvision.models, name)()
+        else:
+            setting = []
+            for kind, e, k, s, cin, cout, n in custom["setting"]:
+                if kind == "F":
+                    setting.append(tvm.FusedMBConvConfig(e, k, s, cin, cout, n))
+                else:
+                    setting.append(tvm.MBConvConfig(e, k, s, cin, cout, n))
+            from functools import partial
+            model = tvm.EfficientNet(setting, dropout=0.2, last_channel=custom["last_channel"],
+                                     num_classes=custom["num_classes"],
+                                     norm_layer=partial(torch.nn.BatchNorm2d, eps=1e-3))
+    tensors, params, buffers = torch_layout(model)
+    stages = list(model.features)[1:-1]
+    kinds = [type(stage[0]).__name__ for stage in stages]
+    return dict(id=ident, framework="torchvision", scheme="torchvision", model=name, kwargs=custom or {},
+                expected_arch=expected, standard=standard, stage_blocks=[len(s) for s in stages],
+                block_kinds=kinds, num_classes=model.classifier[1].out_features, parameters=params,
+                buffers=buffers, tensors=tensors)
+
+
+def dump_keras(entry):
+    import keras
+    import numpy as np
+    from keras.src.applications import efficientnet_v2 as kev2
+    ident, name, kwargs, expected, standard = entry
+    if kwargs:
+        kw = dict(kwargs)
+        model = kev2.EfficientNetV2(name=name, weights=None, **kw)
+    else:
+        model = getattr(keras.applications, name)(weights=None)
+    tensors = [[w.path, list(w.shape), str(w.dtype)] for w in model.weights]
+    params = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    buffers = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
+    stage_blocks = {}
+    for w in model.weights:
+        head = w.path.split("/")[0]
+        if head.startswith("block") and "_" in head:
+            tag = head[len("block"):head.index("_")]
+            stage, letter = int(tag[:-1]), tag[-1]
+            stage_blocks.setdefault(stage, set()).add(letter)
+    counts = [len(stage_blocks[s]) for s in sorted(stage_blocks)]
+    classes = model.get_layer("predictions").units
+    size = model.input_shape[1]
+    return dict(id=ident, framework="keras", scheme="keras", model=name, kwargs=kwargs, expected_arch=expected,
+                standard=standard, stage_blocks=counts, num_classes=classes, input_size=[size, size, 3],
+                parameters=params, buffers=buffers, tensors=tensors)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "fixtures", "layouts"))
+    ap.add_argument("--only", default="", help="dump only ids containing this substring")
+    args = ap.parse_args()
+    jobs = [("timm", e, dump_timm) for e in TIMM] + [("torchvision", e, dump_torchvision) for e in TORCHVISION] \
+        + [("keras", e, dump_keras) for e in KERAS]
+    for framework, entry, fn in jobs:
+        if args.only and args.only not in entry[0]:
+            continue
+        doc = fn(entry)
+        folder = os.path.join(args.out, framework)
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, entry[0] + ".json.gz")
+        data = json.dumps(doc, separators=(",", ":")).encode()
+        # mtime=0 keeps the gzip bytes reproducible, so re-running the tool changes nothing when nothing changed.
+        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as f:
+            f.write(data)
+        print(f"{os.path.relpath(path)}: {len(doc['tensors'])} tensors, {doc['parameters']} parameters, "
+              f"stages {doc['stage_blocks']}")
+
+
+if __name__ == "__main__":
+    main()
