@@ -44,10 +44,28 @@ def _np(keras, x):
 
 
 def randomize_affine(keras, model, rng):
+    """As calibrate.randomize_affine: γ ~ U(0.6, 1.4), β ~ N(0, 0.15²), SE conv biases ~ N(0, 0.1²)."""
     for bn in _bn_layers(keras, model):
         n = bn.gamma.shape[0]
         bn.gamma.assign(rng.uniform(0.6, 1.4, n).astype(np.float32))
         bn.beta.assign((rng.normal(0, 0.15, n)).astype(np.float32))
+    for conv in model.layers:
+        if isinstance(conv, keras.layers.Conv2D) and conv.use_bias:
+            conv.bias.assign(rng.normal(0, 0.1, conv.bias.shape).astype(np.float32))
+
+
+def shrink_residual_branches(keras, model):
+    """As calibrate.shrink_residual_branches: γ × 0.25 on the last BN before each `<block>add` layer."""
+    layers = model.layers
+    count = 0
+    for add in layers:
+        if isinstance(add, keras.layers.Add) and add.name.endswith("add"):
+            prefix = add.name[: -len("add")]
+            bns = [l for l in _bn_layers(keras, model) if l.name.startswith(prefix)]
+            if bns:
+                bns[-1].gamma.assign(_np(keras, bns[-1].gamma) * cal.RESIDUAL_GAMMA_FACTOR)
+                count += 1
+    return count
 
 
 def calibrate_bn(keras, model, batches):
@@ -84,10 +102,12 @@ def calibrate_keras_model(keras, model, spec, seed, photo_batch, batches=3, batc
     rng = np.random.default_rng(seed)
     before = magnitudes(keras, model, photo_batch)
     randomize_affine(keras, model, rng)
+    shrunk = shrink_residual_branches(keras, model)
     n = calibrate_bn(keras, model, photo_lib.calibration_batches(spec, rng, batches=batches, batch_size=batch_size))
     fit = scale_classifier(keras, model, photo_batch)
     after = magnitudes(keras, model, photo_batch)
-    return dict(method=cal.METHOD_KERAS.format(n=n), before=before, after=after, **fit)
+    return dict(method=cal.METHOD_KERAS.format(n=n), before=before, after=after, residual_branch_bns_shrunk=shrunk,
+                **fit)
 
 
 def weights(keras, model):
