@@ -42,7 +42,24 @@ def export_dynamo(model, example, path, opset=18, dynamic_batch=True):
             verbose=False, report=False,
         )
     program.save(path, external_data=False)
+    _relativize_stack_traces(path)
     return dict(exporter="torch.onnx.export(dynamo=True, optimize=True)", opset=opset, dynamic_batch=dynamic_batch)
+
+
+def _relativize_stack_traces(path):
+    """Replace absolute paths in the dynamo exporter's `pkg.torch.onnx.stack_trace` node metadata.
+
+    The traces name the venv's site-packages and this checkout; left as they are, the file would differ between
+    checkouts (and leak local paths). The metadata itself is kept: real dynamo exports carry it.
+    """
+    site = os.path.dirname(os.path.dirname(os.path.abspath(torch.__file__)))
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    model = onnx.load(path)
+    for node in model.graph.node:
+        for prop in node.metadata_props:
+            if prop.key == "pkg.torch.onnx.stack_trace":
+                prop.value = prop.value.replace(site + os.sep, "<site-packages>/").replace(repo + os.sep, "")
+    onnx.save_model(model, path)
 
 
 def resave_external(src, path, threshold=1024):
