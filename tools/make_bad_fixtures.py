@@ -21,7 +21,6 @@ import zipfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
-import onnx  # noqa: E402
 from onnx import TensorProto, helper  # noqa: E402
 
 from effnet_fixtures.npz import write_npz  # noqa: E402

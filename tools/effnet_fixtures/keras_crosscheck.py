@@ -39,7 +39,8 @@ def timm_twin(name, width, depths, classes):
     from timm.models import efficientnet as ten
     from timm.models._efficientnet_builder import decode_arch_def, round_channels
 
-    arch, stem, repeats = (B0_ARCH, 32, (1, 2, 2, 3, 5, 8)) if name.endswith("b0") else (S_ARCH, 24, (2, 4, 4, 6, 9, 15))
+    b0 = name.endswith("b0")
+    arch, stem, repeats = (B0_ARCH, 32, (1, 2, 2, 3, 5, 8)) if b0 else (S_ARCH, 24, (2, 4, 4, 6, 9, 15))
     chs = partial(round_channels, multiplier=width, round_limit=0.0)
     model = ten._create_effnet(
         "tf_efficientnetv2_s", False,
