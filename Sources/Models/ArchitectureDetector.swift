@@ -192,7 +192,8 @@ public enum ArchitectureDetector {
 
     /// For widths no multiplier pair explains: the candidate whose table, at its best-fitting width and depth
     /// multipliers, comes closest (sum of |log(predicted / actual)| over stage widths and depths), with a penalty
-    /// when the first stage differs in shape (B-series 32 → 16 halving, rw projection); ties keep table order.
+    /// when the first stage differs in shape (B-series 32 → 16 halving at that width, rw projection); ties keep
+    /// table order.
     private static func nearest(_ structure: NetworkStructure, among candidates: [Architecture]) -> Architecture {
         var outs = [Int](repeating: 0, count: structure.stageCount)
         for b in structure.blocks { outs[b.stage] = b.outChannels }
@@ -202,17 +203,20 @@ public enum ArchitectureDetector {
         func misfit(_ predicted: Int, _ actual: Int) -> Double { abs(log(Double(max(predicted, 1)) / Double(actual))) }
         func score(_ a: Architecture) -> Double {
             let grid = grids[2]
+            // Whether the first stage narrows the stem is judged after rounding at each width: B0's 32 → 16 is
+            // 8 → 8 at width 0.25.
             let width = grid.map { w in
-                zip(a.stages, outs).reduce(misfit(a.rounding.round(a.stemChannels, w), structure.stemChannels)) {
+                let stem = a.rounding.round(a.stemChannels, w)
+                let predictedHalves = a.rounding.round(a.stages[0].outChannels, w) < stem
+                return zip(a.stages, outs).reduce(misfit(stem, structure.stemChannels)) {
                     $0 + misfit(a.rounding.round($1.0.outChannels, w), $1.1)
-                }
+                } + (predictedHalves != halves ? 10 : 0)
             }.min()!
             let depth = grid.map { d in
                 zip(a.stages, counts).reduce(0) { $0 + misfit(Int((Double($1.0.repeats) * d).rounded(.up)), $1.1) }
             }.min()!
             var s = width + depth
             if (a.stages[0].projectsWithoutExpansion || a.stages[0].expansion != 1) != firstProjects { s += 10 }
-            if (a.stages[0].outChannels < a.stemChannels) != halves { s += 10 }
             return s
         }
         let scores = candidates.map(score)
