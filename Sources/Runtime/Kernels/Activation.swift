@@ -1,0 +1,84 @@
+import Foundation
+
+/// The pointwise activations that fused ops apply in kernel epilogues (DEVELOPERS.md, "Fused ops").
+///
+/// `hardsigmoid` is PyTorch's `relu6(x + 3) / 6` (ONNX `HardSigmoid` with alpha = 1/6, beta = 0.5), the gate of
+/// MobileNetV3-style squeeze-excitation; a standalone ONNX `HardSigmoid` with other constants runs elsewhere.
+package enum Activation: String, Sendable, CaseIterable {
+    case none, silu, relu, relu6, hardswish, sigmoid, hardsigmoid
+
+    /// Parses a fused node's `activation` / `se_activation` / `se_gate` attribute.
+    package init?(attribute: String) { self.init(rawValue: attribute.lowercased()) }
+
+    /// The scalar reference (float64 internally): what the SIMD version is tested against.
+    package func reference(_ x: Float) -> Float {
+        let d = Double(x)
+        switch self {
+        case .none: return x
+        case .relu: return max(x, 0)
+        case .relu6: return min(max(x, 0), 6)
+        case .sigmoid: return Float(1 / (1 + Foundation.exp(-d)))
+        case .silu: return Float(d / (1 + Foundation.exp(-d)))
+        case .hardsigmoid: return Float(min(max(d + 3, 0), 6) / 6)
+        case .hardswish: return Float(d * min(max(d + 3, 0), 6) / 6)
+        }
+    }
+
+    /// The activation on 16 lanes; sigmoid and SiLU through `fastExp` (about 2 ulp, see there).
+    @inline(__always)
+    package func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        switch self {
+        case .none: return v
+        case .relu: return v.replacing(with: 0, where: v .< 0)
+        case .relu6: return v.clamped(lowerBound: SIMD16(repeating: 0), upperBound: SIMD16(repeating: 6))
+        case .sigmoid: return 1 / (1 + fastExp(-v))
+        case .silu: return v / (1 + fastExp(-v))
+        case .hardsigmoid:
+            return ((v + 3).clamped(lowerBound: SIMD16(repeating: 0), upperBound: SIMD16(repeating: 6))) * (1.0 / 6)
+        case .hardswish:
+            return v * ((v + 3).clamped(lowerBound: SIMD16(repeating: 0), upperBound: SIMD16(repeating: 6))) * (1.0 / 6)
+        }
+    }
+
+    /// The activation on one float, through the same code as `apply` so that scalar tails match vector lanes.
+    @inline(__always)
+    package func apply(_ x: Float) -> Float { apply(SIMD16(repeating: x))[0] }
+
+    /// Applies the activation in place to `count` floats.
+    package func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        if self == .none { return }
+        var i = 0
+        while i + 16 <= count {
+            storeVector(apply(loadVector(p + i)), p + i)
+            i += 16
+        }
+        if i < count { storePartial(apply(loadPartial(p + i, count - i)), p + i, count - i) }
+    }
+}
+
+/// e^x on 16 lanes: Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, a degree-6 polynomial for e^r (Cephes
+/// `expf` coefficients) and 2^n built in the exponent bits.
+///
+/// Inputs are clamped to [-87.3, 88.3] so that 2^n stays a normal float: results are within 2 ulp of e^x there,
+/// 0-ish below (≈1e-38, where sigmoid is 1 and SiLU is x anyway) and ≈2e38 above. NaN stays NaN through the
+/// polynomial only partially, so callers should not rely on NaN propagation.
+@inline(__always)
+package func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    let x = x.clamped(lowerBound: SIMD16(repeating: -87.3), upperBound: SIMD16(repeating: 88.3))
+    // n = round(x / ln2) via the 1.5·2^23 trick: the sum's low mantissa bits hold n as an integer.
+    let magic = SIMD16<Float>(repeating: 12_582_912)
+    let shifted = magic.addingProduct(x, SIMD16(repeating: 1.442_695_04))
+    let n = shifted - magic
+    var r = x.addingProduct(n, SIMD16(repeating: -0.693_359_375))
+    r = r.addingProduct(n, SIMD16(repeating: 2.121_944_4e-4))
+    var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
+    p = SIMD16(repeating: 1.398_199_95e-3).addingProduct(p, r)
+    p = SIMD16(repeating: 8.333_451_9e-3).addingProduct(p, r)
+    p = SIMD16(repeating: 4.166_579_59e-2).addingProduct(p, r)
+    p = SIMD16(repeating: 1.666_666_55e-1).addingProduct(p, r)
+    p = SIMD16(repeating: 5.000_000_12e-1).addingProduct(p, r)
+    let r2 = r * r
+    let er = (r + 1).addingProduct(p, r2)
+    let bits = (unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &<< 23) &+ (127 << 23)
+    return er * unsafeBitCast(bits, to: SIMD16<Float>.self)
+}

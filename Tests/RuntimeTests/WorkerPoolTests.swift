@@ -1,0 +1,50 @@
+import Synchronization
+import Testing
+@testable import Runtime
+
+@Suite struct WorkerPoolTests {
+    /// Every index is visited exactly once, by ranges that tile 0..<count, for many consecutive dispatches.
+    @Test(arguments: [1, 2, 3, 4])
+    func coversEveryIndexOnce(_ threads: Int) {
+        let pool = WorkerPool(threads: threads)
+        for count in [0, 1, 2, 3, 5, 16, 17, 100] {
+            for _ in 0..<50 {
+                // Ranges are disjoint, so plain increments suffice; an overlap would show up as a 2.
+                let hits = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))
+                defer { hits.deallocate() }
+                hits.initialize(repeating: 0, count: max(count, 1))
+                nonisolated(unsafe) let shared = hits
+                let badWorker = Atomic<Int>(0)
+                pool.parallelFor(count) { range, worker in
+                    if worker >= threads { badWorker.add(1, ordering: .relaxed) }
+                    for i in range { shared[i] += 1 }
+                }
+                #expect(badWorker.load(ordering: .relaxed) == 0)
+                for i in 0..<count { #expect(hits[i] == 1) }
+            }
+        }
+    }
+
+    /// Workers that went to sleep (tiny spin budget) wake up for the next dispatch.
+    @Test func wakesSleepingWorkers() {
+        let pool = WorkerPool(threads: 3, spinIterations: 10)
+        let total = Atomic<Int>(0)
+        for round in 0..<20 {
+            if round % 5 == 0 { usleep(2000) }
+            pool.onEachWorker { _ in total.add(1, ordering: .relaxed) }
+        }
+        #expect(total.load(ordering: .relaxed) == 60)
+    }
+
+    @Test func partitionIsBalanced() {
+        for count in 0..<40 {
+            for workers in 1...5 {
+                let ranges = (0..<workers).map { WorkerPool.partition(count, worker: $0, of: workers) }
+                #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == count)
+                for r in ranges { #expect(r.count == count / workers || r.count == count / workers + 1) }
+            }
+        }
+    }
+}
+
+import Foundation
