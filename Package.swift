@@ -53,6 +53,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: kernelSettings),
+        // Microbenchmarks of the runtime's kernels (GFLOP/s, synthetic block stacks); not part of the CLI.
+        .executableTarget(
+            name: "effnet-kernel-bench", dependencies: ["Runtime", "IR"], path: "Sources/KernelBench",
+            swiftSettings: kernelSettings),
 
         .testTarget(name: "IRTests", dependencies: ["IR"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "IR"]),

@@ -29,14 +29,14 @@ package enum Activation: String, Sendable, CaseIterable {
     package func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
         switch self {
         case .none: return v
-        case .relu: return v.replacing(with: 0, where: v .< 0)
-        case .relu6: return v.clamped(lowerBound: SIMD16(repeating: 0), upperBound: SIMD16(repeating: 6))
+        case .relu: return pointwiseMax(v, SIMD16(repeating: 0))
+        case .relu6: return clamp(v, 0, 6)
         case .sigmoid: return 1 / (1 + fastExp(-v))
         case .silu: return v / (1 + fastExp(-v))
         case .hardsigmoid:
-            return ((v + 3).clamped(lowerBound: SIMD16(repeating: 0), upperBound: SIMD16(repeating: 6))) * (1.0 / 6)
+            return clamp(v + 3, 0, 6) * (1.0 / 6)
         case .hardswish:
-            return v * ((v + 3).clamped(lowerBound: SIMD16(repeating: 0), upperBound: SIMD16(repeating: 6))) * (1.0 / 6)
+            return v * clamp(v + 3, 0, 6) * (1.0 / 6)
         }
     }
 
@@ -64,7 +64,7 @@ package enum Activation: String, Sendable, CaseIterable {
 /// polynomial only partially, so callers should not rely on NaN propagation.
 @inline(__always)
 package func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    let x = x.clamped(lowerBound: SIMD16(repeating: -87.3), upperBound: SIMD16(repeating: 88.3))
+    let x = clamp(x, -87.3, 88.3)
     // n = round(x / ln2) via the 1.5·2^23 trick: the sum's low mantissa bits hold n as an integer.
     let magic = SIMD16<Float>(repeating: 12_582_912)
     let shifted = magic.addingProduct(x, SIMD16(repeating: 1.442_695_04))
@@ -81,4 +81,11 @@ package func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     let er = (r + 1).addingProduct(p, r2)
     let bits = (unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &<< 23) &+ (127 << 23)
     return er * unsafeBitCast(bits, to: SIMD16<Float>.self)
+}
+
+/// min(max(v, lo), hi) lane-wise. `SIMD.clamped(lowerBound:upperBound:)` compiles to a scalar loop (it checks
+/// NaN bounds per lane); `pointwiseMin`/`pointwiseMax` become single `vminps`/`vmaxps`.
+@inline(__always)
+func clamp(_ v: SIMD16<Float>, _ lo: Float, _ hi: Float) -> SIMD16<Float> {
+    pointwiseMin(pointwiseMax(v, SIMD16(repeating: lo)), SIMD16(repeating: hi))
 }

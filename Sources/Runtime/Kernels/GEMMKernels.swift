@@ -63,10 +63,12 @@ func microKernel8x32(_ t: MicroTile) {
             k += 1
         }
     }
+    // Copies, not the vars: a closure capturing the accumulators would pin them to memory inside the loop.
+    let r = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71)
     withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 16) { acc in
-        acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21; acc[6] = c30
-        acc[7] = c31; acc[8] = c40; acc[9] = c41; acc[10] = c50; acc[11] = c51; acc[12] = c60; acc[13] = c61
-        acc[14] = c70; acc[15] = c71
+        acc[0] = r.0; acc[1] = r.1; acc[2] = r.2; acc[3] = r.3; acc[4] = r.4; acc[5] = r.5; acc[6] = r.6
+        acc[7] = r.7; acc[8] = r.8; acc[9] = r.9; acc[10] = r.10; acc[11] = r.11; acc[12] = r.12; acc[13] = r.13
+        acc[14] = r.14; acc[15] = r.15
         finishTile(t, acc.baseAddress!, vectorsPerRow: 2)
     }
 }
@@ -97,8 +99,9 @@ func microKernel8x16(_ t: MicroTile) {
             k += 1
         }
     }
+    let r = (c0, c1, c2, c3, c4, c5, c6, c7)
     withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 8) { acc in
-        acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5; acc[6] = c6; acc[7] = c7
+        acc[0] = r.0; acc[1] = r.1; acc[2] = r.2; acc[3] = r.3; acc[4] = r.4; acc[5] = r.5; acc[6] = r.6; acc[7] = r.7
         finishTile(t, acc.baseAddress!, vectorsPerRow: 1)
     }
 }
@@ -142,9 +145,10 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
             }
         }
     }
+    let r = (s0 + s2, s1 + s3)
     withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 2) { acc in
-        acc[0] = s0 + s2
-        acc[1] = s1 + s3
+        acc[0] = r.0
+        acc[1] = r.1
         var one = t
         one.rowCount = min(1, t.rowCount)
         finishTile(one, acc.baseAddress!, vectorsPerRow: width / 16)

@@ -1,0 +1,111 @@
+// effnet-kernel-bench: GFLOP/s of the runtime's GEMM on EfficientNetV2-S-shaped convolutions, depthwise
+// bandwidth, and (with `stack`) a synthetic V2-S block stack through InferenceSession.
+//
+// Usage: effnet-kernel-bench [gemm|depthwise|stack|all] [--threads N] [--runs N]
+// Reports the minimum over runs: the machine may be shared, and the minimum is the least disturbed sample.
+import Foundation
+import Runtime
+
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+func minTime(runs: Int, _ body: () -> Void) -> Double {
+    body()
+    var best = Double.infinity
+    for _ in 0..<runs {
+        let t0 = now()
+        body()
+        best = min(best, now() - t0)
+    }
+    return best
+}
+
+
+func randomFloats(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in Float.random(in: -scale...scale) } }
+
+let args = CommandLine.arguments.dropFirst()
+let mode = args.first(where: { !$0.hasPrefix("-") && Int($0) == nil }) ?? "all"
+func option(_ name: String, _ fallback: Int) -> Int {
+    if let i = args.firstIndex(of: name), args.index(after: i) < args.endIndex, let v = Int(args[args.index(after: i)]) { return v }
+    return fallback
+}
+let runs = option("--runs", 20)
+let benchActivation = args.contains("--linear") ? Activation.none : .silu
+let threadCounts = args.contains("--threads") ? [option("--threads", 1)] : [1, 2]
+
+struct ConvCase {
+    var name: String
+    var h: Int, w: Int, cin: Int, cout: Int, k: Int, stride: Int
+}
+
+let convCases = [
+    ConvCase(name: "stem 3x3 s2 384->192, 3->24", h: 384, w: 384, cin: 3, cout: 24, k: 3, stride: 2),
+    ConvCase(name: "stage1 fused 3x3 192^2, 24->24", h: 192, w: 192, cin: 24, cout: 24, k: 3, stride: 1),
+    ConvCase(name: "stage2 fused 3x3 s2 192->96, 24->96", h: 192, w: 192, cin: 24, cout: 96, k: 3, stride: 2),
+    ConvCase(name: "stage2 fused 3x3 96^2, 48->192", h: 96, w: 96, cin: 48, cout: 192, k: 3, stride: 1),
+    ConvCase(name: "brief: 3x3 48^2, 48->64 (K=432)", h: 48, w: 48, cin: 48, cout: 64, k: 3, stride: 1),
+    ConvCase(name: "stage3 fused 3x3 48^2, 64->256", h: 48, w: 48, cin: 64, cout: 256, k: 3, stride: 1),
+    ConvCase(name: "stage3 project 1x1 48^2, 256->64", h: 48, w: 48, cin: 256, cout: 64, k: 1, stride: 1),
+    ConvCase(name: "stage5 expand 1x1 24^2, 160->960", h: 24, w: 24, cin: 160, cout: 960, k: 1, stride: 1),
+    ConvCase(name: "stage5 project 1x1 24^2, 960->160", h: 24, w: 24, cin: 960, cout: 160, k: 1, stride: 1),
+    ConvCase(name: "brief: 1x1 12^2, 960->256", h: 12, w: 12, cin: 960, cout: 256, k: 1, stride: 1),
+    ConvCase(name: "stage6 expand 1x1 12^2, 256->1536", h: 12, w: 12, cin: 256, cout: 1536, k: 1, stride: 1),
+    ConvCase(name: "stage6 project 1x1 12^2, 1536->256", h: 12, w: 12, cin: 1536, cout: 256, k: 1, stride: 1),
+    ConvCase(name: "head 1x1 12^2, 256->1280", h: 12, w: 12, cin: 256, cout: 1280, k: 1, stride: 1),
+]
+
+if mode == "gemm" || mode == "all" {
+    print("GEMM (dense conv through the micro-kernels), min of \(runs) runs, machine shared with other sessions:")
+    for threads in threadCounts {
+        let pool = WorkerPool(threads: threads)
+        for c in convCases {
+            let pad = c.k / 2
+            let g = ConvGeometry(
+                batch: 1, inHeight: c.h, inWidth: c.w, inChannels: c.cin, outChannels: c.cout, kernel: (c.k, c.k),
+                stride: (c.stride, c.stride), pads: [pad, pad, pad, pad])
+            let input = FloatBuffer(randomFloats(g.inPixels * c.cin))
+            let output = FloatBuffer(count: g.outPixels * c.cout)
+            let weights = PackedWeights(
+                convWeights: randomFloats(c.cout * c.cin * c.k * c.k, scale: 0.1), shape: [c.cout, c.cin, c.k, c.k],
+                bias: randomFloats(c.cout))
+            let conv = DenseConv(geometry: g, weights: weights, input: input.pointer, inputStride: c.cin)
+            let t = minTime(runs: runs) {
+                conv.run(output: output.pointer, outputStride: c.cout, activation: benchActivation, pool: pool)
+            }
+            let gflops = 2 * Double(g.macs) / t / 1e9
+            print(
+                String(
+                    format: "  %d thr  %-40@ M=%6d K=%5d N=%5d  %8.3f ms  %6.1f GFLOP/s", threads, c.name as NSString,
+                    g.outPixels, g.taps * c.cin, c.cout, t * 1e3, gflops))
+        }
+    }
+}
+
+if mode == "depthwise" || mode == "all" {
+    print("Depthwise 3x3 + SiLU + SE sums, min of \(runs) runs:")
+    for threads in threadCounts {
+        let pool = WorkerPool(threads: threads)
+        for (h, ch, k, s) in [(48, 256, 3, 2), (24, 512, 3, 1), (24, 960, 3, 1), (12, 1536, 3, 1), (12, 1536, 5, 1)] {
+            let g = ConvGeometry(
+                batch: 1, inHeight: h, inWidth: h, inChannels: ch, outChannels: ch, kernel: (k, k), stride: (s, s),
+                pads: [k / 2, k / 2, k / 2, k / 2])
+            let input = FloatBuffer(randomFloats(g.inPixels * ch))
+            let output = FloatBuffer(count: g.outPixels * ch)
+            let w = DepthwiseWeights(weights: randomFloats(ch * k * k), shape: [ch, 1, k, k], bias: randomFloats(ch))
+            let sums = FloatBuffer(count: w.paddedChannels), scratch = FloatBuffer(count: w.paddedChannels * threads)
+            let t = minTime(runs: runs) {
+                Depthwise.run(
+                    input: input.pointer, geometry: g, weights: w, output: output.pointer, activation: .silu,
+                    seSums: sums.pointer, seScratch: scratch.pointer, pool: pool)
+            }
+            let bytes = Double((g.inPixels + g.outPixels) * ch * 4)
+            print(
+                String(
+                    format: "  %d thr  %2dx%-2d C=%4d k=%d s=%d  %7.3f ms  %6.1f GB/s  %6.1f GFLOP/s", threads, h, h, ch, k, s,
+                    t * 1e3, bytes / t / 1e9, 2 * Double(g.outPixels * ch * k * k) / t / 1e9))
+        }
+    }
+}
