@@ -1,5 +1,11 @@
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A 64-byte aligned, zero-initialised block of floats that frees itself: the only way the runtime allocates
 /// kernel memory (packed weights, the activation arena, scratch).
 ///
@@ -15,6 +21,16 @@ package final class FloatBuffer: @unchecked Sendable {
     package static var allocationCount: Int { counter.load(ordering: .relaxed) }
     private static let counter = Atomic<Int>(0)
 
+    /// Number of `FloatBuffer`s created by the calling thread. Tests run a one-thread session, whose every step runs
+    /// on the caller's thread, and check that this does not move during inference; the process-wide count would be
+    /// disturbed by tests running in parallel.
+    package static var allocationsOnThisThread: Int { Int(bitPattern: pthread_getspecific(threadKey)) }
+    private static let threadKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
     package init(count: Int) {
         precondition(count >= 0)
         self.count = count
@@ -23,6 +39,7 @@ package final class FloatBuffer: @unchecked Sendable {
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         pointer = raw.bindMemory(to: Float.self, capacity: count + 16)
         FloatBuffer.counter.add(1, ordering: .relaxed)
+        pthread_setspecific(FloatBuffer.threadKey, UnsafeRawPointer(bitPattern: FloatBuffer.allocationsOnThisThread + 1))
     }
 
     package convenience init(_ values: [Float]) {

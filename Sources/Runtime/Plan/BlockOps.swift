@@ -1,0 +1,230 @@
+import IR
+
+/// The squeeze-excitation part of a fused block, bound to its per-session scratch.
+final class SEStage {
+    let se: SqueezeExcite
+    let batch: Int
+    let sums: FloatBuffer
+    let scratch: FloatBuffer
+    let hidden: FloatBuffer
+    let scale: FloatBuffer
+
+    init(se: SqueezeExcite, batch: Int, threads: Int) {
+        self.se = se
+        self.batch = batch
+        let pc = se.paddedChannels
+        sums = FloatBuffer(count: batch * pc)
+        scratch = FloatBuffer(count: threads * batch * pc)
+        hidden = FloatBuffer(count: max(se.reduced, 1))
+        scale = FloatBuffer(count: batch * pc)
+    }
+
+    /// scale[n] from sums[n] for every image.
+    func computeScales(pixels: Int) {
+        let pc = se.paddedChannels
+        for n in 0..<batch {
+            se.computeScale(sums: sums.pointer + n * pc, pixels: pixels, hidden: hidden.pointer, scale: scale.pointer + n * pc)
+        }
+    }
+
+    /// Runs `project` on `input` (pixels × channels per image) with the SE scale applied at the cheaper site.
+    func project(
+        _ conv: DenseConv, input: UnsafeMutablePointer<Float>, pixels: Int, output: UnsafeMutablePointer<Float>,
+        outputStride: Int, residual: UnsafePointer<Float>?, residualStride: Int, scaled: FloatBuffer, pool: WorkerPool
+    ) {
+        let pc = se.paddedChannels
+        let channels = se.channels
+        switch SqueezeExcite.site(pixels: pixels, outputs: conv.weights.outputs) {
+        case .weights:
+            for n in 0..<batch {
+                SqueezeExcite.scalePacked(conv.weights, scale: scale.pointer + n * pc, into: scaled.pointer)
+                conv.run(
+                    output: output, outputStride: outputStride, activation: .none, residual: residual,
+                    residualStride: residualStride, packedOverride: scaled.pointer, firstPixel: n * pixels,
+                    pixels: pixels, pool: pool)
+            }
+        case .activations:
+            let scalePtr = scale.pointer
+            pool.parallelFor(batch * pixels) { range, _ in
+                var p = range.lowerBound
+                while p < range.upperBound {
+                    let n = p / pixels
+                    let end = min(range.upperBound, (n + 1) * pixels)
+                    SqueezeExcite.scaleRows(input, pixels: p..<end, channels: channels, scale: scalePtr + n * pc)
+                    p = end
+                }
+            }
+            conv.run(
+                output: output, outputStride: outputStride, activation: .none, residual: residual,
+                residualStride: residualStride, pool: pool)
+        }
+    }
+}
+
+extension PlanBuilder {
+    func squeezeExcite(_ node: Node, inputs range: Int, channels: Int) throws -> SqueezeExcite? {
+        guard let rw = node.input(range) else { return nil }
+        let reduce = try constant(rw, node: node, reason: "SE reduce weights")
+        let reduced = reduce.shape[0]
+        guard reduce.count == reduced * channels,
+            let ew = node.input(range + 2), let expand = Optional(try constant(ew, node: node, reason: "SE expand weights")),
+            expand.count == reduced * channels
+        else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "SE weights do not match \(channels) channels")
+        }
+        let rb = try floats(node.input(range + 1), node: node, what: "SE reduce bias") ?? [Float](repeating: 0, count: reduced)
+        let eb = try floats(node.input(range + 3), node: node, what: "SE expand bias") ?? [Float](repeating: 0, count: channels)
+        return SqueezeExcite(
+            reduce: reduce.floats, reduceBias: rb, expand: expand.floats, expandBias: eb, channels: channels,
+            reduced: reduced, activation: try activation(node, "se_activation", default: "silu"),
+            gate: try activation(node, "se_gate", default: "sigmoid"))
+    }
+
+    func pointwise(_ node: Node, weight: String?, bias: String?, inputs: Int) throws -> PackedWeights? {
+        guard let weight else { return nil }
+        let w = try constant(weight, node: node, reason: "1×1 weights")
+        guard w.shape.count == 4, w.shape[1] == inputs, w.shape[2] == 1, w.shape[3] == 1 else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "1×1 weight shape \(w.shape) for \(inputs) inputs")
+        }
+        return PackedWeights(convWeights: w.floats, shape: w.shape, bias: try floats(bias, node: node, what: "bias"))
+    }
+
+    /// MBConv: y = project(SE(act(dw(act(expand(x)))))) (+ x). Expand and project run through the GEMM, the
+    /// depthwise kernel accumulates SE's channel sums, and the SE scale lands on the project's weights or input.
+    func planMBConv(_ node: Node) throws {
+        let x = node.inputs[0]
+        let xs = try shape(of: x, node: node)
+        guard xs.count == 4 else { throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xs.count)") }
+        let (batch, cin, h, w) = (xs[0], xs[1], xs[2], xs[3])
+        let act = try activation(node, "activation", default: "silu")
+        let expand = try pointwise(node, weight: node.input(1), bias: node.input(2), inputs: cin)
+        let cexp = expand?.outputs ?? cin
+        guard let dwName = node.input(3) else { throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "no depthwise weights") }
+        let dwT = try constant(dwName, node: node, reason: "depthwise weights")
+        guard dwT.shape.count == 4, dwT.shape[0] == cexp, dwT.shape[1] == 1 else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "depthwise weight shape \(dwT.shape)")
+        }
+        let dw = DepthwiseWeights(weights: dwT.floats, shape: dwT.shape, bias: try floats(node.input(4), node: node, what: "dw bias"))
+        let attrs = try ConvAttributes(node: node, weightShape: dwT.shape, inputHW: (h, w))
+        let dg = attrs.geometry(batch: batch, inChannels: cexp, outChannels: cexp, inputHW: (h, w))
+        let se = try squeezeExcite(node, inputs: 5, channels: cexp)
+        guard let project = try pointwise(node, weight: node.input(9), bias: node.input(10), inputs: cexp) else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "no project weights")
+        }
+        let cout = project.outputs
+        let residual = node.int("residual") == 1
+        if residual && (cout != cin || dg.outHeight != h || dg.outWidth != w) {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "residual with changing shape")
+        }
+        let input = try value(x, .nhwc, node: node)
+        let expanded = expand == nil ? input : temporary(node.label + ".expand", count: batch * h * w * cexp)
+        let dwOut = temporary(node.label + ".dw", count: dg.outPixels * cexp)
+        let output = newValue(node.outputs[0], shape: [batch, cout, dg.outHeight, dg.outWidth], layout: .nhwc)
+        define(node.outputs[0], output)
+        let threads = self.threads
+        let pixels = dg.outHeight * dg.outWidth
+        addStep(node.label, reads: [input], writes: [expanded, dwOut, output]) { b in
+            let xp = b.pointer(input), ep = b.pointer(expanded), dp = b.pointer(dwOut), yp = b.pointer(output)
+            let expandConv = expand.map {
+                DenseConv(
+                    geometry: ConvGeometry(batch: batch, inHeight: h, inWidth: w, inChannels: cin, outChannels: cexp, kernel: (1, 1)),
+                    weights: $0, input: xp, inputStride: cin)
+            }
+            let projectConv = DenseConv(
+                geometry: ConvGeometry(
+                    batch: batch, inHeight: dg.outHeight, inWidth: dg.outWidth, inChannels: cexp, outChannels: cout, kernel: (1, 1)),
+                weights: project, input: dp, inputStride: cexp)
+            let stage = se.map { SEStage(se: $0, batch: batch, threads: threads) }
+            let scaled = FloatBuffer(count: se == nil ? 0 : project.data.count)
+            return { pool in
+                expandConv?.run(output: ep, outputStride: cexp, activation: act, pool: pool)
+                Depthwise.run(
+                    input: ep, geometry: dg, weights: dw, output: dp, activation: act, seSums: stage?.sums.pointer,
+                    seScratch: stage?.scratch.pointer, pool: pool)
+                let res: UnsafePointer<Float>? = residual ? UnsafePointer(xp) : nil
+                if let stage {
+                    stage.computeScales(pixels: pixels)
+                    stage.project(
+                        projectConv, input: dp, pixels: pixels, output: yp, outputStride: cout, residual: res,
+                        residualStride: cin, scaled: scaled, pool: pool)
+                } else {
+                    projectConv.run(output: yp, outputStride: cout, activation: .none, residual: res, residualStride: cin, pool: pool)
+                }
+            }
+        }
+    }
+
+    /// FusedMBConv: y = project(SE(act(conv_k×k(x)))) (+ x); without project, y = act(conv(x)) (+ x) in one GEMM.
+    func planFusedMBConv(_ node: Node) throws {
+        let x = node.inputs[0]
+        let xs = try shape(of: x, node: node)
+        guard xs.count == 4 else { throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xs.count)") }
+        let (batch, cin, h, w) = (xs[0], xs[1], xs[2], xs[3])
+        let act = try activation(node, "activation", default: "silu")
+        let wT = try constant(node.inputs[1], node: node, reason: "conv weights")
+        guard wT.shape.count == 4, wT.shape[1] == cin else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "conv weight shape \(wT.shape) for \(cin) inputs")
+        }
+        let conv = PackedWeights(convWeights: wT.floats, shape: wT.shape, bias: try floats(node.input(2), node: node, what: "conv bias"))
+        let attrs = try ConvAttributes(node: node, weightShape: wT.shape, inputHW: (h, w))
+        let g = attrs.geometry(batch: batch, inChannels: cin, outChannels: conv.outputs, inputHW: (h, w))
+        let cmid = conv.outputs
+        let se = try squeezeExcite(node, inputs: 3, channels: cmid)
+        let project = try pointwise(node, weight: node.input(7), bias: node.input(8), inputs: cmid)
+        let cout = project?.outputs ?? cmid
+        let residual = node.int("residual") == 1
+        if residual && (cout != cin || g.outHeight != h || g.outWidth != w) {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "residual with changing shape")
+        }
+        let input = try value(x, .nhwc, node: node)
+        let output = newValue(node.outputs[0], shape: [batch, cout, g.outHeight, g.outWidth], layout: .nhwc)
+        define(node.outputs[0], output)
+        let mid = project == nil && se == nil ? output : temporary(node.label + ".conv", count: g.outPixels * cmid)
+        let threads = self.threads
+        let pixels = g.outHeight * g.outWidth
+        addStep(node.label, reads: [input], writes: [mid, output]) { b in
+            let xp = b.pointer(input), mp = b.pointer(mid), yp = b.pointer(output)
+            let first = DenseConv(geometry: g, weights: conv, input: xp, inputStride: cin)
+            let projectConv = project.map {
+                DenseConv(
+                    geometry: ConvGeometry(batch: batch, inHeight: g.outHeight, inWidth: g.outWidth, inChannels: cmid, outChannels: cout, kernel: (1, 1)),
+                    weights: $0, input: mp, inputStride: cmid)
+            }
+            let stage = se.map { SEStage(se: $0, batch: batch, threads: threads) }
+            let scaled = FloatBuffer(count: se == nil ? 0 : project?.data.count ?? 0)
+            let res: UnsafePointer<Float>? = residual ? UnsafePointer(xp) : nil
+            return { pool in
+                if projectConv == nil && stage == nil {
+                    first.run(output: yp, outputStride: cout, activation: act, residual: res, residualStride: cin, pool: pool)
+                    return
+                }
+                first.run(output: mp, outputStride: cmid, activation: act, pool: pool)
+                if let stage {
+                    let pc = stage.se.paddedChannels
+                    let sums = stage.sums.pointer
+                    pool.parallelFor(batch) { images, _ in
+                        GlobalPool.average(mp, batch: batch, pixels: pixels, channels: cmid, into: stage.scratch.pointer, images: images)
+                        for n in images {
+                            for c in 0..<cmid { sums[n * pc + c] = stage.scratch.pointer[n * cmid + c] * Float(pixels) }
+                        }
+                    }
+                    stage.computeScales(pixels: pixels)
+                    if let projectConv {
+                        stage.project(
+                            projectConv, input: mp, pixels: pixels, output: yp, outputStride: cout, residual: res,
+                            residualStride: cin, scaled: scaled, pool: pool)
+                    } else {
+                        for p in 0..<(batch * pixels) {
+                            let n = p / pixels
+                            for c in 0..<cout {
+                                yp[p * cout + c] = mp[p * cout + c] * stage.scale.pointer[n * pc + c] + (res?[p * cin + c] ?? 0)
+                            }
+                        }
+                    }
+                } else if let projectConv {
+                    projectConv.run(output: yp, outputStride: cout, activation: .none, residual: res, residualStride: cin, pool: pool)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import IR
+
+/// Convolution attributes of an ONNX Conv / effnet fused node, resolved against an input shape.
+struct ConvAttributes {
+    var kernel: (Int, Int)
+    var strides: (Int, Int)
+    var pads: [Int]
+    var dilations: (Int, Int)
+    var group: Int
+
+    /// Reads `kernel_shape`, `strides`, `pads`, `dilations`, `group`, `auto_pad` (SAME_UPPER / SAME_LOWER / VALID).
+    init(node: Node, weightShape: [Int], inputHW: (Int, Int)) throws {
+        guard weightShape.count == 4 else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "only 2-D convolutions run here (weight shape \(weightShape))")
+        }
+        let k = node.ints("kernel_shape") ?? [weightShape[2], weightShape[3]]
+        let s = node.ints("strides") ?? [1, 1]
+        let d = node.ints("dilations") ?? [1, 1]
+        kernel = (k[0], k[1])
+        strides = (s[0], s[1])
+        dilations = (d[0], d[1])
+        group = node.int("group") ?? 1
+        pads = node.ints("pads") ?? [0, 0, 0, 0]
+        if pads.count != 4 { throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "pads \(pads)") }
+        let autoPad = node.string("auto_pad") ?? "NOTSET"
+        if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+            var p = [0, 0, 0, 0]
+            for (axis, (size, kk, ss, dd)) in [(inputHW.0, k[0], s[0], d[0]), (inputHW.1, k[1], s[1], d[1])].enumerated() {
+                let out = (size + ss - 1) / ss
+                let total = max(0, (out - 1) * ss + (kk - 1) * dd + 1 - size)
+                let small = total / 2, large = total - small
+                p[axis] = autoPad == "SAME_UPPER" ? small : large
+                p[axis + 2] = autoPad == "SAME_UPPER" ? large : small
+            }
+            pads = p
+        } else if autoPad == "VALID" {
+            pads = [0, 0, 0, 0]
+        }
+    }
+
+    func geometry(batch: Int, inChannels: Int, outChannels: Int, inputHW: (Int, Int)) -> ConvGeometry {
+        ConvGeometry(
+            batch: batch, inHeight: inputHW.0, inWidth: inputHW.1, inChannels: inChannels, outChannels: outChannels,
+            kernel: kernel, stride: strides, pads: pads, dilation: dilations)
+    }
+}
+
+extension PlanBuilder {
+    func floats(_ name: String?, node: Node, what: String) throws -> [Float]? {
+        guard let name else { return nil }
+        return try constant(name, node: node, reason: what).floats
+    }
+
+    func activation(_ node: Node, _ key: String, default value: String = "none") throws -> Activation {
+        let text = node.string(key) ?? value
+        guard let a = Activation(attribute: text) else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "unknown \(key) '\(text)'")
+        }
+        return a
+    }
+
+    /// Conv (activation none) and FusedConv: dense convolutions through the GEMM, depthwise through its kernel.
+    func planConv(_ node: Node) throws {
+        let x = node.inputs[0]
+        let xShape = try shape(of: x, node: node)
+        guard xShape.count == 4 else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xShape.count), expected 4")
+        }
+        let w = try constant(node.inputs[1], node: node, reason: "convolution weights")
+        let bias = try floats(node.input(2), node: node, what: "convolution bias")
+        let attrs = try ConvAttributes(node: node, weightShape: w.shape, inputHW: (xShape[2], xShape[3]))
+        let act = node.opType == "FusedConv" ? try activation(node, "activation") : .none
+        let g = attrs.geometry(batch: xShape[0], inChannels: xShape[1], outChannels: w.shape[0], inputHW: (xShape[2], xShape[3]))
+        let input = try value(x, .nhwc, node: node)
+        let output = newValue(node.outputs[0], shape: [g.batch, g.outChannels, g.outHeight, g.outWidth], layout: .nhwc)
+        define(node.outputs[0], output)
+        if attrs.group == 1 && w.shape[1] == xShape[1] {
+            let packed = PackedWeights(convWeights: w.floats, shape: w.shape, bias: bias)
+            addStep(node.label, reads: [input], writes: [output]) { b in
+                let conv = DenseConv(geometry: g, weights: packed, input: b.pointer(input), inputStride: g.inChannels)
+                let out = b.pointer(output)
+                return { pool in conv.run(output: out, outputStride: g.outChannels, activation: act, pool: pool) }
+            }
+        } else if attrs.group == xShape[1] && w.shape[0] == xShape[1] && w.shape[1] == 1 {
+            let dw = DepthwiseWeights(weights: w.floats, shape: w.shape, bias: bias)
+            addStep(node.label, reads: [input], writes: [output]) { b in
+                let src = b.pointer(input), out = b.pointer(output)
+                return { pool in
+                    Depthwise.run(
+                        input: src, geometry: g, weights: dw, output: out, activation: act, seSums: nil, seScratch: nil,
+                        pool: pool)
+                }
+            }
+        } else {
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType,
+                reason: "grouped convolution with group \(attrs.group) (only 1 and depthwise run natively)")
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import IR
+import Testing
+@testable import Runtime
+
+/// Builds small EfficientNetV2-shaped graphs with random, fan-in-scaled weights (activations stay O(1)).
+struct GraphMaker {
+    var rng: SeededGenerator
+    var nodes = [Node]()
+    var initializers = [String: Tensor]()
+    var counter = 0
+
+    init(seed: UInt64) { rng = SeededGenerator(seed: seed) }
+
+    mutating func weight(_ shape: [Int], fanIn: Int, gain: Double = 1.5) -> String {
+        counter += 1
+        let name = "w\(counter)"
+        let bound = Float(gain / Double(fanIn).squareRoot())
+        initializers[name] = Tensor(shape: shape, floats: rng.floats(shape.reduce(1, *), in: -bound...bound))
+        return name
+    }
+
+    mutating func bias(_ n: Int) -> String {
+        counter += 1
+        initializers["b\(counter)"] = Tensor(shape: [n], floats: rng.floats(n, in: -0.2...0.2))
+        return "b\(counter)"
+    }
+
+    mutating func node(_ op: String, _ inputs: [String], _ attrs: [String: Attribute] = [:], domain: String = "") -> String {
+        counter += 1
+        let out = "v\(counter)"
+        nodes.append(Node(name: "\(op)_\(counter)", opType: op, domain: domain, inputs: inputs, outputs: [out], attributes: attrs))
+        return out
+    }
+
+    mutating func fusedConv(_ x: String, _ cin: Int, _ cout: Int, k: Int, s: Int, pads: [Int], act: String) -> String {
+        let w = weight([cout, cin, k, k], fanIn: cin * k * k), b = bias(cout)
+        return node("FusedConv", [x, w, b], ["kernel_shape": .ints([k, k]), "strides": .ints([s, s]), "pads": .ints(pads), "activation": .string(act)], domain: "ai.effnet")
+    }
+
+    mutating func se(_ c: Int, _ r: Int) -> [String] {
+        // Large gains so that the gate varies well away from sigmoid(0) and an SE error shows in the output.
+        [weight([r, c, 1, 1], fanIn: c, gain: 12), bias(r), weight([c, r, 1, 1], fanIn: r, gain: 4), bias(c)]
+    }
+
+    mutating func fusedMBConv(_ x: String, _ cin: Int, _ cout: Int, expand: Int, k: Int, s: Int, pads: [Int], se seRatio: Int = 0, residual: Bool) -> String {
+        let mid = expand == 1 ? cout : cin * expand
+        var inputs = [x, weight([mid, cin, k, k], fanIn: cin * k * k), bias(mid)]
+        inputs += seRatio > 0 ? se(mid, max(1, cin / seRatio)) : ["", "", "", ""]
+        inputs += expand == 1 ? ["", ""] : [weight([cout, mid, 1, 1], fanIn: mid), bias(cout)]
+        return node("FusedMBConv", inputs, [
+            "kernel_shape": .ints([k, k]), "strides": .ints([s, s]), "pads": .ints(pads), "activation": .string("silu"),
+            "se_activation": .string("silu"), "se_gate": .string("sigmoid"), "residual": .int(residual ? 1 : 0),
+        ], domain: "ai.effnet")
+    }
+
+    mutating func mbConv(_ x: String, _ cin: Int, _ cout: Int, expand: Int, k: Int, s: Int, pads: [Int], residual: Bool, gate: String = "sigmoid") -> String {
+        let mid = cin * expand
+        var inputs = [x]
+        inputs += expand == 1 ? ["", ""] : [weight([mid, cin, 1, 1], fanIn: cin), bias(mid)]
+        inputs += [weight([mid, 1, k, k], fanIn: k * k), bias(mid)]
+        inputs += se(mid, max(1, cin / 4))
+        inputs += [weight([cout, mid, 1, 1], fanIn: mid), bias(cout)]
+        return node("MBConv", inputs, [
+            "kernel_shape": .ints([k, k]), "strides": .ints([s, s]), "pads": .ints(pads), "activation": .string("silu"),
+            "se_activation": .string("silu"), "se_gate": .string(gate), "residual": .int(residual ? 1 : 0),
+        ], domain: "ai.effnet")
+    }
+
+    func graph(input: String, shape: [Dim], outputs: [String]) -> Graph {
+        Graph(
+            nodes: nodes, inputs: [ValueInfo(name: input, dtype: .float32, shape: shape)],
+            outputs: outputs.map { ValueInfo(name: $0, dtype: .float32, shape: nil) }, initializers: initializers)
+    }
+}
+
+/// A miniature EfficientNetV2: stem, Fused-MBConv (e1 residual, e4 s2 with TF-SAME pads, e4 with SE), MBConv
+/// (SE + residual, k5 s2 asymmetric, no-expand, hardsigmoid gate), head, pool, classifier, softmax.
+func miniEfficientNet(seed: UInt64, classes: Int = 10, withBlockOutputs: Bool = false) -> Graph {
+    var g = GraphMaker(seed: seed)
+    var blocks = [String]()
+    var x = g.fusedConv("input", 3, 16, k: 3, s: 2, pads: [0, 0, 1, 1], act: "silu")
+    blocks.append(x)
+    x = g.fusedMBConv(x, 16, 16, expand: 1, k: 3, s: 1, pads: [1, 1, 1, 1], residual: true)
+    blocks.append(x)
+    x = g.fusedMBConv(x, 16, 24, expand: 4, k: 3, s: 2, pads: [0, 0, 1, 1], residual: false)
+    blocks.append(x)
+    x = g.fusedMBConv(x, 24, 24, expand: 2, k: 3, s: 1, pads: [1, 1, 1, 1], se: 4, residual: true)
+    blocks.append(x)
+    x = g.mbConv(x, 24, 24, expand: 4, k: 3, s: 1, pads: [1, 1, 1, 1], residual: true)
+    blocks.append(x)
+    x = g.mbConv(x, 24, 33, expand: 3, k: 5, s: 2, pads: [1, 1, 2, 2], residual: false)
+    blocks.append(x)
+    x = g.mbConv(x, 33, 33, expand: 1, k: 3, s: 1, pads: [1, 1, 1, 1], residual: true, gate: "hardsigmoid")
+    blocks.append(x)
+    x = g.fusedConv(x, 33, 48, k: 1, s: 1, pads: [0, 0, 0, 0], act: "silu")
+    blocks.append(x)
+    x = g.node("GlobalAveragePool", [x])
+    x = g.node("Flatten", [x], ["axis": .int(1)])
+    let fc = g.weight([classes, 48], fanIn: 48), fcb = g.bias(classes)
+    let logits = g.node("Gemm", [x, fc, fcb], ["transB": .int(1)])
+    let probs = g.node("Softmax", [logits], ["axis": .int(-1)])
+    return g.graph(input: "input", shape: [.symbol("N"), 3, 33, 31], outputs: [logits, probs] + (withBlockOutputs ? blocks : []))
+}
+
+func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Double) -> Double {
+    #expect(got.shape == want.shape)
+    return worstRatio(got.floats, want.data, scale: want.data.map { abs($0) }, atol: atol, rtol: rtol)
+}
+
+@Suite struct SessionTests {
+    /// The whole miniature network against the float64 NCHW evaluator at batch 1 and 2, on 1 and 2 threads.
+    /// Tolerance 1e-4 absolute + 1e-3 relative: about a dozen float32 layers, each with sums of ≤ 432 products
+    /// and a fastExp-based SiLU (≈ 1e-6 relative), compound to ~1e-5 typical, 1e-4 worst observed.
+    @Test(arguments: [(1, 1), (2, 1), (1, 2), (3, 2)])
+    func miniNetworkMatchesReference(_ config: (Int, Int)) throws {
+        let (batch, threads) = config
+        let graph = miniEfficientNet(seed: 11, withBlockOutputs: true)
+        var rng = SeededGenerator(seed: 5)
+        let input = Tensor(shape: [batch, 3, 33, 31], floats: rng.floats(batch * 3 * 33 * 31, in: -2...2))
+        let session = try InferenceSession(graph: graph, threads: threads)
+        let out = try session.run(["input": input])
+        let ref = NCHWEvaluator(graph: graph).run(["input": input])
+        for name in graph.outputs.map(\.name) {
+            #expect(compare(out[name]!, ref[name]!, atol: 1e-4, rtol: 1e-3) <= 1, "output \(name)")
+        }
+        // A second run with other data reuses the plan and gives fresh results.
+        let input2 = Tensor(shape: [batch, 3, 33, 31], floats: rng.floats(batch * 3 * 33 * 31, in: -2...2))
+        let out2 = try session.run(["input": input2])
+        let ref2 = NCHWEvaluator(graph: graph).run(["input": input2])
+        #expect(compare(out2[graph.outputs[0].name]!, ref2[graph.outputs[0].name]!, atol: 1e-4, rtol: 1e-3) <= 1)
+    }
+
+    /// After the first run of a shape, an inference makes no runtime allocation: every buffer (arena, indirection
+    /// tables, SE scratch, scaled weights) belongs to the plan. Counted through `FloatBuffer`, the one allocator of
+    /// kernel memory, on this thread (a one-thread session runs every step on the caller's thread).
+    @Test func steadyStateAllocatesNothing() throws {
+        let graph = miniEfficientNet(seed: 3)
+        let session = try InferenceSession(graph: graph, threads: 1)
+        var rng = SeededGenerator(seed: 9)
+        let input = Tensor(shape: [1, 3, 33, 31], floats: rng.floats(3 * 33 * 31))
+        let beforeFirst = FloatBuffer.allocationsOnThisThread
+        _ = try session.run(["input": input])
+        let afterFirst = FloatBuffer.allocationsOnThisThread
+        #expect(afterFirst > beforeFirst)  // the symbolic batch makes the first run build the plan
+        for _ in 0..<3 { _ = try session.run(["input": input]) }
+        #expect(FloatBuffer.allocationsOnThisThread == afterFirst)
+    }
+
+    /// Unfused ONNX ops around a plain Conv: SiLU as Sigmoid·Mul, SE as pool → convs → Sigmoid → broadcast Mul,
+    /// residual Add, ReLU; then pool, Flatten, Gemm.
+    @Test(arguments: [1, 2])
+    func unfusedOpsMatchReference(_ threads: Int) throws {
+        var g = GraphMaker(seed: 21)
+        let w1 = g.weight([20, 5, 3, 3], fanIn: 45), b1 = g.bias(20)
+        let c = g.node("Conv", ["x", w1, b1], ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1]), "strides": .ints([1, 1])])
+        let s = g.node("Sigmoid", [c])
+        let silu = g.node("Mul", [c, s])
+        let pooled = g.node("GlobalAveragePool", [silu])
+        let r = g.node("Conv", [pooled, g.weight([5, 20, 1, 1], fanIn: 20), g.bias(5)])
+        let ra = g.node("Relu", [r])
+        let e = g.node("Conv", [ra, g.weight([20, 5, 1, 1], fanIn: 5), g.bias(20)])
+        let gate = g.node("Sigmoid", [e])
+        let scaled = g.node("Mul", [silu, gate])
+        let sum = g.node("Add", [scaled, c])
+        let pooled2 = g.node("GlobalAveragePool", [sum])
+        let flat = g.node("Flatten", [pooled2], ["axis": .int(1)])
+        let logits = g.node("Gemm", [flat, g.weight([7, 20], fanIn: 20), g.bias(7)], ["transB": .int(1)])
+        let graph = g.graph(input: "x", shape: [2, 5, 9, 8], outputs: [logits, sum])
+        var rng = SeededGenerator(seed: 1)
+        let x = Tensor(shape: [2, 5, 9, 8], floats: rng.floats(2 * 5 * 9 * 8))
+        let out = try InferenceSession(graph: graph, threads: threads).run(["x": x])
+        let ref = NCHWEvaluator(graph: graph).run(["x": x])
+        for name in [logits, sum] { #expect(compare(out[name]!, ref[name]!, atol: 1e-5, rtol: 1e-4) <= 1, "\(name)") }
+    }
+
+    @Test func reportsMissingFeedAndUnsupportedOps() throws {
+        let graph = miniEfficientNet(seed: 1)
+        let session = try InferenceSession(graph: graph, threads: 1)
+        #expect(throws: RuntimeError.missingFeed("input")) { try session.run([:]) }
+        var bad = graph
+        bad.nodes[0].opType = "LSTM"
+        #expect(throws: RuntimeError.self) { try InferenceSession(graph: bad, threads: 1) }
+    }
+}
