@@ -4,6 +4,7 @@
 // Usage: effnet-kernel-bench [gemm|depthwise|stack|all] [--threads N] [--runs N]
 // Reports the minimum over runs: the machine may be shared, and the minimum is the least disturbed sample.
 import Foundation
+import IR
 import Runtime
 
 func now() -> Double {
@@ -72,8 +73,10 @@ if mode == "gemm" || mode == "all" {
                 convWeights: randomFloats(c.cout * c.cin * c.k * c.k, scale: 0.1), shape: [c.cout, c.cin, c.k, c.k],
                 bias: randomFloats(c.cout))
             let conv = DenseConv(geometry: g, weights: weights, input: input.pointer, inputStride: c.cin)
-            let t = minTime(runs: runs) {
-                conv.run(output: output.pointer, outputStride: c.cout, activation: benchActivation, pool: pool)
+            let t = withExtendedLifetime(input) {
+                minTime(runs: runs) {
+                    conv.run(output: output.pointer, outputStride: c.cout, activation: benchActivation, pool: pool)
+                }
             }
             let gflops = 2 * Double(g.macs) / t / 1e9
             print(
@@ -96,10 +99,12 @@ if mode == "depthwise" || mode == "all" {
             let output = FloatBuffer(count: g.outPixels * ch)
             let w = DepthwiseWeights(weights: randomFloats(ch * k * k), shape: [ch, 1, k, k], bias: randomFloats(ch))
             let sums = FloatBuffer(count: w.paddedChannels), scratch = FloatBuffer(count: w.paddedChannels * threads)
-            let t = minTime(runs: runs) {
+            let t = withExtendedLifetime(input) {
+              minTime(runs: runs) {
                 Depthwise.run(
                     input: input.pointer, geometry: g, weights: w, output: output.pointer, activation: .silu,
                     seSums: sums.pointer, seScratch: scratch.pointer, pool: pool)
+              }
             }
             let bytes = Double((g.inPixels + g.outPixels) * ch * 4)
             print(
@@ -107,5 +112,43 @@ if mode == "depthwise" || mode == "all" {
                     format: "  %d thr  %2dx%-2d C=%4d k=%d s=%d  %7.3f ms  %6.1f GB/s  %6.1f GFLOP/s", threads, h, h, ch, k, s,
                     t * 1e3, bytes / t / 1e9, 2 * Double(g.outPixels * ch * k * k) / t / 1e9))
         }
+    }
+}
+
+if mode == "stack" || mode == "all" {
+    for (name, spec, size) in [("EfficientNetV2-S", NetworkSpec.v2s, option("--size", 384)), ("EfficientNetV2-B0", NetworkSpec.v2b0, option("--b0-size", 224))] {
+        let (graph, macs) = spec.graph()
+        let total = macs(size)
+        print(String(format: "%@ at %d (synthetic fused graph, random weights, %.2f GMAC), min of %d runs:", name, size, Double(total) / 1e9, runs))
+        let input = Tensor(shape: [1, 3, size, size], floats: randomFloats(3 * size * size))
+        for threads in threadCounts {
+            let session = try! InferenceSession(graph: graph, threads: threads)
+            var times = [Double]()
+            _ = try! session.run(["input": input])
+            for _ in 0..<runs {
+                let t0 = now()
+                _ = try! session.run(["input": input])
+                times.append(now() - t0)
+            }
+            times.sort()
+            print(
+                String(
+                    format: "  %d thr  min %7.2f ms  median %7.2f ms  %6.1f GFLOP/s (at min)", threads, times[0] * 1e3,
+                    times[times.count / 2] * 1e3, 2 * Double(total) / times[0] / 1e9))
+        }
+    }
+}
+
+if mode == "profile" {
+    let size = option("--size", 384)
+    let spec = args.contains("--b0") ? NetworkSpec.v2b0 : NetworkSpec.v2s
+    let (graph, _) = spec.graph()
+    let input = Tensor(shape: [1, 3, size, size], floats: randomFloats(3 * size * size))
+    for threads in threadCounts {
+        let session = try! InferenceSession(graph: graph, threads: threads)
+        let steps = try! session.profile(["input": input], runs: runs)
+        let total = steps.reduce(0) { $0 + $1.seconds }
+        print(String(format: "%d thr: sum of per-step minima %.2f ms", threads, total * 1e3))
+        for s in steps { print(String(format: "  %8.3f ms  %@", s.seconds * 1e3, s.label as NSString)) }
     }
 }

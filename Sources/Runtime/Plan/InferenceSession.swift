@@ -71,6 +71,23 @@ public final class InferenceSession: @unchecked Sendable {
         return plan.run(feeds, pool: pool)
     }
 
+    /// Per-step minimum wall time over `runs` inferences (after one warm-up), in plan order: where time goes.
+    package func profile(_ feeds: [String: Tensor], runs: Int) throws -> [(label: String, seconds: Double)] {
+        _ = try run(feeds)
+        lock.lock()
+        defer { lock.unlock() }
+        guard let plan = plans.values.first(where: { p in p.inputs.allSatisfy { feeds[$0.name]?.count == $0.count } }) else { return [] }
+        var best = [Double](repeating: .infinity, count: plan.steps.count)
+        for _ in 0..<runs {
+            for (i, step) in plan.steps.enumerated() {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                step(pool)
+                best[i] = min(best[i], Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+            }
+        }
+        return zip(plan.labels, best).map { ($0, $1) }
+    }
+
     /// Arena size in bytes of the plan for these input shapes, if built.
     package func arenaBytes(for shapes: [String: [Int]]) -> Int? { plans[shapes].map { $0.arena.count * 4 } }
 
