@@ -25,7 +25,17 @@ func minTime(runs: Int, _ body: () -> Void) -> Double {
 }
 
 
-func randomFloats(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in Float.random(in: -scale...scale) } }
+nonisolated(unsafe) var benchRNG = UInt64(0x1234_5678)
+/// Uniform in [-scale, scale] from a xorshift generator: SystemRandomNumberGenerator is one getrandom syscall a
+/// call, which made building the synthetic networks take seconds of system time.
+func randomFloats(_ n: Int, scale: Float = 1) -> [Float] {
+    (0..<n).map { _ in
+        benchRNG ^= benchRNG << 13
+        benchRNG ^= benchRNG >> 7
+        benchRNG ^= benchRNG << 17
+        return (Float(benchRNG >> 40) / Float(1 << 24) * 2 - 1) * scale
+    }
+}
 
 let args = CommandLine.arguments.dropFirst()
 let mode = args.first(where: { !$0.hasPrefix("-") && Int($0) == nil }) ?? "all"

@@ -32,7 +32,7 @@ func referenceGEMM(
     /// order; K ≤ 1100 keeps it below 7e-5, usually far less.
     @Test(arguments: [
         (1, 1, 1), (3, 17, 15), (8, 32, 16), (15, 33, 17), (16, 16, 3), (17, 48, 33), (33, 24, 600),
-        (9, 65, 1100), (2, 1000, 1280), (1, 1000, 64),
+        (9, 65, 1100), (2, 1000, 1280), (1, 1000, 64), (1, 56, 70), (12, 56, 7),
     ])
     func directMatchesReference(_ shape: (Int, Int, Int)) {
         let (m, n, k) = shape

@@ -79,3 +79,6 @@ func loadPartial(_ p: UnsafePointer<Float>, _ n: Int) -> SIMD16<Float> {
 func storePartial(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
     for i in 0..<n { p[i] = v[i] }
 }
+
+/// Lane numbers 0…15, for masking the lanes past a partial block.
+let laneIndex = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)

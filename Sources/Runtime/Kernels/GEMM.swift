@@ -120,6 +120,8 @@ package enum GEMM {
                                 microKernel1xN(t, width: panel.width)
                             } else if panel.width == 32 {
                                 microKernel8x32(t)
+                            } else if panel.width == 24 {
+                                microKernel8x24(t)
                             } else {
                                 microKernel8x16(t)
                             }

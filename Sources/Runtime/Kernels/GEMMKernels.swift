@@ -106,6 +106,58 @@ func microKernel8x16(_ t: MicroTile) {
     }
 }
 
+/// C[8×24] (+)= A[8×K] · B[K×24]: one 512-bit and one 256-bit vector per row, for 17–24 remaining channels
+/// (V2-S's 24-channel stages): 12 512-bit FMA equivalents per k instead of 16 in an 8×32 tile with 8 dead lanes.
+@inline(never)
+func microKernel8x24(_ t: MicroTile) {
+    var c00 = SIMD16<Float>(), c10 = SIMD16<Float>(), c20 = SIMD16<Float>(), c30 = SIMD16<Float>()
+    var c40 = SIMD16<Float>(), c50 = SIMD16<Float>(), c60 = SIMD16<Float>(), c70 = SIMD16<Float>()
+    var c01 = SIMD8<Float>(), c11 = SIMD8<Float>(), c21 = SIMD8<Float>(), c31 = SIMD8<Float>()
+    var c41 = SIMD8<Float>(), c51 = SIMD8<Float>(), c61 = SIMD8<Float>(), c71 = SIMD8<Float>()
+    var b = t.b
+    var rp = t.rows
+    let kc = t.kc
+    for _ in 0..<t.taps {
+        let a0 = rp[0], a1 = rp[1], a2 = rp[2], a3 = rp[3], a4 = rp[4], a5 = rp[5], a6 = rp[6], a7 = rp[7]
+        rp += 8
+        var k = 0
+        while k < kc {
+            let b0 = loadVector(b)
+            let b1 = UnsafeRawPointer(b + 16).loadUnaligned(as: SIMD8<Float>.self)
+            b += 24
+            var x = a0[k]
+            c00.addProduct(SIMD16(repeating: x), b0); c01.addProduct(SIMD8(repeating: x), b1)
+            x = a1[k]
+            c10.addProduct(SIMD16(repeating: x), b0); c11.addProduct(SIMD8(repeating: x), b1)
+            x = a2[k]
+            c20.addProduct(SIMD16(repeating: x), b0); c21.addProduct(SIMD8(repeating: x), b1)
+            x = a3[k]
+            c30.addProduct(SIMD16(repeating: x), b0); c31.addProduct(SIMD8(repeating: x), b1)
+            x = a4[k]
+            c40.addProduct(SIMD16(repeating: x), b0); c41.addProduct(SIMD8(repeating: x), b1)
+            x = a5[k]
+            c50.addProduct(SIMD16(repeating: x), b0); c51.addProduct(SIMD8(repeating: x), b1)
+            x = a6[k]
+            c60.addProduct(SIMD16(repeating: x), b0); c61.addProduct(SIMD8(repeating: x), b1)
+            x = a7[k]
+            c70.addProduct(SIMD16(repeating: x), b0); c71.addProduct(SIMD8(repeating: x), b1)
+            k += 1
+        }
+    }
+    let z = SIMD8<Float>()
+    let r = (
+        c00, SIMD16(lowHalf: c01, highHalf: z), c10, SIMD16(lowHalf: c11, highHalf: z), c20, SIMD16(lowHalf: c21, highHalf: z),
+        c30, SIMD16(lowHalf: c31, highHalf: z), c40, SIMD16(lowHalf: c41, highHalf: z), c50, SIMD16(lowHalf: c51, highHalf: z),
+        c60, SIMD16(lowHalf: c61, highHalf: z), c70, SIMD16(lowHalf: c71, highHalf: z)
+    )
+    withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 16) { acc in
+        acc[0] = r.0; acc[1] = r.1; acc[2] = r.2; acc[3] = r.3; acc[4] = r.4; acc[5] = r.5; acc[6] = r.6
+        acc[7] = r.7; acc[8] = r.8; acc[9] = r.9; acc[10] = r.10; acc[11] = r.11; acc[12] = r.12; acc[13] = r.13
+        acc[14] = r.14; acc[15] = r.15
+        finishTile(t, acc.baseAddress!, vectorsPerRow: 2)
+    }
+}
+
 /// C[1×w] (+)= A[1×K] · B[K×w] (w = 32 or 16) for single-row problems (the classifier at batch 1), with two
 /// partial sums per vector so that the FMA latency is hidden without wasting 7/8 of an 8-row tile.
 @inline(never)
@@ -117,7 +169,14 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
     for _ in 0..<t.taps {
         let a0 = rp[0]
         rp += 8
-        if width == 32 {
+        if width == 24 {
+            for k in 0..<kc {
+                let x = SIMD16<Float>(repeating: a0[k])
+                s0.addProduct(x, loadVector(b))
+                s1.addProduct(x, SIMD16(lowHalf: UnsafeRawPointer(b + 16).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8()))
+                b += 24
+            }
+        } else if width == 32 {
             var k = 0
             while k + 1 < kc {
                 let x0 = SIMD16<Float>(repeating: a0[k]), x1 = SIMD16<Float>(repeating: a0[k + 1])
@@ -151,14 +210,34 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
         acc[1] = r.1
         var one = t
         one.rowCount = min(1, t.rowCount)
-        finishTile(one, acc.baseAddress!, vectorsPerRow: width / 16)
+        finishTile(one, acc.baseAddress!, vectorsPerRow: width > 16 ? 2 : 1)
     }
 }
 
-/// The epilogue shared by the micro-kernels: partial-sum accumulation, bias, activation, residual, and stores
-/// limited to `rowCount` rows and `colCount` columns.
+/// The epilogue shared by the micro-kernels, specialised per activation so that the activation is inlined.
 @inline(__always)
 private func finishTile(_ t: MicroTile, _ acc: UnsafeMutablePointer<SIMD16<Float>>, vectorsPerRow nv: Int) {
+    if !t.finish {
+        finishTile(IdentityOp.self, t, acc, vectorsPerRow: nv)
+        return
+    }
+    switch t.activation {
+    case .none: finishTile(IdentityOp.self, t, acc, vectorsPerRow: nv)
+    case .silu: finishTile(SiluOp.self, t, acc, vectorsPerRow: nv)
+    case .relu: finishTile(ReluOp.self, t, acc, vectorsPerRow: nv)
+    case .relu6: finishTile(Relu6Op.self, t, acc, vectorsPerRow: nv)
+    case .sigmoid: finishTile(SigmoidOp.self, t, acc, vectorsPerRow: nv)
+    case .hardswish: finishTile(HardSwishOp.self, t, acc, vectorsPerRow: nv)
+    case .hardsigmoid: finishTile(HardSigmoidOp.self, t, acc, vectorsPerRow: nv)
+    }
+}
+
+/// Partial-sum accumulation, bias, activation, residual, and stores limited to `rowCount` rows and `colCount`
+/// columns.
+@inline(__always)
+private func finishTile<Op: PointwiseOp>(
+    _ op: Op.Type, _ t: MicroTile, _ acc: UnsafeMutablePointer<SIMD16<Float>>, vectorsPerRow nv: Int
+) {
     for i in 0..<t.rowCount {
         let c = t.c + i * t.ldc
         let r = t.residual.map { $0 + i * t.ldr }
@@ -167,13 +246,25 @@ private func finishTile(_ t: MicroTile, _ acc: UnsafeMutablePointer<SIMD16<Float
             if cols <= 0 { break }
             var v = acc[i * nv + j]
             let cj = c + 16 * j
-            if t.accumulate { v += cols == 16 ? loadVector(cj) : loadPartial(cj, cols) }
+            if t.accumulate { v += cols == 16 ? loadVector(cj) : cols == 8 ? loadHalf(cj) : loadPartial(cj, cols) }
             if t.finish {
                 v += loadVector(t.bias + 16 * j)
-                v = t.activation.apply(v)
-                if let r { v += cols == 16 ? loadVector(r + 16 * j) : loadPartial(r + 16 * j, cols) }
+                v = Op.apply(v)
+                if let r { v += cols == 16 ? loadVector(r + 16 * j) : cols == 8 ? loadHalf(r + 16 * j) : loadPartial(r + 16 * j, cols) }
             }
-            if cols == 16 { storeVector(v, cj) } else { storePartial(v, cj, cols) }
+            if cols == 16 {
+                storeVector(v, cj)
+            } else if cols == 8 {
+                UnsafeMutableRawPointer(cj).storeBytes(of: v.lowHalf, as: SIMD8<Float>.self)
+            } else {
+                storePartial(v, cj, cols)
+            }
         }
     }
+}
+
+/// 8 floats in the low half, zeros above.
+@inline(__always)
+private func loadHalf(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    SIMD16(lowHalf: UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8())
 }

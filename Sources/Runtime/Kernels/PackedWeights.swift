@@ -11,7 +11,7 @@ package final class PackedWeights: @unchecked Sendable {
     package struct Panel: Sendable {
         /// First output channel.
         package var start: Int
-        /// 32 or 16: the micro-kernel that runs it.
+        /// 32, 24 or 16: the micro-kernel that runs it.
         package var width: Int
         /// Output channels actually present (≤ width).
         package var valid: Int
@@ -41,7 +41,7 @@ package final class PackedWeights: @unchecked Sendable {
         let depth = taps * inputChannels
         while start < outputs {
             let remaining = outputs - start
-            let width = remaining > 16 ? 32 : 16
+            let width = remaining > 24 ? 32 : remaining > 16 ? 24 : 16
             panels.append(Panel(start: start, width: width, valid: min(width, remaining), offset: offset))
             offset += width * depth
             start += width

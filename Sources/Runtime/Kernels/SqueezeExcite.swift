@@ -80,9 +80,14 @@ package final class SqueezeExcite: @unchecked Sendable {
             let src = w.data.pointer + panel.offset
             let dst = out + panel.offset
             for k in 0..<w.inputChannels {
-                let s = SIMD16<Float>(repeating: scale[k])
-                storeVector(loadVector(src + k * panel.width) * s, dst + k * panel.width)
-                if panel.width == 32 { storeVector(loadVector(src + k * 32 + 16) * s, dst + k * 32 + 16) }
+                let s = scale[k]
+                let row = k * panel.width
+                storeVector(loadVector(src + row) * s, dst + row)
+                if panel.width == 32 { storeVector(loadVector(src + row + 16) * s, dst + row + 16) }
+                if panel.width == 24 {
+                    let half = UnsafeRawPointer(src + row + 16).loadUnaligned(as: SIMD8<Float>.self) * s
+                    UnsafeMutableRawPointer(dst + row + 16).storeBytes(of: half, as: SIMD8<Float>.self)
+                }
             }
         }
     }

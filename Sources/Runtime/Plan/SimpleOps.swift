@@ -18,12 +18,24 @@ extension PlanBuilder {
         define(node.outputs[0], output)
         let count = v.count
         let op: (SIMD16<Float>) -> SIMD16<Float>
+        let simple: [String: Activation] = [
+            "Identity": .none, "Dropout": .none, "Relu": .relu, "Sigmoid": .sigmoid, "Silu": .silu, "HardSwish": .hardswish,
+        ]
+        if let act = simple[node.opType] {
+            // Copy, then the specialised in-place loop (a closure per vector would not be inlined).
+            addStep(node.label, reads: [input], writes: [output]) { b in
+                let src = b.pointer(input), dst = b.pointer(output)
+                return { pool in
+                    pool.parallelFor((count + 4095) / 4096) { range, _ in
+                        let start = range.lowerBound * 4096, end = min(count, range.upperBound * 4096)
+                        (dst + start).update(from: src + start, count: end - start)
+                        act.apply(dst + start, count: end - start)
+                    }
+                }
+            }
+            return
+        }
         switch node.opType {
-        case "Identity", "Dropout": op = { $0 }
-        case "Relu": op = { Activation.relu.apply($0) }
-        case "Sigmoid": op = { Activation.sigmoid.apply($0) }
-        case "Silu": op = { Activation.silu.apply($0) }
-        case "HardSwish": op = { Activation.hardswish.apply($0) }
         case "HardSigmoid":
             let alpha = node.float("alpha") ?? 0.2, beta = node.float("beta") ?? 0.5
             op = { pointwiseMin(pointwiseMax($0 * alpha + beta, SIMD16(repeating: 0)), SIMD16(repeating: 1)) }
