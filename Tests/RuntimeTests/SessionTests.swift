@@ -183,3 +183,39 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         #expect(throws: RuntimeError.self) { try InferenceSession(graph: bad, threads: 1) }
     }
 }
+
+@Suite struct FoldingTests {
+    /// A timm `tf_`-style SAME-padding chain: Shape → Gather → Sub → Unsqueeze → Concat computes the pads at plan
+    /// time, Pad runs on the activation, then a stride-2 Conv. Must equal one Conv with pads [0, 0, 1, 1].
+    /// Tolerance 1e-5 absolute + 1e-4 relative (27-term float32 sums).
+    @Test func samePaddingChainFoldsAndPads() throws {
+        var g = GraphMaker(seed: 4)
+        let w = g.weight([8, 3, 3, 3], fanIn: 27), b = g.bias(8)
+        g.initializers["two"] = Tensor(shape: [1], int64s: [2])
+        g.initializers["eight"] = .scalar(Int64(8))
+        g.initializers["zeros6"] = Tensor(shape: [6], int64s: [0, 0, 0, 0, 0, 0])
+        let shape = g.node("Shape", ["x"])
+        let h = g.node("Gather", [shape, "two"], ["axis": .int(0)])  // [9]
+        let extra = g.node("Sub", [h, "eight"])  // [1]
+        let pads = g.node("Concat", ["zeros6", extra, extra], ["axis": .int(0)])
+        let padded = g.node("Pad", ["x", pads], ["mode": .string("constant")])
+        let y = g.node("Conv", [padded, w, b], ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2])])
+        let graph = g.graph(input: "x", shape: [1, 3, 9, 9], outputs: [y])
+        var rng = SeededGenerator(seed: 2)
+        let x = Tensor(shape: [1, 3, 9, 9], floats: rng.floats(243))
+        let out = try InferenceSession(graph: graph, threads: 2).run(["x": x])[y]!
+        let direct = Node(name: "c", opType: "Conv", inputs: ["x", w, b], outputs: ["y"], attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([0, 0, 1, 1])])
+        let refGraph = Graph(nodes: [direct], inputs: graph.inputs, outputs: [ValueInfo(name: "y", dtype: .float32, shape: nil)], initializers: g.initializers)
+        let ref = NCHWEvaluator(graph: refGraph).run(["x": x])["y"]!
+        #expect(out.shape == [1, 8, 4, 4])
+        #expect(compare(out, ref, atol: 1e-5, rtol: 1e-4) <= 1)
+    }
+
+    /// Shape ops on a non-constant value are refused with the node named, at plan time.
+    @Test func nonConstantShapeOpIsRefused() throws {
+        var g = GraphMaker(seed: 1)
+        let c = g.node("Cast", ["x"], ["to": .int(7)])
+        let graph = g.graph(input: "x", shape: [1, 2], outputs: [c])
+        #expect(throws: RuntimeError.self) { try InferenceSession(graph: graph, threads: 1) }
+    }
+}

@@ -21,11 +21,11 @@ public final class InferenceSession: @unchecked Sendable {
     private var plans: [[String: [Int]]: ExecutionPlan] = [:]
     private let lock = NSLock()
 
-    public static let supportedOps: Set<String> = [
+    public static let supportedOps: Set<String> = Set<String>([
         "Conv", "FusedConv", "MBConv", "FusedMBConv", "Silu", "Sigmoid", "Relu", "Clip", "HardSigmoid", "HardSwish",
         "Identity", "Dropout", "Add", "Sub", "Mul", "Div", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape",
-        "Squeeze", "Unsqueeze", "Gemm", "MatMul", "Softmax", "BatchNormalization", "Constant",
-    ]
+        "Squeeze", "Unsqueeze", "Gemm", "MatMul", "Softmax", "BatchNormalization", "Constant", "Pad",
+    ]).union(ConstantFolding.foldable)
 
     /// Prepares `graph` for inference on `threads` workers (the calling thread included; ≥ 1).
     public init(graph: Graph, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
@@ -123,8 +123,19 @@ final class ExecutionPlan {
         }
         builder.constants = constants
         for node in graph.nodes {
+            if node.opType != "Constant",
+                let folded = try ConstantFolding.fold(node, constants: builder.constants, shapeOf: { name in
+                    builder.constants[name]?.shape ?? builder.current[name]?.values.first.map { builder.values[$0].shape }
+                })
+            {
+                for (name, t) in zip(node.outputs, folded) { builder.constants[name] = t }
+                continue
+            }
             switch node.opType {
             case "Constant": continue
+            case "Pad": try builder.planPad(node)
+            case let op where ConstantFolding.foldable.contains(op) && !["Add", "Sub", "Mul", "Div", "Identity", "Clip", "Reshape", "Squeeze", "Unsqueeze"].contains(op):
+                throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "runs only on constant inputs (shape computations)")
             case "Conv", "FusedConv": try builder.planConv(node)
             case "MBConv": try builder.planMBConv(node)
             case "FusedMBConv": try builder.planFusedMBConv(node)
