@@ -93,6 +93,20 @@ if mode == "gemm" || mode == "all" {
                 String(
                     format: "  %d thr  %-40@ M=%6d K=%5d N=%5d  %8.3f ms  %6.1f GFLOP/s", threads, c.name as NSString,
                     g.outPixels, g.taps * c.cin, c.cout, t * 1e3, gflops))
+            if WinogradConv.applies(to: g) {
+                let wino = WinogradConv(
+                    geometry: g, weights: randomFloats(c.cout * c.cin * 9, scale: 0.1), bias: randomFloats(c.cout),
+                    input: input.pointer, threads: threads)
+                let tw = withExtendedLifetime(input) {
+                    minTime(runs: runs) {
+                        wino.run(output: output.pointer, outputStride: c.cout, activation: benchActivation, pool: pool)
+                    }
+                }
+                print(
+                    String(
+                        format: "  %d thr  %-40@ Winograd F(2x2,3x3)         %8.3f ms  %6.1f effective GFLOP/s", threads,
+                        "  same conv" as NSString, tw * 1e3, 2 * Double(g.macs) / tw / 1e9))
+            }
         }
     }
 }

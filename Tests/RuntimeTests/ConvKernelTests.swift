@@ -176,3 +176,34 @@ let awkwardConvCases: [ConvCase] = [
         #expect(out.pointer[out.count] == 0)
     }
 }
+
+@Suite struct WinogradTests {
+    /// F(2×2, 3×3) against the direct float64 convolution at odd sizes, asymmetric pads, channel counts around the
+    /// vector width, with residual, on 1 and 2 threads. Tolerance: 2e-5 absolute + 5e-5 relative to Σ|w·x| + |b| + |y|
+    /// (the transforms add up to 16 terms of mixed sign before the channel sum, so the error bound grows ~4× over
+    /// the direct GEMM's).
+    @Test(arguments: [
+        (1, 1, 1, 1, 1, [1, 1, 1, 1]), (1, 3, 15, 3, 17, [1, 1, 1, 1]), (2, 15, 16, 17, 16, [0, 0, 2, 2]),
+        (1, 16, 17, 33, 3, [1, 1, 1, 1]), (1, 17, 9, 24, 24, [0, 0, 1, 1]), (1, 7, 8, 48, 40, [2, 1, 0, 1]),
+        (3, 5, 5, 16, 33, [1, 1, 1, 1]),
+    ])
+    func winogradMatchesReference(_ c: (Int, Int, Int, Int, Int, [Int])) {
+        let (batch, h, w, cin, cout, pads) = c
+        var rng = SeededGenerator(seed: UInt64(h * 7 + w * 3 + cin + cout * 11))
+        let g = ConvGeometry(batch: batch, inHeight: h, inWidth: w, inChannels: cin, outChannels: cout, kernel: (3, 3), pads: pads)
+        let x = rng.floats(g.inPixels * cin), wt = rng.floats(cout * cin * 9), b = rng.floats(cout)
+        let residual = rng.floats(g.outPixels * cout)
+        let input = buffer(x), res = buffer(residual)
+        var ref = referenceConvNHWC(x, g, weights: wt, bias: b, depthwise: false, activation: .silu)
+        for i in ref.values.indices { ref.values[i] += Double(residual[i]) }
+        for threads in [1, 2] {
+            let conv = WinogradConv(geometry: g, weights: wt, bias: b, input: input.pointer, threads: threads)
+            let out = FloatBuffer(count: g.outPixels * cout)
+            conv.run(
+                output: out.pointer, outputStride: cout, activation: .silu, residual: res.pointer, residualStride: cout,
+                pool: WorkerPool(threads: threads))
+            #expect(worstRatio(out.array, ref.values, scale: ref.scale, atol: 2e-5, rtol: 5e-5) <= 1, "\(c) threads=\(threads)")
+            #expect(out.pointer[out.count] == 0)
+        }
+    }
+}

@@ -75,7 +75,8 @@ struct GraphMaker {
 }
 
 /// A miniature EfficientNetV2: stem, Fused-MBConv (e1 residual, e4 s2 with TF-SAME pads, e4 with SE), MBConv
-/// (SE + residual, k5 s2 asymmetric, no-expand, hardsigmoid gate), head, pool, classifier, softmax.
+/// (SE + residual, k5 s2 asymmetric, no-expand, hardsigmoid gate), a Fused-MBConv wide enough for Winograd, head,
+/// pool, classifier, softmax.
 func miniEfficientNet(seed: UInt64, classes: Int = 10, withBlockOutputs: Bool = false) -> Graph {
     var g = GraphMaker(seed: seed)
     var blocks = [String]()
@@ -92,6 +93,8 @@ func miniEfficientNet(seed: UInt64, classes: Int = 10, withBlockOutputs: Bool = 
     x = g.mbConv(x, 24, 33, expand: 3, k: 5, s: 2, pads: [1, 1, 2, 2], residual: false)
     blocks.append(x)
     x = g.mbConv(x, 33, 33, expand: 1, k: 3, s: 1, pads: [1, 1, 1, 1], residual: true, gate: "hardsigmoid")
+    blocks.append(x)
+    x = g.fusedMBConv(x, 33, 33, expand: 2, k: 3, s: 1, pads: [1, 1, 1, 1], residual: true)  // Winograd path
     blocks.append(x)
     x = g.fusedConv(x, 33, 48, k: 1, s: 1, pads: [0, 0, 0, 0], act: "silu")
     blocks.append(x)

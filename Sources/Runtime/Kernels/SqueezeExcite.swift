@@ -74,9 +74,11 @@ package final class SqueezeExcite: @unchecked Sendable {
     package static func site(pixels: Int, outputs: Int) -> ScaleSite { pixels > outputs ? .weights : .activations }
 
     /// Writes `packed` with every row k of every panel multiplied by scale[k] into `out` (same layout).
-    package static func scalePacked(_ w: PackedWeights, scale: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+    package static func scalePacked(
+        _ w: PackedWeights, scale: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, panels: Range<Int>? = nil
+    ) {
         precondition(w.taps == 1)
-        for panel in w.panels {
+        for panel in w.panels[panels ?? w.panels.indices] {
             let src = w.data.pointer + panel.offset
             let dst = out + panel.offset
             for k in 0..<w.inputChannels {

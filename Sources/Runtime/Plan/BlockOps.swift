@@ -37,7 +37,10 @@ final class SEStage {
         switch SqueezeExcite.site(pixels: pixels, outputs: conv.weights.outputs) {
         case .weights:
             for n in 0..<batch {
-                SqueezeExcite.scalePacked(conv.weights, scale: scale.pointer + n * pc, into: scaled.pointer)
+                let s = scale.pointer + n * pc
+                pool.parallelFor(conv.weights.panels.count) { panels, _ in
+                    SqueezeExcite.scalePacked(conv.weights, scale: s, into: scaled.pointer, panels: panels)
+                }
                 conv.run(
                     output: output, outputStride: outputStride, activation: .none, residual: residual,
                     residualStride: residualStride, packedOverride: scaled.pointer, firstPixel: n * pixels,
@@ -165,10 +168,10 @@ extension PlanBuilder {
         guard wT.shape.count == 4, wT.shape[1] == cin else {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "conv weight shape \(wT.shape) for \(cin) inputs")
         }
-        let conv = PackedWeights(convWeights: wT.floats, shape: wT.shape, bias: try floats(node.input(2), node: node, what: "conv bias"))
         let attrs = try ConvAttributes(node: node, weightShape: wT.shape, inputHW: (h, w))
-        let g = attrs.geometry(batch: batch, inChannels: cin, outChannels: conv.outputs, inputHW: (h, w))
-        let cmid = conv.outputs
+        let g = attrs.geometry(batch: batch, inChannels: cin, outChannels: wT.shape[0], inputHW: (h, w))
+        let conv = denseConv(g, weights: wT.floats, bias: try floats(node.input(2), node: node, what: "conv bias"))
+        let cmid = g.outChannels
         let se = try squeezeExcite(node, inputs: 3, channels: cmid)
         let project = try pointwise(node, weight: node.input(7), bias: node.input(8), inputs: cmid)
         let cout = project?.outputs ?? cmid
@@ -184,7 +187,7 @@ extension PlanBuilder {
         let pixels = g.outHeight * g.outWidth
         addStep(node.label, reads: [input], writes: [mid, output]) { b in
             let xp = b.pointer(input), mp = b.pointer(mid), yp = b.pointer(output)
-            let first = DenseConv(geometry: g, weights: conv, input: xp, inputStride: cin)
+            let first = conv(xp)
             let projectConv = project.map {
                 DenseConv(
                     geometry: ConvGeometry(batch: batch, inHeight: g.outHeight, inWidth: g.outWidth, inChannels: cmid, outChannels: cout, kernel: (1, 1)),
@@ -195,10 +198,10 @@ extension PlanBuilder {
             let res: UnsafePointer<Float>? = residual ? UnsafePointer(xp) : nil
             return { pool in
                 if projectConv == nil && stage == nil {
-                    first.run(output: yp, outputStride: cout, activation: act, residual: res, residualStride: cin, pool: pool)
+                    first(yp, cout, act, res, cin, pool)
                     return
                 }
-                first.run(output: mp, outputStride: cmid, activation: act, pool: pool)
+                first(mp, cmid, act, nil, 0, pool)
                 if let stage {
                     let pc = stage.se.paddedChannels
                     let sums = stage.sums.pointer

@@ -45,7 +45,31 @@ struct ConvAttributes {
     }
 }
 
+/// A bound dense convolution: (output, outputStride, activation, residual, residualStride, pool).
+typealias ConvRun = (UnsafeMutablePointer<Float>, Int, Activation, UnsafePointer<Float>?, Int, WorkerPool) -> Void
+
 extension PlanBuilder {
+    /// Packs a dense convolution now and returns how to bind it to its input later: Winograd F(2×2, 3×3) where it
+    /// pays (`WinogradConv.preferred`), the implicit-GEMM `DenseConv` otherwise.
+    func denseConv(_ g: ConvGeometry, weights w: [Float], bias: [Float]?) -> (UnsafePointer<Float>) -> ConvRun {
+        let threads = self.threads
+        if WinogradConv.preferred(for: g) {
+            return { input in
+                let conv = WinogradConv(geometry: g, weights: w, bias: bias, input: input, threads: threads)
+                return { out, stride, act, res, resStride, pool in
+                    conv.run(output: out, outputStride: stride, activation: act, residual: res, residualStride: resStride, pool: pool)
+                }
+            }
+        }
+        let packed = PackedWeights(convWeights: w, shape: [g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth], bias: bias)
+        return { input in
+            let conv = DenseConv(geometry: g, weights: packed, input: input, inputStride: g.inChannels)
+            return { out, stride, act, res, resStride, pool in
+                conv.run(output: out, outputStride: stride, activation: act, residual: res, residualStride: resStride, pool: pool)
+            }
+        }
+    }
+
     func floats(_ name: String?, node: Node, what: String) throws -> [Float]? {
         guard let name else { return nil }
         return try constant(name, node: node, reason: what).floats
@@ -75,11 +99,11 @@ extension PlanBuilder {
         let output = newValue(node.outputs[0], shape: [g.batch, g.outChannels, g.outHeight, g.outWidth], layout: .nhwc)
         define(node.outputs[0], output)
         if attrs.group == 1 && w.shape[1] == xShape[1] {
-            let packed = PackedWeights(convWeights: w.floats, shape: w.shape, bias: bias)
+            let maker = denseConv(g, weights: w.floats, bias: bias)
             addStep(node.label, reads: [input], writes: [output]) { b in
-                let conv = DenseConv(geometry: g, weights: packed, input: b.pointer(input), inputStride: g.inChannels)
+                let conv = maker(b.pointer(input))
                 let out = b.pointer(output)
-                return { pool in conv.run(output: out, outputStride: g.outChannels, activation: act, pool: pool) }
+                return { pool in conv(out, g.outChannels, act, nil, 0, pool) }
             }
         } else if attrs.group == xShape[1] && w.shape[0] == xShape[1] && w.shape[1] == 1 {
             let dw = DepthwiseWeights(weights: w.floats, shape: w.shape, bias: bias)
