@@ -7,7 +7,8 @@ package final class DepthwiseWeights: @unchecked Sendable {
     package let kernelWidth: Int
     package let data: FloatBuffer
     package let bias: FloatBuffer
-    /// `paddedChannels` zeros: where taps in the padding point.
+    /// Zeros where taps in the padding point: one pixel's worth, or a whole padded row segment for the
+    /// four-pixel path (3·stride + kw pixels, stride ≤ 2).
     package let zero: FloatBuffer
     package var taps: Int { kernelHeight * kernelWidth }
 
@@ -21,7 +22,7 @@ package final class DepthwiseWeights: @unchecked Sendable {
         let taps = kernelHeight * kernelWidth
         data = FloatBuffer(count: taps * paddedChannels)
         self.bias = FloatBuffer(count: paddedChannels)
-        zero = FloatBuffer(count: paddedChannels)
+        zero = FloatBuffer(count: (6 + kernelWidth) * channels + paddedChannels)
         for c in 0..<channels {
             for t in 0..<taps { data.pointer[((c / 16) * taps + t) * 16 + c % 16] = w[c * taps + t] }
             if let bias { self.bias.pointer[c] = bias[c] }
@@ -53,13 +54,64 @@ package enum Depthwise {
         let fullBlocks = c / 16
         let tail = c - fullBlocks * 16
         let zero = UnsafePointer(w.zero.pointer)
+        let blocks = fullBlocks + (tail > 0 ? 1 : 0)
+        // Columns whose taps are all inside the image, for the four-pixel path (dilation 1, stride ≤ 2).
+        let sw = g.strideW
+        let grouped = g.dilationW == 1 && g.dilationH == 1 && sw <= 2
+        let interiorStart = min(outW, (g.padLeft + sw - 1) / sw)
+        let lastStart = g.inWidth - kw + g.padLeft
+        let interiorEnd = lastStart < 0 ? interiorStart : max(interiorStart, min(outW, lastStart / sw + 1))
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps) { buffer in
             let tp = buffer.baseAddress!
             for row in rows {
                 let n = row / outH, oy = row % outH
                 let inImage = input + n * g.inHeight * g.inWidth * c
                 let sums = seSums.map { $0 + n * pc }
-                for ox in 0..<outW {
+                var ox = 0
+                while ox < outW {
+                    if grouped && ox >= interiorStart && ox + 4 <= interiorEnd {
+                        // Four adjacent output pixels: each weight vector load feeds four FMAs, the four chains hide
+                        // the FMA latency, and the overlapping input columns hit L1.
+                        for ky in 0..<kh {
+                            let iy = oy * g.strideH - g.padTop + ky
+                            tp[ky] = iy >= 0 && iy < g.inHeight ? inImage + (iy * g.inWidth + ox * sw - g.padLeft) * c : zero
+                        }
+                        let out = output + ((n * outH + oy) * outW + ox) * c
+                        let step = sw * c
+                        var wp = UnsafePointer(w.data.pointer)
+                        for block in 0..<blocks {
+                            let cb = block * 16
+                            let b = loadVector(w.bias.pointer + cb)
+                            var a0 = b, a1 = b, a2 = b, a3 = b
+                            for ky in 0..<kh {
+                                let r = tp[ky] + cb
+                                let wk = wp + ky * kw * 16
+                                for kx in 0..<kw {
+                                    let wv = loadVector(wk + kx * 16)
+                                    let p = r + kx * c
+                                    a0.addProduct(loadVector(p), wv)
+                                    a1.addProduct(loadVector(p + step), wv)
+                                    a2.addProduct(loadVector(p + 2 * step), wv)
+                                    a3.addProduct(loadVector(p + 3 * step), wv)
+                                }
+                            }
+                            wp += taps * 16
+                            if block < fullBlocks {
+                                storeVector(a0, out + cb)
+                                storeVector(a1, out + c + cb)
+                                storeVector(a2, out + 2 * c + cb)
+                                storeVector(a3, out + 3 * c + cb)
+                            } else {
+                                storePartial(a0, out + cb, tail)
+                                storePartial(a1, out + c + cb, tail)
+                                storePartial(a2, out + 2 * c + cb, tail)
+                                storePartial(a3, out + 3 * c + cb, tail)
+                            }
+                        }
+                        for p in 0..<4 { activation.apply(out + p * c, count: c, sums: sums) }
+                        ox += 4
+                        continue
+                    }
                     for ky in 0..<kh {
                         let iy = oy * g.strideH - g.padTop + ky * g.dilationH
                         for kx in 0..<kw {
@@ -70,7 +122,7 @@ package enum Depthwise {
                     }
                     let out = output + ((n * outH + oy) * outW + ox) * c
                     var wp = UnsafePointer(w.data.pointer)
-                    for block in 0..<(fullBlocks + (tail > 0 ? 1 : 0)) {
+                    for block in 0..<blocks {
                         let cb = block * 16
                         var acc0 = loadVector(w.bias.pointer + cb)
                         var acc1 = SIMD16<Float>()
@@ -86,6 +138,7 @@ package enum Depthwise {
                     }
                     // Second pass over the pixel's channels while they are in L1 (see `Activation.apply(_:count:sums:)`).
                     activation.apply(out, count: c, sums: sums)
+                    ox += 1
                 }
             }
         }
