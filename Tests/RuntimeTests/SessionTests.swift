@@ -177,6 +177,21 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         for name in [logits, sum] { #expect(compare(out[name]!, ref[name]!, atol: 1e-5, rtol: 1e-4) <= 1, "\(name)") }
     }
 
+    /// Depth-first FusedMBConv pipelines over many blocks (Winograd: 64 tiles a block; direct: 256 pixels a block),
+    /// odd sizes, batch 2, with and without residual. Tolerance as in `miniNetworkMatchesReference`.
+    @Test(arguments: [1, 2])
+    func fusedPipelineBlocksMatchReference(_ threads: Int) throws {
+        var g = GraphMaker(seed: 8)
+        let a = g.fusedMBConv("x", 32, 32, expand: 2, k: 3, s: 1, pads: [1, 1, 1, 1], residual: true)
+        let b = g.fusedMBConv(a, 32, 40, expand: 2, k: 3, s: 2, pads: [0, 0, 1, 1], residual: false)
+        let graph = g.graph(input: "x", shape: [2, 32, 37, 35], outputs: [a, b])
+        var rng = SeededGenerator(seed: 3)
+        let x = Tensor(shape: [2, 32, 37, 35], floats: rng.floats(2 * 32 * 37 * 35))
+        let out = try InferenceSession(graph: graph, threads: threads).run(["x": x])
+        let ref = NCHWEvaluator(graph: graph).run(["x": x])
+        for name in [a, b] { #expect(compare(out[name]!, ref[name]!, atol: 1e-4, rtol: 1e-3) <= 1, "\(name)") }
+    }
+
     @Test func reportsMissingFeedAndUnsupportedOps() throws {
         let graph = miniEfficientNet(seed: 1)
         let session = try InferenceSession(graph: graph, threads: 1)

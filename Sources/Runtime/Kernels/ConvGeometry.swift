@@ -115,6 +115,21 @@ package final class DenseConv: @unchecked Sendable {
         }
     }
 
+    /// Output pixels `firstPixel ..< firstPixel + pixels` on the calling thread into `out` (row 0 = firstPixel,
+    /// `outputStride` floats per row): one block of a depth-first fused pipeline.
+    package func computeBlock(
+        firstPixel: Int, pixels: Int, into out: UnsafeMutablePointer<Float>, outputStride: Int, activation: Activation
+    ) {
+        let shiftedRows: GEMMRows
+        switch rows {
+        case .direct(let base, let stride): shiftedRows = .direct(base: base + firstPixel * stride, stride: stride)
+        case .indirect(let t): shiftedRows = .indirect(table: t + firstPixel * geometry.taps)
+        }
+        GEMM.compute(
+            GEMM.Problem(rows: shiftedRows, m: pixels, weights: weights, c: out, ldc: outputStride, activation: activation),
+            tiles: 0..<((pixels + microRows - 1) / microRows), panels: 0..<weights.panels.count)
+    }
+
     /// out[m, n] = act(conv + bias) + residual[m, n], NHWC with `outputStride` / `residualStride` floats per pixel.
     /// `pixels` limits the rows (e.g. one image of a batch, starting at `firstPixel`).
     package func run(

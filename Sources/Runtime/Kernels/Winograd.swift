@@ -102,9 +102,31 @@ package final class WinogradConv: @unchecked Sendable {
         if let pool { pool.parallelFor(blocks, body) } else { body(0..<blocks, 0) }
     }
 
+    /// Tiles `first ..< first + count` on the calling thread, written in tile order: row i·4 + k of `rows` (stride
+    /// `stride`) holds pixel k (row-major in the 2×2 tile) of tile first + i. Rows of pixels past the image edge
+    /// hold finite, meaningless values (see `pixel(tile:k:)`). For depth-first fusion with a following 1×1 conv.
+    package func runTiles(
+        first: Int, count: Int, worker: Int, into rows: UnsafeMutablePointer<Float>, stride: Int, activation: Activation
+    ) {
+        runBlock(
+            first: first, count: count, scratch: scratch[worker].pointer, output: rows, outputStride: stride,
+            activation: activation, residual: nil, residualStride: 0, tileOrder: true)
+    }
+
+    /// The output pixel (index over batch × outHeight × outWidth) of position k of tile `tile`, or nil past the edge.
+    @inline(__always)
+    package func pixel(tile: Int, k: Int) -> Int? {
+        let perImage = tilesH * tilesW
+        let n = tile / perImage, ty = (tile % perImage) / tilesW, tx = tile % tilesW
+        let y = 2 * ty + k / 2, x = 2 * tx + k % 2
+        if y >= geometry.outHeight || x >= geometry.outWidth { return nil }
+        return (n * geometry.outHeight + y) * geometry.outWidth + x
+    }
+
     private func runBlock(
         first: Int, count: Int, scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
-        outputStride: Int, activation: Activation, residual: UnsafePointer<Float>?, residualStride: Int
+        outputStride: Int, activation: Activation, residual: UnsafePointer<Float>?, residualStride: Int,
+        tileOrder: Bool = false
     ) {
         let g = geometry
         let (cin, cout, t) = (g.inChannels, g.outChannels, blockTiles)
@@ -126,7 +148,7 @@ package final class WinogradConv: @unchecked Sendable {
                 GEMM.compute(p, tiles: 0..<((count + microRows - 1) / microRows), panels: start..<end)
             }
             let channels = panels[start].start..<min(cout, panels[end - 1].start + panels[end - 1].width)
-            let a = (first, count, m, output, outputStride, residual, residualStride, channels)
+            let a = (first, count, m, output, outputStride, residual, residualStride, channels, tileOrder)
             switch activation {
             case .none: transformOutput(IdentityOp.self, a)
             case .silu: transformOutput(SiluOp.self, a)
@@ -200,9 +222,9 @@ package final class WinogradConv: @unchecked Sendable {
     /// the image.
     private func transformOutput<Op: PointwiseOp>(
         _ op: Op.Type,
-        _ a: (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>?, Int, Range<Int>)
+        _ a: (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>?, Int, Range<Int>, Bool)
     ) {
-        let (first, count, m, output, outputStride, residual, residualStride, channels) = a
+        let (first, count, m, output, outputStride, residual, residualStride, channels, tileOrder) = a
         let g = geometry
         let (cout, t) = (g.outChannels, blockTiles)
         let perImage = tilesH * tilesW
@@ -226,6 +248,12 @@ package final class WinogradConv: @unchecked Sendable {
                 let b = loadVector(bias.pointer + cb)
                 let y = (s00 + s01 + s02 + b, s01 - s02 - s03 + b, s10 + s11 + s12 + b, s11 - s12 - s13 + b)
                 for k in 0..<4 {
+                    if tileOrder {
+                        let dst = output + (i * 4 + k) * outputStride + cb
+                        let r = Op.apply(k == 0 ? y.0 : k == 1 ? y.1 : k == 2 ? y.2 : y.3)
+                        if lanes == 16 { storeVector(r, dst) } else { storePartial(r, dst, lanes) }
+                        continue
+                    }
                     let yy = oy + k / 2, xx = ox + k % 2
                     if yy >= outH || xx >= outW { continue }
                     let pixel = (n * outH + yy) * outW + xx

@@ -185,6 +185,18 @@ extension PlanBuilder {
         let mid = project == nil && se == nil ? output : temporary(node.label + ".conv", count: g.outPixels * cmid)
         let threads = self.threads
         let pixels = g.outHeight * g.outWidth
+        if let project, se == nil {
+            // Depth-first: each block of pixels goes through the k×k conv into a per-worker buffer and straight
+            // into the project GEMM, so the expanded activation (7 MB at V2-S stage 2) never leaves L2.
+            addStep(node.label, reads: [input], writes: [output]) { b in
+                let xp = b.pointer(input), yp = b.pointer(output)
+                return FusedPipeline(
+                    conv: conv(xp), project: project, cmid: cmid, cout: cout, residual: residual ? UnsafePointer(xp) : nil,
+                    residualStride: cin, output: yp, activation: act, threads: threads
+                ).run
+            }
+            return
+        }
         addStep(node.label, reads: [input], writes: [mid, output]) { b in
             let xp = b.pointer(input), mp = b.pointer(mid), yp = b.pointer(output)
             let first = conv(xp)
@@ -228,6 +240,102 @@ extension PlanBuilder {
                     projectConv.run(output: yp, outputStride: cout, activation: .none, residual: res, residualStride: cin, pool: pool)
                 }
             }
+        }
+    }
+}
+
+/// FusedMBConv without SE as a depth-first pipeline: k×k conv (+act) on a block of output pixels into an L2-sized
+/// per-worker buffer, then the 1×1 project GEMM on that buffer, then (Winograd) a scatter of the block's pixels with
+/// the residual. Blocks are independent, so workers take them statically.
+final class FusedPipeline {
+    let conv: BoundConv
+    let project: PackedWeights
+    let cmid: Int
+    let cout: Int
+    let residual: UnsafePointer<Float>?
+    let residualStride: Int
+    let output: UnsafeMutablePointer<Float>
+    let activation: Activation
+    let blockRows: Int
+    let blocks: Int
+    let midBuffers: [FloatBuffer]
+    let projectBuffers: [FloatBuffer]
+
+    init(
+        conv: BoundConv, project: PackedWeights, cmid: Int, cout: Int, residual: UnsafePointer<Float>?,
+        residualStride: Int, output: UnsafeMutablePointer<Float>, activation: Activation, threads: Int
+    ) {
+        self.conv = conv
+        self.project = project
+        self.cmid = cmid
+        self.cout = cout
+        self.residual = residual
+        self.residualStride = residualStride
+        self.output = output
+        self.activation = activation
+        let rows: Int
+        let isWinograd: Bool
+        switch conv {
+        case .winograd(let w):
+            rows = 4 * w.blockTiles
+            blocks = (w.totalTiles + w.blockTiles - 1) / w.blockTiles
+            isWinograd = true
+        case .direct(let d):
+            rows = 256
+            blocks = (d.geometry.outPixels + 255) / 256
+            isWinograd = false
+        }
+        blockRows = rows
+        midBuffers = (0..<threads).map { _ in FloatBuffer(count: rows * cmid) }
+        projectBuffers = (0..<threads).map { _ in FloatBuffer(count: isWinograd ? rows * cout : 0) }
+    }
+
+    func run(_ pool: WorkerPool) {
+        pool.parallelFor(blocks) { range, worker in
+            for block in range { self.runBlock(block, worker: worker) }
+        }
+    }
+
+    private func runBlock(_ block: Int, worker: Int) {
+        let mid = midBuffers[worker].pointer
+        switch conv {
+        case .winograd(let w):
+            let first = block * w.blockTiles
+            let count = min(w.blockTiles, w.totalTiles - first)
+            w.runTiles(first: first, count: count, worker: worker, into: mid, stride: cmid, activation: activation)
+            let proj = projectBuffers[worker].pointer
+            GEMM.compute(
+                GEMM.Problem(rows: .direct(base: mid, stride: cmid), m: count * 4, weights: project, c: proj, ldc: cout),
+                tiles: 0..<((count * 4 + microRows - 1) / microRows), panels: 0..<project.panels.count)
+            for i in 0..<count {
+                for k in 0..<4 {
+                    guard let pixel = w.pixel(tile: first + i, k: k) else { continue }
+                    let src = proj + (i * 4 + k) * cout, dst = output + pixel * cout
+                    if let residual {
+                        let r = residual + pixel * residualStride
+                        var c = 0
+                        while c + 16 <= cout {
+                            storeVector(loadVector(src + c) + loadVector(r + c), dst + c)
+                            c += 16
+                        }
+                        while c < cout {
+                            dst[c] = src[c] + r[c]
+                            c += 1
+                        }
+                    } else {
+                        dst.update(from: src, count: cout)
+                    }
+                }
+            }
+        case .direct(let d):
+            let first = block * blockRows
+            let count = min(blockRows, d.geometry.outPixels - first)
+            d.computeBlock(firstPixel: first, pixels: count, into: mid, outputStride: cmid, activation: activation)
+            GEMM.compute(
+                GEMM.Problem(
+                    rows: .direct(base: mid, stride: cmid), m: count, weights: project, c: output + first * cout, ldc: cout,
+                    residual: residual.map { $0 + first * residualStride }, ldr: residualStride),
+                tiles: 0..<((count + microRows - 1) / microRows), panels: 0..<project.panels.count)
         }
     }
 }

@@ -45,29 +45,35 @@ struct ConvAttributes {
     }
 }
 
-/// A bound dense convolution: (output, outputStride, activation, residual, residualStride, pool).
-typealias ConvRun = (UnsafeMutablePointer<Float>, Int, Activation, UnsafePointer<Float>?, Int, WorkerPool) -> Void
+/// A dense convolution bound to its input: Winograd or implicit GEMM.
+enum BoundConv {
+    case winograd(WinogradConv)
+    case direct(DenseConv)
+
+    /// out = act(conv + bias) + residual over the whole batch, on `pool`.
+    func callAsFunction(
+        _ out: UnsafeMutablePointer<Float>, _ stride: Int, _ act: Activation, _ res: UnsafePointer<Float>?,
+        _ resStride: Int, _ pool: WorkerPool
+    ) {
+        switch self {
+        case .winograd(let c):
+            c.run(output: out, outputStride: stride, activation: act, residual: res, residualStride: resStride, pool: pool)
+        case .direct(let c):
+            c.run(output: out, outputStride: stride, activation: act, residual: res, residualStride: resStride, pool: pool)
+        }
+    }
+}
 
 extension PlanBuilder {
     /// Packs a dense convolution now and returns how to bind it to its input later: Winograd F(2×2, 3×3) where it
     /// pays (`WinogradConv.preferred`), the implicit-GEMM `DenseConv` otherwise.
-    func denseConv(_ g: ConvGeometry, weights w: [Float], bias: [Float]?) -> (UnsafePointer<Float>) -> ConvRun {
+    func denseConv(_ g: ConvGeometry, weights w: [Float], bias: [Float]?) -> (UnsafePointer<Float>) -> BoundConv {
         let threads = self.threads
         if WinogradConv.preferred(for: g) {
-            return { input in
-                let conv = WinogradConv(geometry: g, weights: w, bias: bias, input: input, threads: threads)
-                return { out, stride, act, res, resStride, pool in
-                    conv.run(output: out, outputStride: stride, activation: act, residual: res, residualStride: resStride, pool: pool)
-                }
-            }
+            return { input in .winograd(WinogradConv(geometry: g, weights: w, bias: bias, input: input, threads: threads)) }
         }
         let packed = PackedWeights(convWeights: w, shape: [g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth], bias: bias)
-        return { input in
-            let conv = DenseConv(geometry: g, weights: packed, input: input, inputStride: g.inChannels)
-            return { out, stride, act, res, resStride, pool in
-                conv.run(output: out, outputStride: stride, activation: act, residual: res, residualStride: resStride, pool: pool)
-            }
-        }
+        return { input in .direct(DenseConv(geometry: g, weights: packed, input: input, inputStride: g.inChannels)) }
     }
 
     func floats(_ name: String?, node: Node, what: String) throws -> [Float]? {
