@@ -56,9 +56,9 @@ struct NetworkSpec {
             nodes.append(Node(name: "\(op)\(counter)", opType: op, domain: "ai.effnet", inputs: inputs, outputs: ["v\(counter)"], attributes: attrs))
             return "v\(counter)"
         }
-        let common: [String: Attribute] = ["activation": .string("silu"), "se_activation": .string("silu"), "se_gate": .string("sigmoid")]
+        let common: [String: Attribute] = ["activation": .string(benchNetworkActivation), "se_activation": .string(benchNetworkActivation), "se_gate": .string("sigmoid")]
         var x = add("FusedConv", ["input", tensor([stem, 3, 3, 3], fanIn: 27), bias(stem)],
-            ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1]), "activation": .string("silu")])
+            ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1]), "activation": .string(benchNetworkActivation)])
         var div = 2
         macTerms.append((27 * stem, div))
         var cin = stem
@@ -96,7 +96,7 @@ struct NetworkSpec {
                 cin = stage.out
             }
         }
-        x = add("FusedConv", [x, tensor([head, cin, 1, 1], fanIn: cin), bias(head)], ["kernel_shape": .ints([1, 1]), "activation": .string("silu")])
+        x = add("FusedConv", [x, tensor([head, cin, 1, 1], fanIn: cin), bias(head)], ["kernel_shape": .ints([1, 1]), "activation": .string(benchNetworkActivation)])
         macTerms.append((cin * head, div))
         counter += 1
         nodes.append(Node(name: "pool", opType: "GlobalAveragePool", inputs: [x], outputs: ["pooled"]))

@@ -52,6 +52,7 @@ func option(_ name: String, _ fallback: Int) -> Int {
     return fallback
 }
 let runs = option("--runs", 20)
+let benchNetworkActivation = args.contains("--relu-net") ? "relu" : "silu"
 let benchActivation = args.contains("--linear") ? Activation.none : .silu
 let threadCounts = args.contains("--threads") ? [option("--threads", 1)] : [1, 2]
 
@@ -193,4 +194,15 @@ if mode == "profile" {
         print(String(format: "%d thr: sum of per-step minima %.2f ms", threads, total * 1e3))
         for s in steps { print(String(format: "  %8.3f ms  %@", s.seconds * 1e3, s.label as NSString)) }
     }
+}
+
+if mode == "wino" {
+    // One Winograd layer in a loop, for `perf record`.
+    let g = ConvGeometry(batch: 1, inHeight: 96, inWidth: 96, inChannels: 48, outChannels: 192, kernel: (3, 3), pads: [1, 1, 1, 1])
+    let input = FloatBuffer(randomFloats(g.inPixels * 48))
+    let output = FloatBuffer(count: g.outPixels * 192)
+    let wino = WinogradConv(geometry: g, weights: randomFloats(192 * 48 * 9, scale: 0.1), bias: randomFloats(192), input: input.pointer, threads: 1)
+    let pool = WorkerPool(threads: 1)
+    let t = withExtendedLifetime(input) { minTime(runs: runs) { wino.run(output: output.pointer, outputStride: 192, activation: .silu, pool: pool) } }
+    print(String(format: "winograd 96^2 48->192: %.3f ms", t * 1e3))
 }

@@ -66,7 +66,7 @@ package enum Activation: String, Sendable, CaseIterable {
     }
 
     @inline(__always)
-    private static func map<Op: PointwiseOp>(
+    static func map<Op: PointwiseOp>(
         _ op: Op.Type, _ p: UnsafeMutablePointer<Float>, _ count: Int, _ sums: UnsafeMutablePointer<Float>?
     ) {
         let f = Op.apply

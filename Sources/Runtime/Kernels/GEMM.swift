@@ -29,6 +29,8 @@ package enum GEMM {
         package var activation: Activation
         package var residual: UnsafePointer<Float>?
         package var ldr: Int
+        /// Store the plain sums: no bias, activation or residual (Winograd's transform-domain products).
+        package var raw = false
 
         package init(
             rows: GEMMRows, m: Int, weights: PackedWeights, packedOverride: UnsafePointer<Float>? = nil,
@@ -113,7 +115,7 @@ package enum GEMM {
                                 rows: rowPointers, taps: block.taps, kc: block.channels,
                                 b: packed + panel.offset + blockOffset * panel.width,
                                 c: p.c + m0 * p.ldc + panel.start, ldc: p.ldc, rowCount: rowCount,
-                                colCount: panel.valid, accumulate: !first, finish: last,
+                                colCount: panel.valid, accumulate: !first, finish: last && !p.raw,
                                 bias: w.bias.pointer + panel.start, activation: p.activation,
                                 residual: p.residual.map { $0 + m0 * p.ldr + panel.start }, ldr: p.ldr)
                             if rowCount == 1 {

@@ -68,7 +68,7 @@ package final class WinogradConv: @unchecked Sendable {
         tilesW = (g.outWidth + 1) / 2
         let block = min(64, max(8, 8192 / (cin + WinogradConv.groupChannels) / 8 * 8))
         blockTiles = block
-        scratch = (0..<max(1, threads)).map { _ in FloatBuffer(count: 16 * block * (cin + cout)) }
+        scratch = (0..<max(1, threads)).map { _ in FloatBuffer(count: 16 * (block * (cin + cout) + 32)) }
     }
 
     private static func pack(_ u: [Float], cin: Int, cout: Int) -> [PackedWeights] {
@@ -82,6 +82,12 @@ package final class WinogradConv: @unchecked Sendable {
     /// once, V2-S's 48→192 layer needed 590 KB of weights per block and thrashed L2 (measured 1.2× over direct
     /// instead of ~1.8×).
     static let groupChannels = 64
+
+    /// Floats between transform positions in the scratch buffers: a block plus 16 floats, so that the 16 positions
+    /// of one tile fall in different L1 sets. With a plain block stride (a multiple of 4 KB for 64 tiles × 48 or ×
+    /// 192 channels) all 16 loads of the output transform hit one 8-way set and missed L1 every time.
+    var vStride: Int { blockTiles * geometry.inChannels + 16 }
+    var mStride: Int { blockTiles * geometry.outChannels + 16 }
 
     package var totalTiles: Int { geometry.batch * tilesH * tilesW }
 
@@ -131,7 +137,7 @@ package final class WinogradConv: @unchecked Sendable {
     ) {
         let g = geometry
         let (cin, cout, t) = (g.inChannels, g.outChannels, blockTiles)
-        let v = scratch, m = scratch + 16 * t * cin
+        let v = scratch, m = scratch + 16 * vStride
         transformInput(first: first, count: count, into: v)
         let panels = positions[0].panels
         var start = 0
@@ -143,9 +149,10 @@ package final class WinogradConv: @unchecked Sendable {
             }
             end = max(end, start + 1)
             for e in 0..<16 {
-                let p = GEMM.Problem(
-                    rows: .direct(base: v + e * t * cin, stride: cin), m: count, weights: positions[e],
-                    c: m + e * t * cout, ldc: cout)
+                var p = GEMM.Problem(
+                    rows: .direct(base: v + e * vStride, stride: cin), m: count, weights: positions[e],
+                    c: m + e * mStride, ldc: cout)
+                p.raw = true
                 GEMM.compute(p, tiles: 0..<((count + microRows - 1) / microRows), panels: start..<end)
             }
             let channels = panels[start].start..<min(cout, panels[end - 1].start + panels[end - 1].width)
@@ -199,8 +206,8 @@ package final class WinogradConv: @unchecked Sendable {
                     }
                     for r in 0..<4 {  // (Bᵀ d) B, row by row
                         let (a0, a1, a2, a3) = (d[r * 4], d[r * 4 + 1], d[r * 4 + 2], d[r * 4 + 3])
-                        let dst = v + (r * 4 * t + i) * cin + cb
-                        let step = t * cin
+                        let dst = v + r * 4 * vStride + i * cin + cb
+                        let step = vStride
                         if lanes == 16 {
                             storeVector(a0 - a2, dst)
                             storeVector(a1 + a2, dst + step)
@@ -219,54 +226,77 @@ package final class WinogradConv: @unchecked Sendable {
         }
     }
 
-    /// Y = Aᵀ m A per tile and 16 output channels, then bias, activation, residual; the 2×2 outputs clipped to
-    /// the image.
+    /// Y = Aᵀ m A + bias per tile and 16 output channels, stored; then, per output pixel, the activation (and the
+    /// residual) over the channel range in a second pass. Applying the activation inside the transform loop kept
+    /// four exp/divide chains and sixteen loads live at once and spilled (measured: 23% of the layer's time).
     private func transformOutput<Op: PointwiseOp>(
         _ op: Op.Type,
         _ a: (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>?, Int, Range<Int>, Bool)
     ) {
         let (first, count, m, output, outputStride, residual, residualStride, channels, tileOrder) = a
-        let g = geometry
-        let (cout, t) = (g.outChannels, blockTiles)
-        let perImage = tilesH * tilesW
-        let outH = g.outHeight, outW = g.outWidth
-        for i in 0..<count {
-            let tile = first + i
-            let n = tile / perImage, ty = (tile % perImage) / tilesW, tx = tile % tilesW
-            let oy = 2 * ty, ox = 2 * tx
-            var cb = channels.lowerBound
-            while cb < channels.upperBound {
-                let lanes = min(16, channels.upperBound - cb)
-                @inline(__always) func at(_ e: Int) -> SIMD16<Float> {
-                    let p = m + (e * t + i) * cout + cb
-                    return lanes == 16 ? loadVector(p) : loadPartial(p, lanes)
-                }
-                // Aᵀ m: two rows of four.
-                let s00 = at(0) + at(4) + at(8), s01 = at(1) + at(5) + at(9)
-                let s02 = at(2) + at(6) + at(10), s03 = at(3) + at(7) + at(11)
-                let s10 = at(4) - at(8) - at(12), s11 = at(5) - at(9) - at(13)
-                let s12 = at(6) - at(10) - at(14), s13 = at(7) - at(11) - at(15)
-                let b = loadVector(bias.pointer + cb)
-                let y = (s00 + s01 + s02 + b, s01 - s02 - s03 + b, s10 + s11 + s12 + b, s11 - s12 - s13 + b)
+        let cout = geometry.outChannels, t = blockTiles
+        let width = channels.count
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: 4) { dstBuffer in
+            let dst = dstBuffer.baseAddress!
+            for i in 0..<count {
+                var pixels = (0, 0, 0, 0)
                 for k in 0..<4 {
                     if tileOrder {
-                        let dst = output + (i * 4 + k) * outputStride + cb
-                        let r = Op.apply(k == 0 ? y.0 : k == 1 ? y.1 : k == 2 ? y.2 : y.3)
-                        if lanes == 16 { storeVector(r, dst) } else { storePartial(r, dst, lanes) }
-                        continue
+                        dst[k] = output + (i * 4 + k) * outputStride
+                    } else if let p = pixel(tile: first + i, k: k) {
+                        dst[k] = output + p * outputStride
+                        switch k {
+                        case 0: pixels.0 = p
+                        case 1: pixels.1 = p
+                        case 2: pixels.2 = p
+                        default: pixels.3 = p
+                        }
+                    } else {
+                        dst[k] = nil
                     }
-                    let yy = oy + k / 2, xx = ox + k % 2
-                    if yy >= outH || xx >= outW { continue }
-                    let pixel = (n * outH + yy) * outW + xx
-                    var r = Op.apply(k == 0 ? y.0 : k == 1 ? y.1 : k == 2 ? y.2 : y.3)
-                    if let residual {
-                        let rp = residual + pixel * residualStride + cb
-                        r += lanes == 16 ? loadVector(rp) : loadPartial(rp, lanes)
-                    }
-                    let dst = output + pixel * outputStride + cb
-                    if lanes == 16 { storeVector(r, dst) } else { storePartial(r, dst, lanes) }
                 }
-                cb += 16
+                let (d0, d1, d2, d3) = (dst[0], dst[1], dst[2], dst[3])
+                var cb = channels.lowerBound
+                while cb < channels.upperBound {
+                    let lanes = min(16, channels.upperBound - cb)
+                    @inline(__always) func at(_ e: Int) -> SIMD16<Float> {
+                        let p = m + e * mStride + i * cout + cb
+                        return lanes == 16 ? loadVector(p) : loadPartial(p, lanes)
+                    }
+                    // Aᵀ m: two rows of four.
+                    let s00 = at(0) + at(4) + at(8), s01 = at(1) + at(5) + at(9)
+                    let s02 = at(2) + at(6) + at(10), s03 = at(3) + at(7) + at(11)
+                    let s10 = at(4) - at(8) - at(12), s11 = at(5) - at(9) - at(13)
+                    let s12 = at(6) - at(10) - at(14), s13 = at(7) - at(11) - at(15)
+                    let b = loadVector(bias.pointer + cb)
+                    @inline(__always) func put(_ v: SIMD16<Float>, _ d: UnsafeMutablePointer<Float>?) {
+                        guard let d else { return }
+                        if lanes == 16 { storeVector(v, d + cb) } else { storePartial(v, d + cb, lanes) }
+                    }
+                    put(s00 + s01 + s02 + b, d0)
+                    put(s01 - s02 - s03 + b, d1)
+                    put(s10 + s11 + s12 + b, d2)
+                    put(s11 - s12 - s13 + b, d3)
+                    cb += 16
+                }
+                for k in 0..<4 {
+                    guard let d = dst[k] else { continue }
+                    let segment = d + channels.lowerBound
+                    Activation.map(Op.self, segment, width, nil)
+                    if let residual {
+                        let p = k == 0 ? pixels.0 : k == 1 ? pixels.1 : k == 2 ? pixels.2 : pixels.3
+                        let r = residual + p * residualStride + channels.lowerBound
+                        var c = 0
+                        while c + 16 <= width {
+                            storeVector(loadVector(segment + c) + loadVector(r + c), segment + c)
+                            c += 16
+                        }
+                        while c < width {
+                            segment[c] += r[c]
+                            c += 1
+                        }
+                    }
+                }
             }
         }
     }
