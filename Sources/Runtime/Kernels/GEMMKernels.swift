@@ -63,6 +63,23 @@ func microKernel8x32(_ t: MicroTile) {
             k += 1
         }
     }
+    if !t.finish && t.rowCount == 8 && t.colCount == 32 {
+        // Plain (partial) sums of a full tile — Winograd products, all but the last K block — straight from
+        // registers, skipping the general epilogue.
+        let c = t.c, ldc = t.ldc
+        @inline(__always) func put(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+            storeVector(t.accumulate ? v + loadVector(p) : v, p)
+        }
+        put(c00, c); put(c01, c + 16)
+        put(c10, c + ldc); put(c11, c + ldc + 16)
+        put(c20, c + 2 * ldc); put(c21, c + 2 * ldc + 16)
+        put(c30, c + 3 * ldc); put(c31, c + 3 * ldc + 16)
+        put(c40, c + 4 * ldc); put(c41, c + 4 * ldc + 16)
+        put(c50, c + 5 * ldc); put(c51, c + 5 * ldc + 16)
+        put(c60, c + 6 * ldc); put(c61, c + 6 * ldc + 16)
+        put(c70, c + 7 * ldc); put(c71, c + 7 * ldc + 16)
+        return
+    }
     // Copies, not the vars: a closure capturing the accumulators would pin them to memory inside the loop.
     let r = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71)
     withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 16) { acc in
@@ -98,6 +115,12 @@ func microKernel8x16(_ t: MicroTile) {
             c7.addProduct(SIMD16<Float>(repeating: a7[k]), b0)
             k += 1
         }
+    }
+    if !t.accumulate && !t.finish && t.rowCount == 8 && t.colCount == 16 {
+        let c = t.c, ldc = t.ldc
+        storeVector(c0, c); storeVector(c1, c + ldc); storeVector(c2, c + 2 * ldc); storeVector(c3, c + 3 * ldc)
+        storeVector(c4, c + 4 * ldc); storeVector(c5, c + 5 * ldc); storeVector(c6, c + 6 * ldc); storeVector(c7, c + 7 * ldc)
+        return
     }
     let r = (c0, c1, c2, c3, c4, c5, c6, c7)
     withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 8) { acc in
