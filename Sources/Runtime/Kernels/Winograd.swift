@@ -27,12 +27,12 @@ package final class WinogradConv: @unchecked Sendable {
             && g.dilationW == 1
     }
 
-    /// Whether the plan should prefer Winograd over the direct implicit GEMM. Measured on Zen 4 (1 thread):
-    /// 48→192 at 96² 1.35× faster, 64→256 at 48² 1.5×, 48→64 1.3×; 32→128 at 56² no gain inside the depth-first
-    /// FusedMBConv pipeline; 24→24 at 192² 1.5× slower (K = 24 leaves the micro-kernels mostly epilogue). Hence
-    /// at least 40 input channels.
+    /// Whether the plan should prefer Winograd over the direct implicit GEMM. Measured on Zen 4 (1 thread, inside
+    /// the depth-first FusedMBConv pipeline): 48→192 at 96² 1.4× faster, 64→256 at 48² 1.5×, 32→128 at 56² 1.4×;
+    /// 32→16 at 112² even; 24→24 at 192² 1.6× slower (K = 24 leaves the micro-kernels mostly epilogue). Hence at
+    /// least 32 channels each way.
     package static func preferred(for g: ConvGeometry) -> Bool {
-        applies(to: g) && g.inChannels >= 40 && g.outChannels >= 32
+        applies(to: g) && g.inChannels >= 32 && g.outChannels >= 32
     }
 
     /// `weights` in ONNX layout [Cout, Cin, 3, 3]; `input` NHWC with Cin floats per pixel; `threads` scratch sets.
