@@ -82,6 +82,18 @@ func microKernel8x32(_ t: MicroTile) {
     }
     // Copies, not the vars: a closure capturing the accumulators would pin them to memory inside the loop.
     let r = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71)
+    if t.finish && t.rowCount == 8 && t.colCount == 32 {
+        switch t.activation {
+        case .none: finishFull(IdentityOp.self, t, r)
+        case .silu: finishFull(SiluOp.self, t, r)
+        case .relu: finishFull(ReluOp.self, t, r)
+        case .relu6: finishFull(Relu6Op.self, t, r)
+        case .sigmoid: finishFull(SigmoidOp.self, t, r)
+        case .hardswish: finishFull(HardSwishOp.self, t, r)
+        case .hardsigmoid: finishFull(HardSigmoidOp.self, t, r)
+        }
+        return
+    }
     withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 16) { acc in
         acc[0] = r.0; acc[1] = r.1; acc[2] = r.2; acc[3] = r.3; acc[4] = r.4; acc[5] = r.5; acc[6] = r.6
         acc[7] = r.7; acc[8] = r.8; acc[9] = r.9; acc[10] = r.10; acc[11] = r.11; acc[12] = r.12; acc[13] = r.13
@@ -235,6 +247,33 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
         one.rowCount = min(1, t.rowCount)
         finishTile(one, acc.baseAddress!, vectorsPerRow: width > 16 ? 2 : 1)
     }
+}
+
+/// The epilogue of a full 8×32 tile, straight from registers: sixteen independent bias + activation (+ residual)
+/// chains, which the out-of-order core overlaps (the general epilogue below went through a stack copy and a loop
+/// with per-vector column checks: 7.5% of B0's time).
+@inline(__always)
+private func finishFull<Op: PointwiseOp>(
+    _ op: Op.Type, _ t: MicroTile,
+    _ r: (
+        SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+        SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+        SIMD16<Float>, SIMD16<Float>
+    )
+) {
+    let c = t.c, ldc = t.ldc
+    let b0 = loadVector(t.bias), b1 = loadVector(t.bias + 16)
+    @inline(__always) func put(_ v: SIMD16<Float>, _ i: Int, _ j: Int) {
+        let p = c + i * ldc + 16 * j
+        var y = t.accumulate ? v + loadVector(p) : v
+        y = Op.apply(y + (j == 0 ? b0 : b1))
+        if let res = t.residual { y += loadVector(res + i * t.ldr + 16 * j) }
+        storeVector(y, p)
+    }
+    put(r.0, 0, 0); put(r.1, 0, 1); put(r.2, 1, 0); put(r.3, 1, 1)
+    put(r.4, 2, 0); put(r.5, 2, 1); put(r.6, 3, 0); put(r.7, 3, 1)
+    put(r.8, 4, 0); put(r.9, 4, 1); put(r.10, 5, 0); put(r.11, 5, 1)
+    put(r.12, 6, 0); put(r.13, 6, 1); put(r.14, 7, 0); put(r.15, 7, 1)
 }
 
 /// The epilogue shared by the micro-kernels, specialised per activation so that the activation is inlined.
