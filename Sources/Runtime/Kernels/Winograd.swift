@@ -96,11 +96,12 @@ package final class WinogradConv: @unchecked Sendable {
         output: UnsafeMutablePointer<Float>, outputStride: Int, activation: Activation,
         residual: UnsafePointer<Float>? = nil, residualStride: Int = 0, pool: WorkerPool?
     ) {
-        let blocks = (totalTiles + blockTiles - 1) / blockTiles
+        let (blocks, per) = balancedBlocks(total: totalTiles, capacity: blockTiles, threads: pool?.threadCount ?? 1, granule: 2)
         let body: (Range<Int>, Int) -> Void = { range, worker in
             for block in range {
-                let first = block * self.blockTiles
-                let count = min(self.blockTiles, self.totalTiles - first)
+                let first = block * per
+                let count = min(per, self.totalTiles - first)
+                if count <= 0 { continue }
                 self.runBlock(
                     first: first, count: count, scratch: self.scratch[worker].pointer, output: output,
                     outputStride: outputStride, activation: activation, residual: residual, residualStride: residualStride)
