@@ -140,7 +140,7 @@ if mode == "depthwise" || mode == "all" {
             let input = FloatBuffer(randomFloats(g.inPixels * ch))
             let output = FloatBuffer(count: g.outPixels * ch)
             let w = DepthwiseWeights(weights: randomFloats(ch * k * k), shape: [ch, 1, k, k], bias: randomFloats(ch))
-            let sums = FloatBuffer(count: w.paddedChannels), scratch = FloatBuffer(count: w.paddedChannels * threads)
+            let sums = FloatBuffer(count: w.paddedChannels), scratch = FloatBuffer(count: w.paddedChannels * g.outHeight)
             let t = withExtendedLifetime(input) {
               minTime(runs: runs) {
                 Depthwise.run(

@@ -93,7 +93,7 @@ let awkwardConvCases: [ConvCase] = [
         for threads in [1, 2] {
             let input = buffer(x), out = FloatBuffer(count: g.outPixels * ch)
             let pc = weights.paddedChannels
-            let sums = FloatBuffer(count: batch * pc), scratch = FloatBuffer(count: threads * batch * pc)
+            let sums = FloatBuffer(count: batch * pc), scratch = FloatBuffer(count: g.batch * g.outHeight * pc)
             Depthwise.run(
                 input: input.pointer, geometry: g, weights: weights, output: out.pointer, activation: .silu,
                 seSums: sums.pointer, seScratch: scratch.pointer, pool: WorkerPool(threads: threads))

@@ -192,6 +192,19 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         for name in [a, b] { #expect(compare(out[name]!, ref[name]!, atol: 1e-4, rtol: 1e-3) <= 1, "\(name)") }
     }
 
+    /// Every element is computed by the same code in the same order whatever the thread count (GEMM tiles,
+    /// Winograd tiles, depthwise rows, SE sums added in row order), so outputs are bit-identical on 1, 2 and 3
+    /// threads even though chunks may be stolen.
+    @Test func threadCountDoesNotChangeResults() throws {
+        let graph = miniEfficientNet(seed: 17, withBlockOutputs: true)
+        var rng = SeededGenerator(seed: 23)
+        let input = Tensor(shape: [2, 3, 33, 31], floats: rng.floats(2 * 3 * 33 * 31, in: -2...2))
+        let outs = try [1, 2, 3].map { try InferenceSession(graph: graph, threads: $0).run(["input": input]) }
+        for name in graph.outputs.map(\.name) {
+            #expect(outs[0][name] == outs[1][name] && outs[0][name] == outs[2][name], "\(name)")
+        }
+    }
+
     @Test func reportsMissingFeedAndUnsupportedOps() throws {
         let graph = miniEfficientNet(seed: 1)
         let session = try InferenceSession(graph: graph, threads: 1)

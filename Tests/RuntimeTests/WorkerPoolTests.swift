@@ -31,9 +31,24 @@ import Testing
         let total = Atomic<Int>(0)
         for round in 0..<20 {
             if round % 5 == 0 { usleep(2000) }
-            pool.onEachWorker { _ in total.add(1, ordering: .relaxed) }
+            pool.parallelFor(30) { range, _ in total.add(range.count, ordering: .relaxed) }
         }
-        #expect(total.load(ordering: .relaxed) == 60)
+        #expect(total.load(ordering: .relaxed) == 600)
+    }
+
+    /// When one worker is slow (descheduled), the others take the chunks it has not started: the job finishes
+    /// without waiting for it to work through its whole share.
+    @Test func idleWorkersStealFromASlowOne() {
+        let pool = WorkerPool(threads: 2)
+        let ranByMain = Atomic<Int>(0), total = Atomic<Int>(0)
+        pool.parallelFor(8, chunksPerWorker: 4) { range, worker in
+            if worker == 1 { usleep(30_000) }
+            if worker == 0 { ranByMain.add(range.count, ordering: .relaxed) }
+            total.add(range.count, ordering: .relaxed)
+        }
+        #expect(total.load(ordering: .relaxed) == 8)
+        // Worker 1 owns chunks 4…7 but sleeps 30 ms in each; the caller finishes its own four and steals.
+        #expect(ranByMain.load(ordering: .relaxed) >= 6)
     }
 
     @Test func partitionIsBalanced() {

@@ -39,13 +39,14 @@ package final class DepthwiseWeights: @unchecked Sendable {
 /// is given, the activated outputs are added into per-(image, channel) sums while in registers: SE's global
 /// average needs no second pass over the tensor.
 package enum Depthwise {
-    /// Computes output rows `rows` (indices into batch × outHeight). `seSums` (batch × paddedChannels floats,
-    /// zeroed by the caller) receives the per-channel sums of this call's rows. Reads up to 15 floats past a
-    /// pixel's last channel (buffers carry slack; see `FloatBuffer`).
+    /// Computes output rows `rows` (indices into batch × outHeight). `seSums` (zeroed by the caller) receives the
+    /// per-channel sums of this call's rows: per image (batch × paddedChannels) or, with `sumsPerRow`, per row
+    /// (rows × paddedChannels). Reads up to 15 floats past a pixel's last channel (buffers carry slack; see
+    /// `FloatBuffer`).
     package static func run(
         input: UnsafePointer<Float>, geometry g: ConvGeometry, weights w: DepthwiseWeights,
         output: UnsafeMutablePointer<Float>, activation: Activation, seSums: UnsafeMutablePointer<Float>?,
-        rows: Range<Int>
+        sumsPerRow: Bool = false, rows: Range<Int>
     ) {
         let c = g.inChannels
         let kh = g.kernelHeight, kw = g.kernelWidth, taps = kh * kw
@@ -66,7 +67,7 @@ package enum Depthwise {
             for row in rows {
                 let n = row / outH, oy = row % outH
                 let inImage = input + n * g.inHeight * g.inWidth * c
-                let sums = seSums.map { $0 + n * pc }
+                let sums = seSums.map { $0 + (sumsPerRow ? row : n) * pc }
                 var ox = 0
                 while ox < outW {
                     if grouped && ox >= interiorStart && ox + 4 <= interiorEnd {
@@ -144,37 +145,39 @@ package enum Depthwise {
         }
     }
 
-    /// The whole batch on `pool`; per-worker SE partial sums live in `seScratch` (threads × batch × paddedChannels)
-    /// and are reduced into `seSums` (batch × paddedChannels), which then holds per-channel sums over H × W.
+    /// The whole batch on `pool`. With SE, each output row's channel sums go to `seScratch` (batch × outHeight ×
+    /// paddedChannels) and are then added in row order into `seSums` (batch × paddedChannels): the result does not
+    /// depend on how rows were split over threads, so one and two threads give bit-identical outputs.
     package static func run(
         input: UnsafePointer<Float>, geometry g: ConvGeometry, weights w: DepthwiseWeights,
         output: UnsafeMutablePointer<Float>, activation: Activation, seSums: UnsafeMutablePointer<Float>?,
         seScratch: UnsafeMutablePointer<Float>?, pool: WorkerPool?
     ) {
         let rowCount = g.batch * g.outHeight
-        let slice = g.batch * w.paddedChannels
-        let threads = pool?.threadCount ?? 1
-        guard let seSums else {
+        let pc = w.paddedChannels
+        guard let seSums, let seScratch else {
+            precondition(seSums == nil, "SE sums need row scratch")
             let body: (Range<Int>, Int) -> Void = { rows, _ in
                 run(input: input, geometry: g, weights: w, output: output, activation: activation, seSums: nil, rows: rows)
             }
             if let pool { pool.parallelFor(rowCount, body) } else { body(0..<rowCount, 0) }
             return
         }
-        guard let seScratch, threads > 1, let pool else {
-            seSums.update(repeating: 0, count: slice)
-            run(input: input, geometry: g, weights: w, output: output, activation: activation, seSums: seSums, rows: 0..<rowCount)
-            return
-        }
-        seScratch.update(repeating: 0, count: slice * threads)
-        pool.parallelFor(rowCount) { rows, worker in
+        seScratch.update(repeating: 0, count: rowCount * pc)
+        let body: (Range<Int>, Int) -> Void = { rows, _ in
             run(
-                input: input, geometry: g, weights: w, output: output, activation: activation,
-                seSums: seScratch + worker * slice, rows: rows)
+                input: input, geometry: g, weights: w, output: output, activation: activation, seSums: seScratch,
+                sumsPerRow: true, rows: rows)
         }
-        seSums.update(repeating: 0, count: slice)
-        for t in 0..<threads {
-            for i in 0..<slice { seSums[i] += seScratch[t * slice + i] }
+        if let pool { pool.parallelFor(rowCount, body) } else { body(0..<rowCount, 0) }
+        seSums.update(repeating: 0, count: g.batch * pc)
+        for row in 0..<rowCount {
+            let dst = seSums + (row / g.outHeight) * pc, src = seScratch + row * pc
+            var c = 0
+            while c < pc {
+                storeVector(loadVector(dst + c) + loadVector(src + c), dst + c)
+                c += 16
+            }
         }
     }
 }

@@ -9,12 +9,13 @@ final class SEStage {
     let hidden: FloatBuffer
     let scale: FloatBuffer
 
-    init(se: SqueezeExcite, batch: Int, threads: Int) {
+    /// `rows`: output rows over the batch of the op that produces the sums (depthwise per-row partial sums).
+    init(se: SqueezeExcite, batch: Int, rows: Int) {
         self.se = se
         self.batch = batch
         let pc = se.paddedChannels
         sums = FloatBuffer(count: batch * pc)
-        scratch = FloatBuffer(count: threads * batch * pc)
+        scratch = FloatBuffer(count: max(rows, batch) * pc)
         hidden = FloatBuffer(count: max(se.reduced, 1))
         scale = FloatBuffer(count: batch * pc)
     }
@@ -137,7 +138,7 @@ extension PlanBuilder {
                 geometry: ConvGeometry(
                     batch: batch, inHeight: dg.outHeight, inWidth: dg.outWidth, inChannels: cexp, outChannels: cout, kernel: (1, 1)),
                 weights: project, input: dp, inputStride: cexp)
-            let stage = se.map { SEStage(se: $0, batch: batch, threads: threads) }
+            let stage = se.map { SEStage(se: $0, batch: batch, rows: batch * dg.outHeight) }
             let scaled = FloatBuffer(count: se == nil ? 0 : project.data.count)
             return { pool in
                 expandConv?.run(output: ep, outputStride: cexp, activation: act, pool: pool)
@@ -205,7 +206,7 @@ extension PlanBuilder {
                     geometry: ConvGeometry(batch: batch, inHeight: g.outHeight, inWidth: g.outWidth, inChannels: cmid, outChannels: cout, kernel: (1, 1)),
                     weights: $0, input: mp, inputStride: cmid)
             }
-            let stage = se.map { SEStage(se: $0, batch: batch, threads: threads) }
+            let stage = se.map { SEStage(se: $0, batch: batch, rows: batch) }
             let scaled = FloatBuffer(count: se == nil ? 0 : project?.data.count ?? 0)
             let res: UnsafePointer<Float>? = residual ? UnsafePointer(xp) : nil
             return { pool in
