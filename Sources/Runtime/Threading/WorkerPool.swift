@@ -17,8 +17,10 @@ import Synchronization
 /// Work is cut into `chunksPerWorker` chunks per worker; worker w owns a contiguous run of them and takes its
 /// own first, in order (the same rows land on the same core op after op, as with static partitioning), then
 /// steals what other workers have not started. On a quiet machine this is static partitioning; when another
-/// process holds a core, the remaining workers finish the job instead of waiting for a descheduled thread
-/// (measured before stealing: two threads ran V2-S 1.4× *slower* than one while another process held a core).
+/// process holds a core, the remaining workers finish the job instead of waiting for a descheduled thread.
+/// Measured on V2-S with a busy loop pinned to the second core: two threads took 198 ms with pure static
+/// partitioning (one took 145), 131–146 ms with stealing. Two chunks per worker: four cost 10% on a quiet
+/// machine (B panels re-streamed per chunk), one leaves nothing to steal once a share is started.
 ///
 /// Claims are a compare-and-swap on one 64-bit word per owner packing (generation, next chunk, end), so a late
 /// thread can never claim a chunk of a finished job; a successful claim therefore also proves the job's closure is
@@ -62,7 +64,7 @@ package final class WorkerPool: @unchecked Sendable {
     /// Runs `body(range, worker)` over chunks that tile `0..<count` and returns when all are done; `worker` is the
     /// index of the thread running the chunk (for per-worker scratch; a worker runs one chunk at a time). Runs
     /// inline when there is one worker or one item.
-    package func parallelFor(_ count: Int, chunksPerWorker: Int = 4, _ body: (Range<Int>, Int) -> Void) {
+    package func parallelFor(_ count: Int, chunksPerWorker: Int = 2, _ body: (Range<Int>, Int) -> Void) {
         if count <= 0 { return }
         if threadCount == 1 || count == 1 {
             body(0..<count, 0)
