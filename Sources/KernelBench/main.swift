@@ -167,7 +167,11 @@ if mode == "stack" || mode == "all" {
             let b0 = now()
             let session = try! InferenceSession(graph: graph, threads: threads)
             _ = try! session.run(["input": input])
-            print(String(format: "  %d thr  init + first run (plan, packing, Winograd transforms, tables): %.0f ms", threads, (now() - b0) * 1e3))
+            let arena = session.arenaBytes(for: ["input": [1, 3, size, size]]) ?? 0
+            print(
+                String(
+                    format: "  %d thr  init + first run (plan, packing, Winograd transforms, tables): %.0f ms; arena %.1f MB",
+                    threads, (now() - b0) * 1e3, Double(arena) / 1e6))
             var times = [Double](), cpu = [Double]()
             for _ in 0..<runs {
                 let t0 = now(), c0 = cpuNow()
