@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "Formats", dependencies: ["IR", "CZlib", "ONNXProto"], swiftSettings: kernelSettings),
         .target(name: "Models", dependencies: ["IR"], swiftSettings: kernelSettings),
         .target(name: "Optimizer", dependencies: ["IR"], swiftSettings: kernelSettings),
-        .target(name: "Runtime", dependencies: ["IR"], swiftSettings: kernelSettings),
+        .target(name: "Runtime", dependencies: ["IR"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Verify", dependencies: ["IR", "Optimizer", "Runtime"], swiftSettings: kernelSettings),
         .target(name: "Imaging", dependencies: ["IR", "CJPEG", "CPNG"], swiftSettings: kernelSettings),
         .executableTarget(

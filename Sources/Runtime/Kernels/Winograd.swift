@@ -137,7 +137,7 @@ package final class WinogradConv: @unchecked Sendable {
         tileOrder: Bool = false
     ) {
         let g = geometry
-        let (cin, cout, t) = (g.inChannels, g.outChannels, blockTiles)
+        let (cin, cout) = (g.inChannels, g.outChannels)
         let v = scratch, m = scratch + 16 * vStride
         transformInput(first: first, count: count, into: v)
         let panels = positions[0].panels
@@ -174,7 +174,7 @@ package final class WinogradConv: @unchecked Sendable {
     /// V[e][i][c] = (Bᵀ d B)[e] for the block's tiles, 16 channels at a time; pixels outside the image are zero.
     private func transformInput(first: Int, count: Int, into v: UnsafeMutablePointer<Float>) {
         let g = geometry
-        let (cin, t) = (g.inChannels, blockTiles)
+        let cin = g.inChannels
         let perImage = tilesH * tilesW
         withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 16) { dbuf in
             let d = dbuf.baseAddress!
@@ -235,7 +235,7 @@ package final class WinogradConv: @unchecked Sendable {
         _ a: (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>?, Int, Range<Int>, Bool)
     ) {
         let (first, count, m, output, outputStride, residual, residualStride, channels, tileOrder) = a
-        let cout = geometry.outChannels, t = blockTiles
+        let cout = geometry.outChannels
         let width = channels.count
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: 4) { dstBuffer in
             let dst = dstBuffer.baseAddress!

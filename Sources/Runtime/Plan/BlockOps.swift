@@ -125,7 +125,6 @@ extension PlanBuilder {
         let dwOut = temporary(node.label + ".dw", count: dg.outPixels * cexp)
         let output = newValue(node.outputs[0], shape: [batch, cout, dg.outHeight, dg.outWidth], layout: .nhwc)
         define(node.outputs[0], output)
-        let threads = self.threads
         let pixels = dg.outHeight * dg.outWidth
         addStep(node.label, reads: [input], writes: [expanded, dwOut, output]) { b in
             let xp = b.pointer(input), ep = b.pointer(expanded), dp = b.pointer(dwOut), yp = b.pointer(output)
