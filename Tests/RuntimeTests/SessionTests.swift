@@ -205,10 +205,31 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         }
     }
 
+    /// One session, batch sizes 1 → 3 → 1: each shape gets its own plan, and the first plan is reused unchanged.
+    @Test func replansPerInputShape() throws {
+        let graph = miniEfficientNet(seed: 2)
+        let session = try InferenceSession(graph: graph, threads: 2)
+        var rng = SeededGenerator(seed: 4)
+        let one = Tensor(shape: [1, 3, 33, 31], floats: rng.floats(3 * 33 * 31))
+        let three = Tensor(shape: [3, 3, 33, 31], floats: rng.floats(9 * 33 * 31))
+        let first = try session.run(["input": one])
+        let batched = try session.run(["input": three])
+        let again = try session.run(["input": one])
+        #expect(session.stepCounts.count == 2)
+        #expect(first == again)
+        let name = graph.outputs[0].name
+        #expect(batched[name]!.shape == [3, 10])
+        let ref = NCHWEvaluator(graph: graph).run(["input": three])
+        #expect(compare(batched[name]!, ref[name]!, atol: 1e-4, rtol: 1e-3) <= 1)
+    }
+
     @Test func reportsMissingFeedAndUnsupportedOps() throws {
         let graph = miniEfficientNet(seed: 1)
         let session = try InferenceSession(graph: graph, threads: 1)
         #expect(throws: RuntimeError.missingFeed("input")) { try session.run([:]) }
+        let wrong = Tensor(shape: [1, 4, 33, 31], floats: [Float](repeating: 0, count: 4 * 33 * 31))
+        #expect(throws: RuntimeError.self) { try session.run(["input": wrong]) }
+        #expect(throws: RuntimeError.self) { try session.run(["input": Tensor(shape: [3, 33, 31], floats: [Float](repeating: 0, count: 3 * 33 * 31))]) }
         var bad = graph
         bad.nodes[0].opType = "LSTM"
         #expect(throws: RuntimeError.self) { try InferenceSession(graph: bad, threads: 1) }
