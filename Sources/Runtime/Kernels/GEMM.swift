@@ -13,7 +13,8 @@ package enum GEMMRows {
 /// channels fit, else channel ranges of one tap); output panels into groups whose packed block stays within about
 /// half of L2. For each K block and panel group, each 8-row tile of A (≤ 8·kBlock floats, in L1) meets every panel
 /// of the group (streamed from L2). Partial sums of earlier K blocks live in C itself; the epilogue runs on the
-/// last one. Work is split over threads by row tiles (or by panels when there are too few tiles).
+/// last one. Work is split over threads by output panels when there are at least as many panels as row tiles
+/// (small M, large N: each thread streams its part of B once), else by row tiles.
 package enum GEMM {
     package static let kBlock = 512
     package static let l2Budget = 384 * 1024
@@ -79,7 +80,7 @@ package enum GEMM {
         let tiles = (p.m + microRows - 1) / microRows
         let panels = p.weights.panels.count
         let threads = pool?.threadCount ?? 1
-        if threads > 1 && tiles < 2 * threads && panels >= threads {
+        if threads > 1 && panels >= tiles && panels >= threads {
             pool!.parallelFor(panels) { range, _ in compute(p, tiles: 0..<tiles, panels: range) }
         } else if let pool, threads > 1 {
             pool.parallelFor(tiles) { range, _ in compute(p, tiles: range, panels: 0..<panels) }
