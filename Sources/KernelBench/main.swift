@@ -206,11 +206,12 @@ if mode == "profile" {
 
 if mode == "wino" {
     // One Winograd layer in a loop, for `perf record`.
-    let g = ConvGeometry(batch: 1, inHeight: 96, inWidth: 96, inChannels: 48, outChannels: 192, kernel: (3, 3), pads: [1, 1, 1, 1])
-    let input = FloatBuffer(randomFloats(g.inPixels * 48))
-    let output = FloatBuffer(count: g.outPixels * 192)
-    let wino = WinogradConv(geometry: g, weights: randomFloats(192 * 48 * 9, scale: 0.1), bias: randomFloats(192), input: input.pointer, threads: 1)
+    let (h, cin, cout) = (option("--h", 96), option("--cin", 48), option("--cout", 192))
+    let g = ConvGeometry(batch: 1, inHeight: h, inWidth: h, inChannels: cin, outChannels: cout, kernel: (3, 3), pads: [1, 1, 1, 1])
+    let input = FloatBuffer(randomFloats(g.inPixels * cin))
+    let output = FloatBuffer(count: g.outPixels * cout)
+    let wino = WinogradConv(geometry: g, weights: randomFloats(cout * cin * 9, scale: 0.1), bias: randomFloats(cout), input: input.pointer, threads: 1)
     let pool = WorkerPool(threads: 1)
-    let t = withExtendedLifetime(input) { minTime(runs: runs) { wino.run(output: output.pointer, outputStride: 192, activation: .silu, pool: pool) } }
-    print(String(format: "winograd 96^2 48->192: %.3f ms", t * 1e3))
+    let t = withExtendedLifetime(input) { minTime(runs: runs) { wino.run(output: output.pointer, outputStride: cout, activation: .silu, pool: pool) } }
+    print(String(format: "winograd %d^2 %d->%d: %.3f ms", h, cin, cout, t * 1e3))
 }

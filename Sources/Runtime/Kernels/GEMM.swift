@@ -93,7 +93,7 @@ package enum GEMM {
     package static func compute(_ p: Problem, tiles: Range<Int>, panels panelRange: Range<Int>) {
         let w = p.weights
         let depth = w.depth
-        let blocks = kBlocks(taps: w.taps, channels: w.inputChannels)
+        let blocks = w.kBlocks
         let packed = p.packedOverride ?? UnsafePointer(w.data.pointer)
         let maxTaps = blocks.map(\.taps).max() ?? 1
         let panelsPerGroup = max(1, l2Budget / max(1, min(depth, kBlock) * 32 * 4))

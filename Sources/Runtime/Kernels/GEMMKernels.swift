@@ -179,6 +179,19 @@ func microKernel8x24(_ t: MicroTile) {
             k += 1
         }
     }
+    if t.rowCount == 8 && t.colCount == 24 && (!t.finish || t.activation == .none || t.activation == .silu) {
+        // Full tile straight from registers (raw sums, or bias + SiLU/none + residual: V2-S's 24-channel stage).
+        let rows16 = (c00, c10, c20, c30, c40, c50, c60, c70)
+        let rows8 = (c01, c11, c21, c31, c41, c51, c61, c71)
+        if !t.finish {
+            finishFull24(IdentityOp.self, t, rows16, rows8, addBias: false)
+        } else if t.activation == .silu {
+            finishFull24(SiluOp.self, t, rows16, rows8, addBias: true)
+        } else {
+            finishFull24(IdentityOp.self, t, rows16, rows8, addBias: true)
+        }
+        return
+    }
     let z = SIMD8<Float>()
     let r = (
         c00, SIMD16(lowHalf: c01, highHalf: z), c10, SIMD16(lowHalf: c11, highHalf: z), c20, SIMD16(lowHalf: c21, highHalf: z),
@@ -274,6 +287,39 @@ private func finishFull<Op: PointwiseOp>(
     put(r.4, 2, 0); put(r.5, 2, 1); put(r.6, 3, 0); put(r.7, 3, 1)
     put(r.8, 4, 0); put(r.9, 4, 1); put(r.10, 5, 0); put(r.11, 5, 1)
     put(r.12, 6, 0); put(r.13, 6, 1); put(r.14, 7, 0); put(r.15, 7, 1)
+}
+
+/// The epilogue of a full 8×24 tile from registers (one 16-lane and one 8-lane vector per row).
+@inline(__always)
+private func finishFull24<Op: PointwiseOp>(
+    _ op: Op.Type, _ t: MicroTile,
+    _ wide: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>),
+    _ narrow: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>),
+    addBias: Bool
+) {
+    let c = t.c, ldc = t.ldc
+    let b0 = addBias ? loadVector(t.bias) : SIMD16<Float>()
+    let b1 = addBias ? UnsafeRawPointer(t.bias + 16).loadUnaligned(as: SIMD8<Float>.self) : SIMD8<Float>()
+    @inline(__always) func put(_ v: SIMD16<Float>, _ h: SIMD8<Float>, _ i: Int) {
+        let p = c + i * ldc
+        var y = t.accumulate ? v + loadVector(p) : v
+        var yh = t.accumulate ? h + UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD8<Float>.self) : h
+        if t.finish {
+            // One 16-lane activation over the 8-lane half (upper lanes discarded) keeps a single code path.
+            let both = Op.apply(SIMD16(lowHalf: yh + b1, highHalf: SIMD8()))
+            y = Op.apply(y + b0)
+            yh = both.lowHalf
+            if let res = t.residual {
+                let rp = res + i * t.ldr
+                y += loadVector(rp)
+                yh += UnsafeRawPointer(rp + 16).loadUnaligned(as: SIMD8<Float>.self)
+            }
+        }
+        storeVector(y, p)
+        UnsafeMutableRawPointer(p + 16).storeBytes(of: yh, as: SIMD8<Float>.self)
+    }
+    put(wide.0, narrow.0, 0); put(wide.1, narrow.1, 1); put(wide.2, narrow.2, 2); put(wide.3, narrow.3, 3)
+    put(wide.4, narrow.4, 4); put(wide.5, narrow.5, 5); put(wide.6, narrow.6, 6); put(wide.7, narrow.7, 7)
 }
 
 /// The epilogue shared by the micro-kernels, specialised per activation so that the activation is inlined.

@@ -25,6 +25,8 @@ package final class PackedWeights: @unchecked Sendable {
     package let panels: [Panel]
     package let data: FloatBuffer
     package let bias: FloatBuffer
+    /// The GEMM's K blocks for these weights, computed once (an array per GEMM call showed up as malloc time).
+    let kBlocks: [GEMM.KBlock]
 
     package var depth: Int { taps * inputChannels }
 
@@ -47,6 +49,7 @@ package final class PackedWeights: @unchecked Sendable {
             start += width
         }
         self.panels = panels
+        kBlocks = GEMM.kBlocks(taps: taps, channels: inputChannels)
         data = FloatBuffer(count: offset)
         let biasBuffer = FloatBuffer(count: start + 32)
         if let bias { for n in 0..<outputs { biasBuffer.pointer[n] = bias[n] } }

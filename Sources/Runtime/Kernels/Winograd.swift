@@ -183,18 +183,30 @@ package final class WinogradConv: @unchecked Sendable {
                 let n = tile / perImage, ty = (tile % perImage) / tilesW, tx = tile % tilesW
                 let y0 = 2 * ty - g.padTop, x0 = 2 * tx - g.padLeft
                 let image = input + n * g.inHeight * g.inWidth * cin
+                let interior = y0 >= 0 && y0 + 3 < g.inHeight && x0 >= 0 && x0 + 3 < g.inWidth
                 var cb = 0
                 while cb < cin {
                     let lanes = min(16, cin - cb)
-                    for r in 0..<4 {
-                        let y = y0 + r
-                        for c in 0..<4 {
-                            let x = x0 + c
-                            if y >= 0 && y < g.inHeight && x >= 0 && x < g.inWidth {
-                                let p = image + (y * g.inWidth + x) * cin + cb
-                                d[r * 4 + c] = lanes == 16 ? loadVector(p) : loadPartial(p, lanes)
-                            } else {
-                                d[r * 4 + c] = SIMD16()
+                    if interior {
+                        // The whole 4×4 patch is inside the image: no bounds checks.
+                        let base = image + (y0 * g.inWidth + x0) * cin + cb
+                        for r in 0..<4 {
+                            let row = base + r * g.inWidth * cin
+                            for c in 0..<4 {
+                                d[r * 4 + c] = lanes == 16 ? loadVector(row + c * cin) : loadPartial(row + c * cin, lanes)
+                            }
+                        }
+                    } else {
+                        for r in 0..<4 {
+                            let y = y0 + r
+                            for c in 0..<4 {
+                                let x = x0 + c
+                                if y >= 0 && y < g.inHeight && x >= 0 && x < g.inWidth {
+                                    let p = image + (y * g.inWidth + x) * cin + cb
+                                    d[r * 4 + c] = lanes == 16 ? loadVector(p) : loadPartial(p, lanes)
+                                } else {
+                                    d[r * 4 + c] = SIMD16()
+                                }
                             }
                         }
                     }
