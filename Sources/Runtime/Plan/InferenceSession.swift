@@ -4,8 +4,8 @@ import IR
 /// The fast runtime: a graph compiled once per input shape into a static schedule of SIMD kernels over one arena.
 ///
 /// What `init` does: sorts the graph, checks every op has a native or fallback implementation, and — when the
-/// inputs' shapes are fully known — builds the plan, which packs every weight for the micro-kernels. A graph with a
-/// symbolic batch is planned at the first `run` and re-planned only when the fed shapes change.
+/// inputs' shapes are known, a symbolic batch taken as 1 — builds the plan, which packs every weight for the
+/// micro-kernels. Other shapes are planned at the first `run` that feeds them; plans are kept per input shape.
 ///
 /// The plan keeps activations channels-last (NHWC) from the first convolution to the last; C order appears only at
 /// graph edges and around reshapes, Gemm and Softmax. Every intermediate lives in one arena whose offsets come from
@@ -36,12 +36,30 @@ public final class InferenceSession: @unchecked Sendable {
         for node in self.graph.nodes where !InferenceSession.supportedOps.contains(node.opType) {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "no runtime implementation")
         }
+        // Plan now when the input shapes are known up to a symbolic batch (assumed 1), so that weights are packed
+        // before the first run; other symbolic dimensions wait for the first feed.
         var shapes = [String: [Int]]()
+        var guessedBatch = false
         for input in self.graph.inputs {
-            guard let s = input.shape?.concrete else { return }
+            guard let dims = input.shape else { return }
+            var s = [Int]()
+            for (axis, d) in dims.enumerated() {
+                if let v = d.value {
+                    s.append(v)
+                } else if axis == 0 {
+                    s.append(1)
+                    guessedBatch = true
+                } else {
+                    return
+                }
+            }
             shapes[input.name] = s
         }
-        plans[shapes] = try ExecutionPlan(graph: self.graph, inputShapes: shapes, threads: self.threads)
+        if guessedBatch {
+            if let plan = try? ExecutionPlan(graph: self.graph, inputShapes: shapes, threads: self.threads) { plans[shapes] = plan }
+        } else {
+            plans[shapes] = try ExecutionPlan(graph: self.graph, inputShapes: shapes, threads: self.threads)
+        }
     }
 
     /// Runs one inference. Feeds are converted to float32; outputs are float32 in ONNX (C-order, NCHW) layout.
