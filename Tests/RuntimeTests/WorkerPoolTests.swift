@@ -42,13 +42,14 @@ import Testing
         let pool = WorkerPool(threads: 2)
         let ranByMain = Atomic<Int>(0), total = Atomic<Int>(0)
         pool.parallelFor(8, chunksPerWorker: 4) { range, worker in
-            if worker == 1 { usleep(30_000) }
+            if worker == 1 { usleep(100_000) }
             if worker == 0 { ranByMain.add(range.count, ordering: .relaxed) }
             total.add(range.count, ordering: .relaxed)
         }
         #expect(total.load(ordering: .relaxed) == 8)
-        // Worker 1 owns chunks 4…7 but sleeps 30 ms in each; the caller finishes its own four and steals.
-        #expect(ranByMain.load(ordering: .relaxed) >= 6)
+        // Worker 1 owns chunks 4…7 but sleeps 100 ms in each; the caller finishes its own four and steals the
+        // ones worker 1 has not started (at least one more, usually three, even on a loaded machine).
+        #expect(ranByMain.load(ordering: .relaxed) >= 5)
     }
 
     @Test func partitionIsBalanced() {
