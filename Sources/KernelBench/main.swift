@@ -215,3 +215,20 @@ if mode == "wino" {
     let t = withExtendedLifetime(input) { minTime(runs: runs) { wino.run(output: output.pointer, outputStride: cout, activation: .silu, pool: pool) } }
     print(String(format: "winograd %d^2 %d->%d: %.3f ms", h, cin, cout, t * 1e3))
 }
+
+if mode == "se" {
+    // Cost of the two places the SE scale can be applied, per image (1 thread).
+    print("SE scale sites, min of \(runs) runs (per image):")
+    for (pixels, k, n) in [(576, 512, 128), (576, 960, 160), (144, 1536, 256), (196, 672, 112), (49, 1152, 192)] {
+        let weights = PackedWeights(matrix: randomFloats(k * n), k: k, n: n, transposed: false, bias: nil)
+        let scaled = FloatBuffer(count: weights.data.count)
+        let scale = FloatBuffer(randomFloats(k))
+        let rows = FloatBuffer(randomFloats(pixels * k))
+        let tw = minTime(runs: runs) { SqueezeExcite.scalePacked(weights, scale: scale.pointer, into: scaled.pointer) }
+        let ta = minTime(runs: runs) { SqueezeExcite.scaleRows(rows.pointer, pixels: 0..<pixels, channels: k, scale: scale.pointer) }
+        print(
+            String(
+                format: "  %4d px, K=%4d, N=%4d: weights %6.1f us, activations %6.1f us -> %@", pixels, k, n, tw * 1e6, ta * 1e6,
+                (SqueezeExcite.site(pixels: pixels, outputs: n) == .weights ? "weights" : "activations") as NSString))
+    }
+}

@@ -70,7 +70,9 @@ package final class SqueezeExcite: @unchecked Sendable {
         case activations
     }
 
-    /// The cheaper site for `pixels` pixels per image feeding a project conv with `outputs` channels.
+    /// The cheaper site for `pixels` pixels per image feeding a project conv with `outputs` channels: K·N floats
+    /// against pixels·K. Measured per image on Zen 4 (`effnet-kernel-bench se`): 576 px, 960→160: weights 14 µs,
+    /// activations 25 µs; 144 px, 1536→256: weights 36 µs, activations 10 µs; 196 px, 672→112: 5.5 vs 6.0 µs.
     package static func site(pixels: Int, outputs: Int) -> ScaleSite { pixels > outputs ? .weights : .activations }
 
     /// Writes `packed` with every row k of every panel multiplied by scale[k] into `out` (same layout).
