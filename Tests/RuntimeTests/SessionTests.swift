@@ -277,3 +277,44 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         #expect(throws: RuntimeError.self) { try InferenceSession(graph: graph, threads: 1) }
     }
 }
+
+@Suite struct MalformedGraphTests {
+    /// Graph contents a file can carry that no kernel can run: each must be a `RuntimeError` naming the node,
+    /// never a trap.
+    @Test(arguments: 0..<8)
+    func malformedNodesThrow(_ which: Int) {
+        var g = GraphMaker(seed: 5)
+        let w = g.weight([4, 3, 3, 3], fanIn: 27)
+        g.initializers["bias3"] = Tensor(shape: [3], floats: [0, 0, 0])
+        g.initializers["idx"] = Tensor(shape: [1], int64s: [9])
+        g.initializers["empty"] = Tensor(shape: [0], floats: [])
+        let out: String
+        switch which {
+        case 0: out = g.node("Conv", ["x", w], ["kernel_shape": .ints([3])])
+        case 1: out = g.node("Conv", ["x", w, "bias3"])
+        case 2: out = g.node("Conv", ["x", w], ["strides": .ints([0, 1])])
+        case 3: out = g.node("Conv", ["x", w], ["pads": .ints([-1, 0, 0, 0])])
+        case 4:
+            let c = g.node("Conv", ["x", w])
+            out = g.node("Softmax", [c], ["axis": .int(5)])
+        case 5:
+            let s = g.node("Shape", ["x"])
+            out = g.node("Gather", [s, "idx"])
+        case 6: out = g.node("Clip", ["x", "empty", "empty"])
+        default:
+            let c = g.node("Conv", ["x", w], ["kernel_shape": .ints([3, 3])])
+            out = g.node("Conv", [c, g.weight([4, 4, 5, 5], fanIn: 100)])  // 5×5 kernel on a 1×2 map
+        }
+        let graph = g.graph(input: "x", shape: [1, 3, 3, 4], outputs: [out])
+        do {
+            let session = try InferenceSession(graph: graph, threads: 1)
+            _ = try session.run(["x": Tensor(shape: [1, 3, 3, 4], floats: [Float](repeating: 1, count: 36))])
+            // Clip with empty bounds is legal (no bound): it must run.
+            #expect(which == 6, "case \(which) ran")
+        } catch let error as RuntimeError {
+            #expect(!error.description.isEmpty)
+        } catch {
+            Issue.record("case \(which): unexpected error \(error)")
+        }
+    }
+}

@@ -69,15 +69,15 @@ extension PlanBuilder {
     func squeezeExcite(_ node: Node, inputs range: Int, channels: Int) throws -> SqueezeExcite? {
         guard let rw = node.input(range) else { return nil }
         let reduce = try constant(rw, node: node, reason: "SE reduce weights")
-        let reduced = reduce.shape[0]
-        guard reduce.count == reduced * channels,
+        let reduced = reduce.shape.first ?? 0
+        guard reduced > 0, reduce.count == reduced * channels,
             let ew = node.input(range + 2), let expand = Optional(try constant(ew, node: node, reason: "SE expand weights")),
             expand.count == reduced * channels
         else {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "SE weights do not match \(channels) channels")
         }
-        let rb = try floats(node.input(range + 1), node: node, what: "SE reduce bias") ?? [Float](repeating: 0, count: reduced)
-        let eb = try floats(node.input(range + 3), node: node, what: "SE expand bias") ?? [Float](repeating: 0, count: channels)
+        let rb = try floats(node.input(range + 1), node: node, what: "SE reduce bias", count: reduced) ?? [Float](repeating: 0, count: reduced)
+        let eb = try floats(node.input(range + 3), node: node, what: "SE expand bias", count: channels) ?? [Float](repeating: 0, count: channels)
         return SqueezeExcite(
             reduce: reduce.floats, reduceBias: rb, expand: expand.floats, expandBias: eb, channels: channels,
             reduced: reduced, activation: try activation(node, "se_activation", default: "silu"),
@@ -87,10 +87,10 @@ extension PlanBuilder {
     func pointwise(_ node: Node, weight: String?, bias: String?, inputs: Int) throws -> PackedWeights? {
         guard let weight else { return nil }
         let w = try constant(weight, node: node, reason: "1×1 weights")
-        guard w.shape.count == 4, w.shape[1] == inputs, w.shape[2] == 1, w.shape[3] == 1 else {
+        guard w.shape.count == 4, w.shape[0] > 0, w.shape[1] == inputs, w.shape[2] == 1, w.shape[3] == 1 else {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "1×1 weight shape \(w.shape) for \(inputs) inputs")
         }
-        return PackedWeights(convWeights: w.floats, shape: w.shape, bias: try floats(bias, node: node, what: "bias"))
+        return PackedWeights(convWeights: w.floats, shape: w.shape, bias: try floats(bias, node: node, what: "bias", count: w.shape[0]))
     }
 
     /// MBConv: y = project(SE(act(dw(act(expand(x)))))) (+ x). Expand and project run through the GEMM, the
@@ -108,7 +108,7 @@ extension PlanBuilder {
         guard dwT.shape.count == 4, dwT.shape[0] == cexp, dwT.shape[1] == 1 else {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "depthwise weight shape \(dwT.shape)")
         }
-        let dw = DepthwiseWeights(weights: dwT.floats, shape: dwT.shape, bias: try floats(node.input(4), node: node, what: "dw bias"))
+        let dw = DepthwiseWeights(weights: dwT.floats, shape: dwT.shape, bias: try floats(node.input(4), node: node, what: "dw bias", count: cexp))
         let attrs = try ConvAttributes(node: node, weightShape: dwT.shape, inputHW: (h, w))
         let dg = attrs.geometry(batch: batch, inChannels: cexp, outChannels: cexp, inputHW: (h, w))
         let se = try squeezeExcite(node, inputs: 5, channels: cexp)
@@ -165,12 +165,12 @@ extension PlanBuilder {
         let (batch, cin, h, w) = (xs[0], xs[1], xs[2], xs[3])
         let act = try activation(node, "activation", default: "silu")
         let wT = try constant(node.inputs[1], node: node, reason: "conv weights")
-        guard wT.shape.count == 4, wT.shape[1] == cin else {
+        guard wT.shape.count == 4, wT.shape[0] > 0, wT.shape[1] == cin else {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "conv weight shape \(wT.shape) for \(cin) inputs")
         }
         let attrs = try ConvAttributes(node: node, weightShape: wT.shape, inputHW: (h, w))
         let g = attrs.geometry(batch: batch, inChannels: cin, outChannels: wT.shape[0], inputHW: (h, w))
-        let conv = denseConv(g, weights: wT.floats, bias: try floats(node.input(2), node: node, what: "conv bias"))
+        let conv = denseConv(g, weights: wT.floats, bias: try floats(node.input(2), node: node, what: "conv bias", count: wT.shape[0]))
         let cmid = g.outChannels
         let se = try squeezeExcite(node, inputs: 3, channels: cmid)
         let project = try pointwise(node, weight: node.input(7), bias: node.input(8), inputs: cmid)

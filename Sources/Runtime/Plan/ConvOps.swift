@@ -16,12 +16,21 @@ struct ConvAttributes {
         let k = node.ints("kernel_shape") ?? [weightShape[2], weightShape[3]]
         let s = node.ints("strides") ?? [1, 1]
         let d = node.ints("dilations") ?? [1, 1]
+        guard k.count == 2, s.count == 2, d.count == 2, k == [weightShape[2], weightShape[3]],
+            s.allSatisfy({ $0 >= 1 }), d.allSatisfy({ $0 >= 1 })
+        else {
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType,
+                reason: "kernel_shape \(k), strides \(s), dilations \(d) do not describe a 2-D convolution with weights \(weightShape)")
+        }
         kernel = (k[0], k[1])
         strides = (s[0], s[1])
         dilations = (d[0], d[1])
         group = node.int("group") ?? 1
         pads = node.ints("pads") ?? [0, 0, 0, 0]
-        if pads.count != 4 { throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "pads \(pads)") }
+        if pads.count != 4 || pads.contains(where: { $0 < 0 }) {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "pads \(pads)")
+        }
         let autoPad = node.string("auto_pad") ?? "NOTSET"
         if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
             var p = [0, 0, 0, 0]
@@ -36,7 +45,17 @@ struct ConvAttributes {
         } else if autoPad == "VALID" {
             pads = [0, 0, 0, 0]
         }
+        for (axis, size) in [inputHW.0, inputHW.1].enumerated() {
+            let span = size + pads[axis] + pads[axis + 2] - dilations(axis) * (k[axis] - 1) - 1
+            if span < 0 {
+                throw RuntimeError.unsupportedNode(
+                    node: node.label, opType: node.opType,
+                    reason: "a \(k[0])×\(k[1]) kernel does not fit the padded \(inputHW.0)×\(inputHW.1) input")
+            }
+        }
     }
+
+    private func dilations(_ axis: Int) -> Int { axis == 0 ? dilations.0 : dilations.1 }
 
     func geometry(batch: Int, inChannels: Int, outChannels: Int, inputHW: (Int, Int)) -> ConvGeometry {
         ConvGeometry(
@@ -76,9 +95,14 @@ extension PlanBuilder {
         return { input in .direct(DenseConv(geometry: g, weights: packed, input: input, inputStride: g.inChannels)) }
     }
 
-    func floats(_ name: String?, node: Node, what: String) throws -> [Float]? {
+    func floats(_ name: String?, node: Node, what: String, count: Int? = nil) throws -> [Float]? {
         guard let name else { return nil }
-        return try constant(name, node: node, reason: what).floats
+        let values = try constant(name, node: node, reason: what).floats
+        if let count, values.count != count {
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "\(what) '\(name)' has \(values.count) values, expected \(count)")
+        }
+        return values
     }
 
     func activation(_ node: Node, _ key: String, default value: String = "none") throws -> Activation {
@@ -97,7 +121,10 @@ extension PlanBuilder {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xShape.count), expected 4")
         }
         let w = try constant(node.inputs[1], node: node, reason: "convolution weights")
-        let bias = try floats(node.input(2), node: node, what: "convolution bias")
+        guard w.shape.count == 4, w.shape[0] > 0 else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "weights of shape \(w.shape)")
+        }
+        let bias = try floats(node.input(2), node: node, what: "convolution bias", count: w.shape[0])
         let attrs = try ConvAttributes(node: node, weightShape: w.shape, inputHW: (xShape[2], xShape[3]))
         let act = node.opType == "FusedConv" ? try activation(node, "activation") : .none
         let g = attrs.geometry(batch: xShape[0], inChannels: xShape[1], outChannels: w.shape[0], inputHW: (xShape[2], xShape[3]))

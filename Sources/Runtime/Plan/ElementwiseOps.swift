@@ -42,8 +42,8 @@ extension PlanBuilder {
         case "Clip":
             var lo = node.float("min") ?? -Float.greatestFiniteMagnitude
             var hi = node.float("max") ?? Float.greatestFiniteMagnitude
-            if let name = node.input(1) { lo = try constant(name, node: node, reason: "Clip min").floats[0] }
-            if let name = node.input(2) { hi = try constant(name, node: node, reason: "Clip max").floats[0] }
+            if let name = node.input(1) { lo = try constant(name, node: node, reason: "Clip min").floats.first ?? lo }
+            if let name = node.input(2) { hi = try constant(name, node: node, reason: "Clip max").floats.first ?? hi }
             op = { pointwiseMin(pointwiseMax($0, SIMD16(repeating: lo)), SIMD16(repeating: hi)) }
         default:
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "not a unary op")
@@ -207,6 +207,9 @@ extension PlanBuilder {
         let variance = try constant(node.inputs[4], node: node, reason: "variance").floats
         let eps = node.float("epsilon") ?? 1e-5
         let c = xShape.count > 1 ? xShape[1] : 1
+        guard [gamma, beta, mean, variance].allSatisfy({ $0.count == c }) else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "parameters do not have \(c) channels")
+        }
         let scale = (0..<c).map { gamma[$0] / (variance[$0] + eps).squareRoot() }
         let shift = (0..<c).map { beta[$0] - mean[$0] * scale[$0] }
         let input = try anyValue(node.inputs[0], node: node)

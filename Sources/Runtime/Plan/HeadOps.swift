@@ -43,6 +43,9 @@ extension PlanBuilder {
         }
         let transB = isGemm && (node.int("transB") ?? 0) != 0
         let (k, n) = transB ? (bT.shape[1], bT.shape[0]) : (bT.shape[0], bT.shape[1])
+        guard k > 0, n > 0, !aShape.isEmpty else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input \(aShape) with weights \(bT.shape)")
+        }
         guard aShape.last == k || (isGemm && aShape.count == 2 && aShape[1] == k) else {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input \(aShape) does not match weights \(bT.shape)")
         }
@@ -77,6 +80,9 @@ extension PlanBuilder {
         let rank = xShape.count
         var axis = node.int("axis") ?? -1
         if axis < 0 { axis += rank }
+        guard axis >= 0 && axis < rank else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "axis \(node.int("axis") ?? -1) of a rank-\(rank) input")
+        }
         guard xShape[(axis + 1)...].allSatisfy({ $0 == 1 }) || axis == rank - 1 else {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "softmax over axis \(axis) of \(xShape)")
         }

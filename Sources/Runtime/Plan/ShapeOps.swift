@@ -12,6 +12,9 @@ extension PlanBuilder {
         case "Flatten":
             var axis = node.int("axis") ?? 1
             if axis < 0 { axis += xShape.count }
+            guard axis >= 0 && axis <= xShape.count else {
+                throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "axis \(axis) of \(xShape)")
+            }
             out = [xShape[..<axis].reduce(1, *), xShape[axis...].reduce(1, *)]
         case "Reshape":
             let spec = try constant(node.inputs[1], node: node, reason: "Reshape shape").ints
@@ -29,8 +32,11 @@ extension PlanBuilder {
             if axes == nil, let name = node.input(1) { axes = try constant(name, node: node, reason: "Unsqueeze axes").ints }
             let rank = xShape.count + (axes ?? []).count
             let add = Set((axes ?? []).map { $0 < 0 ? $0 + rank : $0 })
+            guard add.count == (axes ?? []).count, add.allSatisfy({ $0 >= 0 && $0 < rank }) else {
+                throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "axes \(axes ?? []) for \(xShape)")
+            }
             var it = xShape.makeIterator()
-            out = (0..<rank).map { add.contains($0) ? 1 : it.next()! }
+            out = (0..<rank).map { add.contains($0) ? 1 : it.next() ?? 1 }
         }
         guard out.reduce(1, *) == count else {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "cannot reshape \(xShape) to \(out)")
