@@ -8,7 +8,7 @@
 /// and residual are applied in the output transform.
 ///
 /// Numerics: the transforms only add, subtract and halve, so the error stays within a few ulp of the direct sum's
-/// (tests bound it by 2e-5 relative to Σ|w·x|).
+/// (tests bound it by 2e-5 absolute + 5e-5 relative to Σ|w·x| + |b| + |y|).
 package final class WinogradConv: @unchecked Sendable {
     package let geometry: ConvGeometry
     /// One packed matrix per transform position (K = Cin, N = Cout), zero bias.
