@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Formats", dependencies: ["IR", "CZlib", "ONNXProto"], swiftSettings: kernelSettings),
         .target(name: "Models", dependencies: ["IR"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Optimizer", dependencies: ["IR"], swiftSettings: kernelSettings),
-        .target(name: "Runtime", dependencies: ["IR"], swiftSettings: kernelSettings),
+        .target(name: "Runtime", dependencies: ["IR"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Verify", dependencies: ["IR", "Optimizer", "Runtime"], swiftSettings: kernelSettings),
         .target(name: "Imaging", dependencies: ["IR", "CJPEG", "CPNG", "CImageShim"], swiftSettings: kernelSettings),
         .executableTarget(
@@ -54,6 +54,10 @@ let package = Package(
                 "IR", "Formats", "Models", "Optimizer", "Runtime", "Verify", "Imaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: kernelSettings),
+        // Microbenchmarks of the runtime's kernels (GFLOP/s, synthetic block stacks); not part of the CLI.
+        .executableTarget(
+            name: "effnet-kernel-bench", dependencies: ["Runtime", "IR"], path: "Sources/KernelBench",
             swiftSettings: kernelSettings),
 
         .testTarget(name: "IRTests", dependencies: ["IR"]),

@@ -39,7 +39,7 @@ struct ReferenceProgram: Sendable {
         for (i, node) in nodes.enumerated() where node.domain == OpSupport.effnetDomain {
             guard ["MBConv", "FusedMBConv", "SqueezeExcite"].contains(node.opType) else { continue }
             guard let body = node.graph("body") else {
-                throw RuntimeError.unsupported(node: node.label, message: "\(node.opType) has no 'body' sub-graph")
+                throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "no 'body' sub-graph")
             }
             let sorted = try body.sorted()
             bodies[i] = Body(

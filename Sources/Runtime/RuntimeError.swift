@@ -1,7 +1,8 @@
 import IR
 
-/// Problems found while running a graph: bad feeds (each names the input) and failures of a node on the
-/// values it was given (each names the node).
+/// Problems found while planning or running a graph, in either runtime (the reference interpreter or the native
+/// plan): bad feeds (each names the input) and nodes that cannot be executed or fail on their values (each names
+/// the node).
 public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     /// A model input that the feeds do not provide.
     case missingInput(String, expected: [String])
@@ -12,7 +13,12 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     /// A node failed on its actual inputs (data-dependent errors such as a Gather index out of range).
     case nodeFailed(node: String, message: String)
     /// The graph uses something this runtime cannot execute (checked before running).
-    case unsupported(node: String, message: String)
+    case unsupportedNode(node: String, opType: String, reason: String)
+    /// A node reads a value the plan does not have.
+    case unknownValue(String, node: String)
+    /// A node input the native plan needs at planning time (pads, axes, shapes) is computed at run time.
+    case nonConstant(value: String, node: String, reason: String)
+    case invalidGraph(String)
 
     public var description: String {
         switch self {
@@ -22,7 +28,10 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             "'\(name)' is not an input of the model (its inputs are \(expected.map { "'\($0)'" }.joined(separator: ", ")))"
         case .badInput(let name, let message): "input '\(name)': \(message)"
         case .nodeFailed(let node, let message): "node '\(node)': \(message)"
-        case .unsupported(let node, let message): "node '\(node)': \(message)"
+        case .unsupportedNode(let node, let op, let reason): "node '\(node)' (\(op)): \(reason)"
+        case .unknownValue(let v, let node): "node '\(node)' reads '\(v)', which is not available"
+        case .nonConstant(let v, let node, let reason): "node '\(node)': '\(v)' must be a constant (\(reason))"
+        case .invalidGraph(let m): m
         }
     }
 }

@@ -1,0 +1,234 @@
+// effnet-kernel-bench: GFLOP/s of the runtime's GEMM on EfficientNetV2-S-shaped convolutions, depthwise
+// bandwidth, and (with `stack`) a synthetic V2-S block stack through InferenceSession.
+//
+// Usage: effnet-kernel-bench [gemm|depthwise|stack|all] [--threads N] [--runs N]
+// Reports the minimum over runs: the machine may be shared, and the minimum is the least disturbed sample.
+import Foundation
+import IR
+import Runtime
+
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// CPU time of the whole process: unlike wall time it does not count the slices other processes run in while this
+/// one is preempted, so on a shared machine it is the fairer per-inference cost at one thread.
+func cpuNow() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+func minTime(runs: Int, _ body: () -> Void) -> Double {
+    body()
+    var best = Double.infinity
+    for _ in 0..<runs {
+        let t0 = now()
+        body()
+        best = min(best, now() - t0)
+    }
+    return best
+}
+
+
+nonisolated(unsafe) var benchRNG = UInt64(0x1234_5678)
+/// Uniform in [-scale, scale] from a xorshift generator: SystemRandomNumberGenerator is one getrandom syscall a
+/// call, which made building the synthetic networks take seconds of system time.
+func randomFloats(_ n: Int, scale: Float = 1) -> [Float] {
+    (0..<n).map { _ in
+        benchRNG ^= benchRNG << 13
+        benchRNG ^= benchRNG >> 7
+        benchRNG ^= benchRNG << 17
+        return (Float(benchRNG >> 40) / Float(1 << 24) * 2 - 1) * scale
+    }
+}
+
+let args = CommandLine.arguments.dropFirst()
+let mode = args.first(where: { !$0.hasPrefix("-") && Int($0) == nil }) ?? "all"
+func option(_ name: String, _ fallback: Int) -> Int {
+    if let i = args.firstIndex(of: name), args.index(after: i) < args.endIndex, let v = Int(args[args.index(after: i)]) { return v }
+    return fallback
+}
+let runs = option("--runs", 20)
+let benchNetworkActivation = args.contains("--relu-net") ? "relu" : "silu"
+let benchActivation = args.contains("--linear") ? KernelActivation.none : .silu
+let threadCounts = args.contains("--threads") ? [option("--threads", 1)] : [1, 2]
+
+struct ConvCase {
+    var name: String
+    var h: Int, w: Int, cin: Int, cout: Int, k: Int, stride: Int
+}
+
+let convCases = [
+    ConvCase(name: "B0 stage1 3x3 s2 112->56, 16->64", h: 112, w: 112, cin: 16, cout: 64, k: 3, stride: 2),
+    ConvCase(name: "B0 stage1 project 1x1 56^2, 64->32", h: 56, w: 56, cin: 64, cout: 32, k: 1, stride: 1),
+    ConvCase(name: "B0 stage1 fused 3x3 56^2, 32->128", h: 56, w: 56, cin: 32, cout: 128, k: 3, stride: 1),
+    ConvCase(name: "B0 stage2 fused 3x3 28^2, 48->192", h: 28, w: 28, cin: 48, cout: 192, k: 3, stride: 1),
+    ConvCase(name: "B0 stage2 3x3 s2 56->28, 32->128", h: 56, w: 56, cin: 32, cout: 128, k: 3, stride: 2),
+    ConvCase(name: "B0 stage5 expand 1x1 14^2, 112->672", h: 14, w: 14, cin: 112, cout: 672, k: 1, stride: 1),
+    ConvCase(name: "B0 stage5 project 1x1 14^2, 672->112", h: 14, w: 14, cin: 672, cout: 112, k: 1, stride: 1),
+    ConvCase(name: "B0 stage6 expand 1x1 7^2, 192->1152", h: 7, w: 7, cin: 192, cout: 1152, k: 1, stride: 1),
+    ConvCase(name: "B0 stage6 project 1x1 7^2, 1152->192", h: 7, w: 7, cin: 1152, cout: 192, k: 1, stride: 1),
+    ConvCase(name: "stem 3x3 s2 384->192, 3->24", h: 384, w: 384, cin: 3, cout: 24, k: 3, stride: 2),
+    ConvCase(name: "stage1 fused 3x3 192^2, 24->24", h: 192, w: 192, cin: 24, cout: 24, k: 3, stride: 1),
+    ConvCase(name: "stage2 fused 3x3 s2 192->96, 24->96", h: 192, w: 192, cin: 24, cout: 96, k: 3, stride: 2),
+    ConvCase(name: "stage2 fused 3x3 96^2, 48->192", h: 96, w: 96, cin: 48, cout: 192, k: 3, stride: 1),
+    ConvCase(name: "brief: 3x3 48^2, 48->64 (K=432)", h: 48, w: 48, cin: 48, cout: 64, k: 3, stride: 1),
+    ConvCase(name: "stage3 fused 3x3 48^2, 64->256", h: 48, w: 48, cin: 64, cout: 256, k: 3, stride: 1),
+    ConvCase(name: "stage3 project 1x1 48^2, 256->64", h: 48, w: 48, cin: 256, cout: 64, k: 1, stride: 1),
+    ConvCase(name: "stage5 expand 1x1 24^2, 160->960", h: 24, w: 24, cin: 160, cout: 960, k: 1, stride: 1),
+    ConvCase(name: "stage5 project 1x1 24^2, 960->160", h: 24, w: 24, cin: 960, cout: 160, k: 1, stride: 1),
+    ConvCase(name: "brief: 1x1 12^2, 960->256", h: 12, w: 12, cin: 960, cout: 256, k: 1, stride: 1),
+    ConvCase(name: "stage6 expand 1x1 12^2, 256->1536", h: 12, w: 12, cin: 256, cout: 1536, k: 1, stride: 1),
+    ConvCase(name: "stage6 project 1x1 12^2, 1536->256", h: 12, w: 12, cin: 1536, cout: 256, k: 1, stride: 1),
+    ConvCase(name: "head 1x1 12^2, 256->1280", h: 12, w: 12, cin: 256, cout: 1280, k: 1, stride: 1),
+]
+
+if mode == "gemm" || mode == "all" {
+    print("GEMM (dense conv through the micro-kernels), min of \(runs) runs, machine shared with other sessions:")
+    for threads in threadCounts {
+        let pool = WorkerPool(threads: threads)
+        for c in convCases {
+            let pad = c.k / 2
+            let g = NHWCConvGeometry(
+                batch: 1, inHeight: c.h, inWidth: c.w, inChannels: c.cin, outChannels: c.cout, kernel: (c.k, c.k),
+                stride: (c.stride, c.stride), pads: [pad, pad, pad, pad])
+            let input = FloatBuffer(randomFloats(g.inPixels * c.cin))
+            let output = FloatBuffer(count: g.outPixels * c.cout)
+            let weights = PackedWeights(
+                convWeights: randomFloats(c.cout * c.cin * c.k * c.k, scale: 0.1), shape: [c.cout, c.cin, c.k, c.k],
+                bias: randomFloats(c.cout))
+            let conv = DenseConv(geometry: g, weights: weights, input: input.pointer, inputStride: c.cin)
+            let t = withExtendedLifetime(input) {
+                minTime(runs: runs) {
+                    conv.run(output: output.pointer, outputStride: c.cout, activation: benchActivation, pool: pool)
+                }
+            }
+            let gflops = 2 * Double(g.macs) / t / 1e9
+            print(
+                String(
+                    format: "  %d thr  %-40@ M=%6d K=%5d N=%5d  %8.3f ms  %6.1f GFLOP/s", threads, c.name as NSString,
+                    g.outPixels, g.taps * c.cin, c.cout, t * 1e3, gflops))
+            if WinogradConv.applies(to: g) {
+                let wino = WinogradConv(
+                    geometry: g, weights: randomFloats(c.cout * c.cin * 9, scale: 0.1), bias: randomFloats(c.cout),
+                    input: input.pointer, threads: threads)
+                let tw = withExtendedLifetime(input) {
+                    minTime(runs: runs) {
+                        wino.run(output: output.pointer, outputStride: c.cout, activation: benchActivation, pool: pool)
+                    }
+                }
+                print(
+                    String(
+                        format: "  %d thr  %-40@ Winograd F(2x2,3x3)         %8.3f ms  %6.1f effective GFLOP/s", threads,
+                        "  same conv" as NSString, tw * 1e3, 2 * Double(g.macs) / tw / 1e9))
+            }
+        }
+    }
+}
+
+if mode == "depthwise" || mode == "all" {
+    print("Depthwise 3x3 + SiLU + SE sums, min of \(runs) runs:")
+    for threads in threadCounts {
+        let pool = WorkerPool(threads: threads)
+        for (h, ch, k, s) in [(48, 256, 3, 2), (24, 512, 3, 1), (24, 960, 3, 1), (12, 1536, 3, 1), (12, 1536, 5, 1)] {
+            let g = NHWCConvGeometry(
+                batch: 1, inHeight: h, inWidth: h, inChannels: ch, outChannels: ch, kernel: (k, k), stride: (s, s),
+                pads: [k / 2, k / 2, k / 2, k / 2])
+            let input = FloatBuffer(randomFloats(g.inPixels * ch))
+            let output = FloatBuffer(count: g.outPixels * ch)
+            let w = DepthwiseWeights(weights: randomFloats(ch * k * k), shape: [ch, 1, k, k], bias: randomFloats(ch))
+            let sums = FloatBuffer(count: w.paddedChannels), scratch = FloatBuffer(count: w.paddedChannels * g.outHeight)
+            let t = withExtendedLifetime(input) {
+              minTime(runs: runs) {
+                Depthwise.run(
+                    input: input.pointer, geometry: g, weights: w, output: output.pointer, activation: .silu,
+                    seSums: sums.pointer, seScratch: scratch.pointer, pool: pool)
+              }
+            }
+            let bytes = Double((g.inPixels + g.outPixels) * ch * 4)
+            print(
+                String(
+                    format: "  %d thr  %2dx%-2d C=%4d k=%d s=%d  %7.3f ms  %6.1f GB/s  %6.1f GFLOP/s", threads, h, h, ch, k, s,
+                    t * 1e3, bytes / t / 1e9, 2 * Double(g.outPixels * ch * k * k) / t / 1e9))
+        }
+    }
+}
+
+if mode == "stack" || mode == "all" {
+    for (name, spec, size) in [("EfficientNetV2-S", NetworkSpec.v2s, option("--size", 384)), ("EfficientNetV2-B0", NetworkSpec.v2b0, option("--b0-size", 224))] {
+        let (graph, macs) = spec.graph()
+        let total = macs(size)
+        print(String(format: "%@ at %d (synthetic fused graph, random weights, %.2f GMAC), min of %d runs:", name, size, Double(total) / 1e9, runs))
+        let input = Tensor(shape: [1, 3, size, size], floats: randomFloats(3 * size * size))
+        for threads in threadCounts {
+            let b0 = now()
+            let session = try! InferenceSession(graph: graph, threads: threads)
+            _ = try! session.run(["input": input])
+            let arena = session.arenaBytes(for: ["input": [1, 3, size, size]]) ?? 0
+            print(
+                String(
+                    format: "  %d thr  init + first run (plan, packing, Winograd transforms, tables): %.0f ms; arena %.1f MB",
+                    threads, (now() - b0) * 1e3, Double(arena) / 1e6))
+            var times = [Double](), cpu = [Double]()
+            for _ in 0..<runs {
+                let t0 = now(), c0 = cpuNow()
+                _ = try! session.run(["input": input])
+                times.append(now() - t0)
+                cpu.append(cpuNow() - c0)
+            }
+            times.sort()
+            cpu.sort()
+            print(
+                String(
+                    format: "  %d thr  wall min %7.2f ms  median %7.2f ms  %6.1f GFLOP/s (at min);  CPU time min %7.2f ms median %7.2f ms",
+                    threads, times[0] * 1e3, times[times.count / 2] * 1e3, 2 * Double(total) / times[0] / 1e9, cpu[0] * 1e3,
+                    cpu[cpu.count / 2] * 1e3))
+        }
+    }
+}
+
+if mode == "profile" {
+    let size = option("--size", 384)
+    let spec = args.contains("--b0") ? NetworkSpec.v2b0 : NetworkSpec.v2s
+    let (graph, _) = spec.graph()
+    let input = Tensor(shape: [1, 3, size, size], floats: randomFloats(3 * size * size))
+    for threads in threadCounts {
+        let session = try! InferenceSession(graph: graph, threads: threads)
+        let steps = try! session.profile(["input": input], runs: runs)
+        let total = steps.reduce(0) { $0 + $1.seconds }
+        print(String(format: "%d thr: sum of per-step minima %.2f ms", threads, total * 1e3))
+        for s in steps { print(String(format: "  %8.3f ms  %@", s.seconds * 1e3, s.label as NSString)) }
+    }
+}
+
+if mode == "wino" {
+    // One Winograd layer in a loop, for `perf record`.
+    let (h, cin, cout) = (option("--h", 96), option("--cin", 48), option("--cout", 192))
+    let g = NHWCConvGeometry(batch: 1, inHeight: h, inWidth: h, inChannels: cin, outChannels: cout, kernel: (3, 3), pads: [1, 1, 1, 1])
+    let input = FloatBuffer(randomFloats(g.inPixels * cin))
+    let output = FloatBuffer(count: g.outPixels * cout)
+    let wino = WinogradConv(geometry: g, weights: randomFloats(cout * cin * 9, scale: 0.1), bias: randomFloats(cout), input: input.pointer, threads: 1)
+    let pool = WorkerPool(threads: 1)
+    let t = withExtendedLifetime(input) { minTime(runs: runs) { wino.run(output: output.pointer, outputStride: cout, activation: .silu, pool: pool) } }
+    print(String(format: "winograd %d^2 %d->%d: %.3f ms", h, cin, cout, t * 1e3))
+}
+
+if mode == "se" {
+    // Cost of the two places the SE scale can be applied, per image (1 thread).
+    print("SE scale sites, min of \(runs) runs (per image):")
+    for (pixels, k, n) in [(576, 512, 128), (576, 960, 160), (144, 1536, 256), (196, 672, 112), (49, 1152, 192)] {
+        let weights = PackedWeights(matrix: randomFloats(k * n), k: k, n: n, transposed: false, bias: nil)
+        let scaled = FloatBuffer(count: weights.data.count)
+        let scale = FloatBuffer(randomFloats(k))
+        let rows = FloatBuffer(randomFloats(pixels * k))
+        let tw = minTime(runs: runs) { SqueezeExcite.scalePacked(weights, scale: scale.pointer, into: scaled.pointer) }
+        let ta = minTime(runs: runs) { SqueezeExcite.scaleRows(rows.pointer, pixels: 0..<pixels, channels: k, scale: scale.pointer) }
+        print(
+            String(
+                format: "  %4d px, K=%4d, N=%4d: weights %6.1f us, activations %6.1f us -> %@", pixels, k, n, tw * 1e6, ta * 1e6,
+                (SqueezeExcite.site(pixels: pixels, outputs: n) == .weights ? "weights" : "activations") as NSString))
+    }
+}

@@ -1,0 +1,157 @@
+import IR
+
+/// Convolution attributes of an ONNX Conv / effnet fused node, resolved against an input shape.
+struct ConvAttributes {
+    var kernel: (Int, Int)
+    var strides: (Int, Int)
+    var pads: [Int]
+    var dilations: (Int, Int)
+    var group: Int
+
+    /// Reads `kernel_shape`, `strides`, `pads`, `dilations`, `group`, `auto_pad` (SAME_UPPER / SAME_LOWER / VALID).
+    init(node: Node, weightShape: [Int], inputHW: (Int, Int)) throws {
+        guard weightShape.count == 4 else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "only 2-D convolutions run here (weight shape \(weightShape))")
+        }
+        let k = node.ints("kernel_shape") ?? [weightShape[2], weightShape[3]]
+        let s = node.ints("strides") ?? [1, 1]
+        let d = node.ints("dilations") ?? [1, 1]
+        guard k.count == 2, s.count == 2, d.count == 2, k == [weightShape[2], weightShape[3]],
+            s.allSatisfy({ $0 >= 1 }), d.allSatisfy({ $0 >= 1 })
+        else {
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType,
+                reason: "kernel_shape \(k), strides \(s), dilations \(d) do not describe a 2-D convolution with weights \(weightShape)")
+        }
+        kernel = (k[0], k[1])
+        strides = (s[0], s[1])
+        dilations = (d[0], d[1])
+        group = node.int("group") ?? 1
+        pads = node.ints("pads") ?? [0, 0, 0, 0]
+        if pads.count != 4 || pads.contains(where: { $0 < 0 }) {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "pads \(pads)")
+        }
+        let autoPad = node.string("auto_pad") ?? "NOTSET"
+        if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+            var p = [0, 0, 0, 0]
+            for (axis, (size, kk, ss, dd)) in [(inputHW.0, k[0], s[0], d[0]), (inputHW.1, k[1], s[1], d[1])].enumerated() {
+                let out = (size + ss - 1) / ss
+                let total = max(0, (out - 1) * ss + (kk - 1) * dd + 1 - size)
+                let small = total / 2, large = total - small
+                p[axis] = autoPad == "SAME_UPPER" ? small : large
+                p[axis + 2] = autoPad == "SAME_UPPER" ? large : small
+            }
+            pads = p
+        } else if autoPad == "VALID" {
+            pads = [0, 0, 0, 0]
+        }
+        for (axis, size) in [inputHW.0, inputHW.1].enumerated() {
+            let span = size + pads[axis] + pads[axis + 2] - dilations(axis) * (k[axis] - 1) - 1
+            if span < 0 {
+                throw RuntimeError.unsupportedNode(
+                    node: node.label, opType: node.opType,
+                    reason: "a \(k[0])×\(k[1]) kernel does not fit the padded \(inputHW.0)×\(inputHW.1) input")
+            }
+        }
+    }
+
+    private func dilations(_ axis: Int) -> Int { axis == 0 ? dilations.0 : dilations.1 }
+
+    func geometry(batch: Int, inChannels: Int, outChannels: Int, inputHW: (Int, Int)) -> NHWCConvGeometry {
+        NHWCConvGeometry(
+            batch: batch, inHeight: inputHW.0, inWidth: inputHW.1, inChannels: inChannels, outChannels: outChannels,
+            kernel: kernel, stride: strides, pads: pads, dilation: dilations)
+    }
+}
+
+/// A dense convolution bound to its input: Winograd or implicit GEMM.
+enum BoundConv {
+    case winograd(WinogradConv)
+    case direct(DenseConv)
+
+    /// out = act(conv + bias) + residual over the whole batch, on `pool`.
+    func callAsFunction(
+        _ out: UnsafeMutablePointer<Float>, _ stride: Int, _ act: KernelActivation, _ res: UnsafePointer<Float>?,
+        _ resStride: Int, _ pool: WorkerPool
+    ) {
+        switch self {
+        case .winograd(let c):
+            c.run(output: out, outputStride: stride, activation: act, residual: res, residualStride: resStride, pool: pool)
+        case .direct(let c):
+            c.run(output: out, outputStride: stride, activation: act, residual: res, residualStride: resStride, pool: pool)
+        }
+    }
+}
+
+extension PlanBuilder {
+    /// Packs a dense convolution now and returns how to bind it to its input later: Winograd F(2×2, 3×3) where it
+    /// pays (`WinogradConv.preferred`), the implicit-GEMM `DenseConv` otherwise.
+    func denseConv(_ g: NHWCConvGeometry, weights w: [Float], bias: [Float]?) -> (UnsafePointer<Float>) -> BoundConv {
+        let threads = self.threads
+        if WinogradConv.preferred(for: g) {
+            return { input in .winograd(WinogradConv(geometry: g, weights: w, bias: bias, input: input, threads: threads)) }
+        }
+        let packed = PackedWeights(convWeights: w, shape: [g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth], bias: bias)
+        return { input in .direct(DenseConv(geometry: g, weights: packed, input: input, inputStride: g.inChannels)) }
+    }
+
+    func floats(_ name: String?, node: Node, what: String, count: Int? = nil) throws -> [Float]? {
+        guard let name else { return nil }
+        let values = try constant(name, node: node, reason: what).floats
+        if let count, values.count != count {
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "\(what) '\(name)' has \(values.count) values, expected \(count)")
+        }
+        return values
+    }
+
+    func activation(_ node: Node, _ key: String, default value: String = "none") throws -> KernelActivation {
+        let text = node.string(key) ?? value
+        guard let a = KernelActivation(attribute: text) else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "unknown \(key) '\(text)'")
+        }
+        return a
+    }
+
+    /// Conv (activation none) and FusedConv: dense convolutions through the GEMM, depthwise through its kernel.
+    func planConv(_ node: Node) throws {
+        let x = node.inputs[0]
+        let xShape = try shape(of: x, node: node)
+        guard xShape.count == 4 else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xShape.count), expected 4")
+        }
+        let w = try constant(node.inputs[1], node: node, reason: "convolution weights")
+        guard w.shape.count == 4, w.shape[0] > 0 else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "weights of shape \(w.shape)")
+        }
+        let bias = try floats(node.input(2), node: node, what: "convolution bias", count: w.shape[0])
+        let attrs = try ConvAttributes(node: node, weightShape: w.shape, inputHW: (xShape[2], xShape[3]))
+        let act = node.opType == "FusedConv" ? try activation(node, "activation") : .none
+        let g = attrs.geometry(batch: xShape[0], inChannels: xShape[1], outChannels: w.shape[0], inputHW: (xShape[2], xShape[3]))
+        let input = try value(x, .nhwc, node: node)
+        let output = newValue(node.outputs[0], shape: [g.batch, g.outChannels, g.outHeight, g.outWidth], layout: .nhwc)
+        define(node.outputs[0], output)
+        if attrs.group == 1 && w.shape[1] == xShape[1] {
+            let maker = denseConv(g, weights: w.floats, bias: bias)
+            addStep(node.label, reads: [input], writes: [output]) { b in
+                let conv = maker(b.pointer(input))
+                let out = b.pointer(output)
+                return { pool in conv(out, g.outChannels, act, nil, 0, pool) }
+            }
+        } else if attrs.group == xShape[1] && w.shape[0] == xShape[1] && w.shape[1] == 1 {
+            let dw = DepthwiseWeights(weights: w.floats, shape: w.shape, bias: bias)
+            addStep(node.label, reads: [input], writes: [output]) { b in
+                let src = b.pointer(input), out = b.pointer(output)
+                return { pool in
+                    Depthwise.run(
+                        input: src, geometry: g, weights: dw, output: out, activation: act, seSums: nil, seScratch: nil,
+                        pool: pool)
+                }
+            }
+        } else {
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType,
+                reason: "grouped convolution with group \(attrs.group) (only 1 and depthwise run natively)")
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import IR
+
+/// How a runtime value's floats are laid out.
+enum Layout: Sendable {
+    /// C order, exactly as ONNX describes the value.
+    case plain
+    /// Channels last: a logical [N, C, H, W] value stored as [N, H, W, C]. The layout of every convolution.
+    case nhwc
+}
+
+/// A float32 value that lives in the arena during inference.
+struct PlanValue {
+    var name: String
+    /// Logical (ONNX) shape; for `.nhwc` values still [N, C, H, W].
+    var shape: [Int]
+    var layout: Layout
+    var count: Int { shape.reduce(1, *) }
+    /// Offset in floats within the arena (assigned by `Arena.assign`).
+    var offset = 0
+    /// First and last step index that touch the value (-1: before the first step, i.e. a graph input).
+    var firstUse = Int.max
+    var lastUse = -1
+}
+
+/// Resolves value ids to arena addresses when steps are instantiated.
+struct Bindings {
+    let base: UnsafeMutablePointer<Float>
+    let values: [PlanValue]
+    func pointer(_ id: Int) -> UnsafeMutablePointer<Float> { base + values[id].offset }
+}
+
+/// A step before the arena exists: the values it reads and writes (for liveness) and how to make it.
+struct StepRecipe {
+    var label: String
+    var reads: [Int]
+    var writes: [Int]
+    var make: (Bindings) -> (WorkerPool) -> Void
+}
+
+/// Builds the static schedule: values, steps and layout conversions, in the graph's topological order.
+final class PlanBuilder {
+    var values: [PlanValue] = []
+    /// The value id holding each ONNX value name, per layout it has been materialised in.
+    var current: [String: [Layout: Int]] = [:]
+    var constants: [String: Tensor]
+    var recipes: [StepRecipe] = []
+    let threads: Int
+
+    init(constants: [String: Tensor], threads: Int) {
+        self.constants = constants
+        self.threads = threads
+    }
+
+    func newValue(_ name: String, shape: [Int], layout: Layout) -> Int {
+        values.append(PlanValue(name: name, shape: shape, layout: shape.count == 4 ? layout : .plain))
+        return values.count - 1
+    }
+
+    /// Registers `id` as the value of ONNX name `name`.
+    func define(_ name: String, _ id: Int) { current[name] = [values[id].layout: id] }
+
+    /// A scratch value that lives only during one step.
+    func temporary(_ label: String, count: Int) -> Int { newValue(label, shape: [count], layout: .plain) }
+
+    func isConstant(_ name: String) -> Bool { constants[name] != nil }
+
+    func shape(of name: String, node: Node) throws -> [Int] {
+        if let c = constants[name] { return c.shape }
+        guard let id = current[name]?.values.first else { throw RuntimeError.unknownValue(name, node: node.label) }
+        return values[id].shape
+    }
+
+    func constant(_ name: String, node: Node, reason: String) throws -> Tensor {
+        guard let c = constants[name] else { throw RuntimeError.nonConstant(value: name, node: node.label, reason: reason) }
+        return c
+    }
+
+    /// The id of `name` in `layout`, inserting a conversion step the first time another layout is asked for.
+    /// Constants are materialised once, as a step-less value filled when the plan is bound.
+    func value(_ name: String, _ layout: Layout, node: Node) throws -> Int {
+        if current[name] == nil, let c = constants[name] {
+            let id = newValue(name, shape: c.shape, layout: .plain)
+            let data = c.floats
+            values[id].firstUse = -1
+            values[id].lastUse = Int.max
+            constantFills.append((id, data))
+            current[name, default: [:]][.plain] = id
+            return try value(name, layout, node: node)
+        }
+        guard let versions = current[name], let any = versions.values.first else {
+            throw RuntimeError.unknownValue(name, node: node.label)
+        }
+        let wanted: Layout = values[any].shape.count == 4 ? layout : .plain
+        if let id = versions[wanted] { return id }
+        let source = any
+        let shape = values[source].shape
+        let target = newValue(name, shape: shape, layout: wanted)
+        current[name, default: [:]][wanted] = target
+        let toNHWC = wanted == .nhwc
+        addStep("layout(\(name))", reads: [source], writes: [target]) { b in
+            let src = b.pointer(source), dst = b.pointer(target)
+            return { pool in
+                LayoutKernels.convert(src, dst, shape: shape, toNHWC: toNHWC, pool: pool)
+            }
+        }
+        return target
+    }
+
+    /// Constant values and their contents, written into the arena once when the plan is bound (they stay live for
+    /// the whole inference).
+    var constantFills: [(Int, [Float])] = []
+
+    func addStep(
+        _ label: String, reads: [Int], writes: [Int], make: @escaping (Bindings) -> (WorkerPool) -> Void
+    ) {
+        let index = recipes.count
+        for id in reads + writes {
+            values[id].firstUse = min(values[id].firstUse, index)
+            values[id].lastUse = max(values[id].lastUse, index)
+        }
+        recipes.append(StepRecipe(label: label, reads: reads, writes: writes, make: make))
+    }
+}
+
+/// Layout conversions at graph edges and around the few ops that need C order.
+enum LayoutKernels {
+    /// [N, C, H, W] ↔ [N, H, W, C], parallel over images × rows.
+    static func convert(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, shape: [Int], toNHWC: Bool, pool: WorkerPool?
+    ) {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let plane = h * w
+        let body: (Range<Int>, Int) -> Void = { rows, _ in
+            for row in rows {
+                let img = row / h, y = row % h
+                for x in 0..<w {
+                    let p = y * w + x
+                    for ch in 0..<c {
+                        let nchw = (img * c + ch) * plane + p
+                        let nhwc = (img * plane + p) * c + ch
+                        if toNHWC { dst[nhwc] = src[nchw] } else { dst[nchw] = src[nhwc] }
+                    }
+                }
+            }
+        }
+        if let pool { pool.parallelFor(n * h, body) } else { body(0..<(n * h), 0) }
+    }
+}
+
+/// Assigns arena offsets by liveness: values whose step ranges overlap never share memory, others may.
+///
+/// Greedy best-fit over values sorted by size (largest first), the classic static memory planner (TFLite's
+/// "greedy by size"). Offsets are rounded to 16 floats (64 bytes) so that every value starts on a cache line.
+enum Arena {
+    static func assign(_ values: inout [PlanValue]) -> Int {
+        let order = values.indices.filter { values[$0].lastUse >= values[$0].firstUse || values[$0].firstUse == -1 }
+            .sorted { values[$0].count > values[$1].count }
+        var placed: [(start: Int, end: Int, first: Int, last: Int)] = []
+        var total = 0
+        for id in order {
+            let size = (values[id].count + 15) / 16 * 16 + 16
+            let first = values[id].firstUse, last = values[id].lastUse
+            let conflicts = placed.filter { !($0.last < first || last < $0.first) }.sorted { $0.start < $1.start }
+            var offset = 0
+            for c in conflicts {
+                if offset + size <= c.start { break }
+                offset = max(offset, c.end)
+            }
+            values[id].offset = offset
+            placed.append((offset, offset + size, first, last))
+            total = max(total, offset + size)
+        }
+        return total
+    }
+}

@@ -1,0 +1,93 @@
+import IR
+
+/// Reshapes (copies in C order) and constant-mode spatial Pad (NHWC).
+extension PlanBuilder {
+
+    /// Flatten / Reshape / Squeeze / Unsqueeze: a copy in C order under the new shape.
+    func planReshape(_ node: Node) throws {
+        let xShape = try shape(of: node.inputs[0], node: node)
+        let count = xShape.reduce(1, *)
+        var out: [Int]
+        switch node.opType {
+        case "Flatten":
+            var axis = node.int("axis") ?? 1
+            if axis < 0 { axis += xShape.count }
+            guard axis >= 0 && axis <= xShape.count else {
+                throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "axis \(axis) of \(xShape)")
+            }
+            out = [xShape[..<axis].reduce(1, *), xShape[axis...].reduce(1, *)]
+        case "Reshape":
+            let spec = try constant(node.inputs[1], node: node, reason: "Reshape shape").ints
+            out = spec.enumerated().map { i, d in d == 0 && i < xShape.count ? xShape[i] : d }
+            if let free = out.firstIndex(of: -1) {
+                out[free] = count / max(1, out.enumerated().filter { $0.offset != free }.map(\.element).reduce(1, *))
+            }
+        case "Squeeze":
+            var axes = node.ints("axes")
+            if axes == nil, let name = node.input(1) { axes = try constant(name, node: node, reason: "Squeeze axes").ints }
+            let drop = Set((axes ?? xShape.indices.filter { xShape[$0] == 1 }).map { $0 < 0 ? $0 + xShape.count : $0 })
+            out = xShape.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+        default:  // Unsqueeze
+            var axes = node.ints("axes")
+            if axes == nil, let name = node.input(1) { axes = try constant(name, node: node, reason: "Unsqueeze axes").ints }
+            let rank = xShape.count + (axes ?? []).count
+            let add = Set((axes ?? []).map { $0 < 0 ? $0 + rank : $0 })
+            guard add.count == (axes ?? []).count, add.allSatisfy({ $0 >= 0 && $0 < rank }) else {
+                throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "axes \(axes ?? []) for \(xShape)")
+            }
+            var it = xShape.makeIterator()
+            out = (0..<rank).map { add.contains($0) ? 1 : it.next() ?? 1 }
+        }
+        guard out.reduce(1, *) == count else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "cannot reshape \(xShape) to \(out)")
+        }
+        let input = try value(node.inputs[0], .plain, node: node)
+        let output = newValue(node.outputs[0], shape: out, layout: .plain)
+        define(node.outputs[0], output)
+        addStep(node.label, reads: [input], writes: [output]) { b in
+            let x = b.pointer(input), y = b.pointer(output)
+            return { _ in y.update(from: x, count: count) }
+        }
+    }
+
+    /// Constant-mode Pad of the two spatial axes of a 4-D value (timm `tf_` SAME padding before a convolution),
+    /// in NHWC: a copy into a zero-bordered buffer.
+    func planPad(_ node: Node) throws {
+        let xShape = try shape(of: node.inputs[0], node: node)
+        let mode = node.string("mode") ?? "constant"
+        var pads = node.ints("pads")
+        if pads == nil, let name = node.input(1) { pads = try constant(name, node: node, reason: "Pad pads").ints }
+        var fill: Float = node.float("value") ?? 0
+        if let name = node.input(2) { fill = try constant(name, node: node, reason: "Pad value").floats.first ?? 0 }
+        guard mode == "constant", xShape.count == 4, let p = pads, p.count == 8, node.input(3) == nil,
+            p[0] == 0, p[1] == 0, p[4] == 0, p[5] == 0, p.allSatisfy({ $0 >= 0 })
+        else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "only non-negative constant padding of H and W runs")
+        }
+        let (n, c, h, w) = (xShape[0], xShape[1], xShape[2], xShape[3])
+        let (top, left, bottom, right) = (p[2], p[3], p[6], p[7])
+        let oh = h + top + bottom, ow = w + left + right
+        let input = try value(node.inputs[0], .nhwc, node: node)
+        let output = newValue(node.outputs[0], shape: [n, c, oh, ow], layout: .nhwc)
+        define(node.outputs[0], output)
+        addStep(node.label, reads: [input], writes: [output]) { b in
+            let x = b.pointer(input), y = b.pointer(output)
+            return { pool in
+                pool.parallelFor(n * oh) { rows, _ in
+                    for r in rows {
+                        let img = r / oh, oy = r % oh
+                        let dst = y + r * ow * c
+                        let iy = oy - top
+                        if iy < 0 || iy >= h {
+                            dst.update(repeating: fill, count: ow * c)
+                            continue
+                        }
+                        dst.update(repeating: fill, count: left * c)
+                        (dst + left * c).update(from: x + ((img * h + iy) * w) * c, count: w * c)
+                        (dst + (left + w) * c).update(repeating: fill, count: right * c)
+                    }
+                }
+            }
+        }
+    }
+}
