@@ -5,7 +5,7 @@ Every case is a tiny ONNX graph run through onnxruntime; its inputs, attributes,
 outputs are written as JSON under fixtures/ops/ (one file per operator), which the Swift tests read with
 Foundation's JSONSerialization, so they need neither the ONNX reader nor the NPZ reader.
 
-effnet's fused ops (domain ai.effnet: Silu, FusedConv, MBConv, FusedMBConv) are not known to onnxruntime:
+effnet's fused ops (domain ai.effnet: Silu, FusedConv, MBConv, FusedMBConv, SqueezeExcite) are not known to onnxruntime:
 their expected outputs come from running the equivalent standard-ONNX nodes, which for MBConv/FusedMBConv
 are exactly the `body` graph stored in the case.
 
@@ -407,6 +407,17 @@ def fused_cases():
               pads=[1, 1, 1, 1], activation="silu", se_activation="none", se_gate="sigmoid", residual=1, expand_ratio=1,
               stage=1, body=body_graph)
     case("FusedMBConv", "expand1_residual", [fm], {"x": randn(1, 4, 5, 5)}, inits, reference=body)
+
+    # SqueezeExcite on its own (left standing when no whole block matches): GAP → 1x1 + ReLU → 1x1 + Sigmoid → Mul.
+    inits = {"rw": randn(3, 8, 1, 1) * 0.5, "rb": randn(3) * 0.1, "xw": randn(8, 3, 1, 1) * 0.5, "xb": randn(8) * 0.1}
+    body = [node("GlobalAveragePool", "x", ["m"]), node("Conv", ["m", "rw", "rb"], ["r"], name="se_reduce"),
+            node("Relu", "r", ["ra"]), node("Conv", ["ra", "xw", "xb"], ["g"], name="se_expand"),
+            node("Sigmoid", "g", ["gs"]), node("Mul", ["x", "gs"], ["y"])]
+    body_graph = helper.make_graph(body, "se_body", [helper.make_tensor_value_info("x", TensorProto.FLOAT, None)],
+                                   [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    se = node("SqueezeExcite", ["x", "rw", "rb", "xw", "xb"], domain="ai.effnet", se_activation="relu",
+              se_gate="sigmoid", body=body_graph)
+    case("SqueezeExcite", "relu_sigmoid", [se], {"x": randn(2, 8, 5, 5)}, inits, reference=body)
 
 
 def tf_same_cases():

@@ -24,7 +24,8 @@ public final class InferenceSession: @unchecked Sendable {
     public static let supportedOps: Set<String> = Set<String>([
         "Conv", "FusedConv", "MBConv", "FusedMBConv", "Silu", "Sigmoid", "Relu", "Clip", "HardSigmoid", "HardSwish",
         "Identity", "Dropout", "Add", "Sub", "Mul", "Div", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape",
-        "Squeeze", "Unsqueeze", "Gemm", "MatMul", "Softmax", "BatchNormalization", "Constant", "Pad",
+        "Squeeze", "Unsqueeze", "Gemm", "MatMul", "Softmax", "BatchNormalization", "Constant", "Pad", "Transpose",
+        "SqueezeExcite",
     ]).union(ConstantFolding.foldable)
 
     /// Prepares `graph` for inference on `threads` workers (the calling thread included; ≥ 1).
@@ -142,18 +143,25 @@ final class ExecutionPlan {
             else if let v = node.int("value_int") { constants[node.outputs[0]] = .scalar(Int64(v)) }
         }
         builder.constants = constants
-        for node in graph.nodes {
+        func plan(_ node: Node) throws {
             if node.opType != "Constant",
                 let folded = try ConstantFolding.fold(node, constants: builder.constants, shapeOf: { name in
                     builder.constants[name]?.shape ?? builder.current[name]?.values.first.map { builder.values[$0].shape }
                 })
             {
                 for (name, t) in zip(node.outputs, folded) { builder.constants[name] = t }
-                continue
+                return
             }
             switch node.opType {
-            case "Constant": continue
+            case "Constant": return
             case "Pad": try builder.planPad(node)
+            case "Transpose": try builder.planTranspose(node)
+            case "SqueezeExcite":
+                // Squeeze-excitation outside a whole block: its standard nodes, planned one by one.
+                guard let body = node.graph("body") else {
+                    throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "no 'body' sub-graph")
+                }
+                for inner in try body.sorted().nodes { try plan(inner) }
             case let op where ConstantFolding.foldable.contains(op) && !["Add", "Sub", "Mul", "Div", "Identity", "Clip", "Reshape", "Squeeze", "Unsqueeze"].contains(op):
                 throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "runs only on constant inputs (shape computations)")
             case "Conv", "FusedConv": try builder.planConv(node)
@@ -168,6 +176,7 @@ final class ExecutionPlan {
             default: try builder.planUnary(node)
             }
         }
+        for node in graph.nodes { try plan(node) }
         var outs = [(String, Int)]()
         for output in graph.outputs {
             guard let versions = builder.current[output.name], let id = versions[.plain] ?? versions.values.first else {

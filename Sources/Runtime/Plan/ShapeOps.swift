@@ -1,6 +1,6 @@
 import IR
 
-/// Reshapes (copies in C order) and constant-mode spatial Pad (NHWC).
+/// Reshapes (copies in C order), transposes, and constant-mode spatial Pad (NHWC).
 extension PlanBuilder {
 
     /// Flatten / Reshape / Squeeze / Unsqueeze: a copy in C order under the new shape.
@@ -86,6 +86,50 @@ extension PlanBuilder {
                         (dst + left * c).update(from: x + ((img * h + iy) * w) * c, count: w * c)
                         (dst + (left + w) * c).update(repeating: fill, count: right * c)
                     }
+                }
+            }
+        }
+    }
+
+    /// Transpose. The common case is free of arithmetic: a channels-last image input ([N, H, W, C], as Keras
+    /// models take it) permuted by [0, 3, 1, 2] is a logical [N, C, H, W] value whose NHWC storage is the input's
+    /// bytes, so the step is one copy and the convolutions read it without a layout conversion. Any other
+    /// permutation runs as a strided copy in C order.
+    func planTranspose(_ node: Node) throws {
+        let xShape = try shape(of: node.inputs[0], node: node)
+        let rank = xShape.count
+        let perm = node.ints("perm") ?? Array((0..<rank).reversed())
+        guard perm.count == rank, Set(perm) == Set(0..<rank) else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "perm \(perm) for \(xShape)")
+        }
+        let out = perm.map { xShape[$0] }
+        let count = xShape.reduce(1, *)
+        let input = try value(node.inputs[0], .plain, node: node)
+        if rank == 4 && perm == [0, 3, 1, 2] {
+            let output = newValue(node.outputs[0], shape: out, layout: .nhwc)
+            define(node.outputs[0], output)
+            addStep(node.label, reads: [input], writes: [output]) { b in
+                let x = b.pointer(input), y = b.pointer(output)
+                return { _ in y.update(from: x, count: count) }
+            }
+            return
+        }
+        var inStrides = [Int](repeating: 1, count: rank)
+        for k in stride(from: rank - 2, through: 0, by: -1) { inStrides[k] = inStrides[k + 1] * xShape[k + 1] }
+        let strides = perm.map { inStrides[$0] }
+        let output = newValue(node.outputs[0], shape: out, layout: .plain)
+        define(node.outputs[0], output)
+        addStep(node.label, reads: [input], writes: [output]) { b in
+            let x = b.pointer(input), y = b.pointer(output)
+            return { _ in
+                // Output index digits from the flat index (no per-run allocation).
+                for i in 0..<count {
+                    var rest = i, source = 0
+                    for k in stride(from: rank - 1, through: 0, by: -1) {
+                        source += (rest % out[k]) * strides[k]
+                        rest /= out[k]
+                    }
+                    y[i] = x[source]
                 }
             }
         }

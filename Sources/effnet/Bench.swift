@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import IR
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time inference of a model on the native runtime.")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var passes: PassOptions
+
+    @Option(help: "Worker threads (default: the available cores).")
+    var threads: Int?
+
+    @Option(help: "Untimed inferences before timing.")
+    var warmup = 3
+
+    @Option(help: "Timed inferences.")
+    var iterations = 20
+
+    @Option(help: "Batch size.")
+    var batch = 1
+
+    @Option(help: "Input size S for models without a fixed one.")
+    var size: Int?
+
+    @Flag(help: "Print one JSON document.")
+    var json = false
+
+    func validate() throws {
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let executable = try ExecutableModel(options: model, passes: passes, size: size, threads: threadCount)
+        let shape = executable.channelsLast
+            ? [batch, executable.size, executable.size, 3] : [batch, 3, executable.size, executable.size]
+        // Deterministic pseudo-random input in [-1, 1): timing does not depend on values, but NaN-free data keeps
+        // the kernels on their normal paths.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let values = (0..<shape.reduce(1, *)).map { _ -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 23) - 1
+        }
+        let feeds = [executable.inputName: Tensor(shape: shape, floats: values)]
+        for _ in 0..<warmup { _ = try executable.session.run(feeds) }
+        var times = [Double]()
+        for _ in 0..<iterations {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try executable.session.run(feeds)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        times.sort()
+        let result = BenchResult(
+            model: model.model, threads: threadCount, batch: batch, size: executable.size, iterations: iterations,
+            medianMs: Self.quantile(times, 0.5), p90Ms: Self.quantile(times, 0.9), minMs: times[0],
+            peakRssMb: Self.peakResidentMegabytes())
+        if json {
+            try JSONOutput.print(result)
+        } else {
+            print("\(model.model): batch \(batch), \(executable.size)x\(executable.size), \(threadCount) threads, \(iterations) iterations")
+            print(String(format: "median %.2f ms, p90 %.2f ms, min %.2f ms, peak RSS %.1f MB",
+                         result.medianMs, result.p90Ms, result.minMs, result.peakRssMb))
+        }
+    }
+
+    /// Linear-interpolated quantile of sorted values (numpy's default method).
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        let position = q * Double(sorted.count - 1)
+        let lo = Int(position.rounded(.down)), hi = Int(position.rounded(.up))
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (position - Double(lo))
+    }
+
+    /// The process's peak resident set size (VmHWM in /proc/self/status), in MB (10⁶ bytes).
+    static func peakResidentMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+            return kb * 1024 / 1e6
+        }
+        return 0
+    }
+}
+
+/// `bench --json` (DESIGN.md): model, threads, iterations, median_ms, p90_ms, min_ms, peak_rss_mb.
+struct BenchResult: Encodable {
+    var model: String
+    var threads: Int
+    var batch: Int
+    var size: Int
+    var iterations: Int
+    var medianMs: Double
+    var p90Ms: Double
+    var minMs: Double
+    var peakRssMb: Double
+
+    enum CodingKeys: String, CodingKey {
+        case model, threads, batch, size, iterations
+        case medianMs = "median_ms", p90Ms = "p90_ms", minMs = "min_ms", peakRssMb = "peak_rss_mb"
+    }
+}

@@ -1,0 +1,52 @@
+import Formats
+import IR
+import Models
+
+/// Turns an `.npz` checkpoint into a runnable model: detect the naming scheme and variant (or take `--arch`),
+/// check every tensor against the expected structure, and build the graph.
+enum CheckpointLoader {
+    static func load(path: String, arch: String?) throws -> LoadedModel {
+        let arrays = try NPZ.read(contentsOf: path)
+        let checkpoint = Checkpoint(tensors: arrays.map { ($0.name, $0.tensor) })
+        let architecture = try arch.map { try Architecture.resolve($0) }
+        let (graph, detected) = try CheckpointFileError.naming(path) {
+            try GraphBuilder.build(checkpoint, architecture: architecture)
+        }
+        var model = GraphBuilder.model(graph, detected: detected)
+        // The builder pads TF "SAME" convolutions with auto_pad, so the graph holds at any input size: leave the
+        // spatial dims symbolic and let each use bind them (verify to its reference, run and bench to --size or
+        // the architecture's resolution).
+        if var dims = model.graph.inputs.first?.shape, dims.count == 4 {
+            let spatial = detected.architecture.channelsLast ? [1, 2] : [2, 3]
+            dims[spatial[0]] = .symbol("H")
+            dims[spatial[1]] = .symbol("W")
+            model.graph.inputs[0].shape = dims
+        }
+        let a = detected.architecture
+        let preset: String
+        switch a.scheme {
+        case .keras: preset = "keras"
+        case .torchvision: preset = "torchvision"
+        case .timm: preset = a.normalization == .half ? "timm-tf" : "timm"
+        }
+        return LoadedModel(
+            model: model, format: .npz, path: path, architecture: detected.summary, defaultSize: a.inputSize,
+            preset: preset)
+    }
+}
+
+/// Checkpoint errors with the file named in front, as every CLI error line is.
+struct CheckpointFileError: Error, CustomStringConvertible {
+    var path: String
+    var underlying: Error
+
+    var description: String { "\(path): \(underlying)" }
+
+    static func naming<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw CheckpointFileError(path: path, underlying: error)
+        }
+    }
+}

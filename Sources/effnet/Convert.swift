@@ -1,0 +1,181 @@
+import ArgumentParser
+import Formats
+import Foundation
+import IR
+import Models
+import Optimizer
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert between ONNX and .npz checkpoints, optimizing on the way.",
+        discussion: """
+            The output kind comes from -o: .onnx or .npz. ONNX output is standard ONNX (fused blocks are written \
+            back as their standard operators; BatchNorm stays folded). .npz output uses a framework's naming \
+            (--naming; default: the checkpoint's own, the one recorded when effnet built the ONNX file, or timm) when the graph is a recognised \
+            EfficientNetV2, and the raw initializer names otherwise. The output is written to a temporary file and \
+            renamed into place; the input is never overwritten.
+            """)
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var passes: PassOptions
+
+    @Option(name: .shortAndLong, help: "The output file (.onnx or .npz).")
+    var output: String
+
+    @Option(help: "Naming scheme for .npz output: timm, torchvision or keras.")
+    var naming: NamingScheme?
+
+    @Flag(help: "Store ONNX initializers in one OUT.data file beside the model.")
+    var externalData = false
+
+    @Option(help: "ONNX opset to declare (default: the source's, or 17).")
+    var opset: Int?
+
+    @Flag(help: "Print one JSON document.")
+    var json = false
+
+    enum OutputKind { case onnx, npz }
+
+    var outputKind: OutputKind? {
+        if output.hasSuffix(".onnx") { return .onnx }
+        if output.hasSuffix(".npz") { return .npz }
+        return nil
+    }
+
+    func validate() throws {
+        guard outputKind != nil else { throw ValidationError("-o must name a .onnx or .npz file: '\(output)'") }
+        if naming != nil && outputKind != .npz { throw ValidationError("--naming applies to .npz output only") }
+        if externalData && outputKind != .onnx { throw ValidationError("--external-data applies to .onnx output only") }
+    }
+
+    func run() throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try OutputGuard.refuseOverwritingInput(input: model.model, output: output)
+        let loaded = try ModelLoader.load(model)
+        let before = ConvertReport.opCounts(loaded.model.graph)
+        var report = ConvertReport(
+            input: model.model, output: output, inputFormat: loaded.format.rawValue, architecture: loaded.architecture,
+            opsBefore: before)
+        switch outputKind! {
+        case .onnx:
+            var out = loaded.model
+            report.passes = try ModelLoader.optimize(&out, passes: passes)
+            _ = try Unfuse().run(&out.graph, context: PassContext(opset: out.opset))
+            report.opsAfter = ConvertReport.opCounts(out.graph)
+            report.parameters = out.graph.parameterCount
+            try ONNXWriter.write(
+                out, to: output,
+                options: ONNXWriteOptions(opset: opset, externalData: externalData, producerVersion: Effnet.version))
+        case .npz:
+            let tensors: [(String, Tensor)]
+            if loaded.format == .npz {
+                let checkpoint = Checkpoint(tensors: try NPZ.read(contentsOf: model.model).map { ($0.name, $0.tensor) })
+                let architecture = try model.arch.map { try Architecture.resolve($0) }
+                let exported = try CheckpointFileError.naming(model.model) { () throws -> ExportedCheckpoint in
+                    let scheme = try naming ?? ArchitectureDetector.detect(checkpoint, architecture: architecture).scheme
+                    return try CheckpointExporter.rename(checkpoint, to: scheme, architecture: architecture)
+                }
+                let scheme = exported.scheme
+                tensors = exported.tensors
+                report.naming = scheme.rawValue
+                report.notes = exported.notes
+            } else if let exported = try? CheckpointExporter.export(
+                loaded.model.graph,
+                naming: naming ?? loaded.model.metadata["effnet.scheme"].flatMap(NamingScheme.init(rawValue:)) ?? .timm)
+            {
+                tensors = exported.tensors
+                report.naming = exported.scheme.rawValue
+                report.notes = exported.notes
+            } else {
+                if let naming {
+                    throw ModelUseError.reference(
+                        path: model.model, message: "is not a recognised EfficientNetV2, so it has no \(naming) names")
+                }
+                tensors = loaded.model.graph.initializers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+                report.naming = "initializer names"
+            }
+            report.parameters = tensors.reduce(0) { $0 + ($1.1.dtype.isFloatingPoint ? $1.1.count : 0) }
+            try NPZ.write(tensors.map { NamedTensor(name: $0.0, tensor: $0.1) }, to: output, compressed: false)
+        }
+        report.bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? nil
+        if externalData, let data = try? FileManager.default.attributesOfItem(atPath: output + ".data")[.size] as? Int {
+            report.bytes = (report.bytes ?? 0) + data
+        }
+        report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if json { try JSONOutput.print(report) } else { print(report.text) }
+    }
+}
+
+extension NamingScheme: ExpressibleByArgument {}
+
+/// Refuses an output path that is the input itself (or its external data), checked on the resolved file identity
+/// so that `./m.onnx`, `m.onnx` and a symbolic link to it all count as the same file.
+enum OutputGuard {
+    struct Refusal: Error, CustomStringConvertible {
+        var output: String
+        var description: String { "\(output): is the input model; choose another output path" }
+    }
+
+    static func refuseOverwritingInput(input: String, output: String) throws {
+        /// Device and inode of the file a path resolves to (following symbolic links), nil when it does not exist.
+        func identity(_ path: String) -> (UInt64, UInt64)? {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            return (UInt64(info.st_dev), UInt64(info.st_ino))
+        }
+        func same(_ a: String, _ b: String) -> Bool {
+            guard let x = identity(a), let y = identity(b) else { return false }
+            return x == y
+        }
+        if same(input, output) || same(input + ".data", output + ".data") || same(input, output + ".data") {
+            throw Refusal(output: output)
+        }
+    }
+}
+
+/// What `convert` did: passes, op counts before and after, parameters, file size, time.
+struct ConvertReport: Encodable {
+    var input: String
+    var output: String
+    var inputFormat: String
+    var architecture: String?
+    var opsBefore: [String: Int]
+    var opsAfter: [String: Int]? = nil
+    var passes: [PassReportEntry] = []
+    var naming: String? = nil
+    var notes: [String] = []
+    var parameters: Int = 0
+    var bytes: Int? = nil
+    var seconds: Double = 0
+
+    enum CodingKeys: String, CodingKey {
+        case input, output, architecture, passes, naming, notes, parameters, bytes, seconds
+        case inputFormat = "input_format", opsBefore = "ops_before", opsAfter = "ops_after"
+    }
+
+    static func opCounts(_ graph: Graph) -> [String: Int] {
+        var counts = [String: Int]()
+        for node in graph.nodes { counts[(node.domain.isEmpty ? "" : node.domain + ".") + node.opType, default: 0] += 1 }
+        return counts
+    }
+
+    var text: String {
+        var lines = ["\(input) (\(inputFormat)\(architecture.map { ", " + $0 } ?? "")) → \(output)"]
+        for p in passes where p.changes > 0 { lines.append("  \(p.pass): \(p.summary)") }
+        if let after = opsAfter {
+            let keys = Set(opsBefore.keys).union(after.keys).sorted()
+            let changed = keys.filter { opsBefore[$0] != after[$0] }
+            if !changed.isEmpty {
+                lines.append("  operators: " + changed.map { "\($0) \(opsBefore[$0] ?? 0)→\(after[$0] ?? 0)" }.joined(separator: ", "))
+            }
+            lines.append("  nodes: \(opsBefore.values.reduce(0, +)) → \(after.values.reduce(0, +))")
+        }
+        if let naming { lines.append("  naming: \(naming)") }
+        for note in notes { lines.append("  note: \(note)") }
+        lines.append(String(format: "  parameters: %.2f M", Double(parameters) / 1e6))
+        if let bytes { lines.append(String(format: "  written: %.2f MB", Double(bytes) / 1e6)) }
+        lines.append(String(format: "  time: %.2f s", seconds))
+        return lines.joined(separator: "\n")
+    }
+}

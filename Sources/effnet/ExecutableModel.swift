@@ -1,0 +1,46 @@
+import Foundation
+import IR
+import Optimizer
+import Runtime
+
+/// A model made ready to run on the fast runtime: spatial input size fixed (so SAME padding folds), optimized,
+/// and planned.
+struct ExecutableModel {
+    var loaded: LoadedModel
+    var session: InferenceSession
+    var report: [PassReportEntry]
+    /// The (single) image input's name and layout.
+    var inputName: String
+    var channelsLast: Bool
+    var size: Int
+
+    /// Loads `options.model`, fixes the spatial input size to `size` (or the model's own, or the architecture's
+    /// default), optimizes with `passes`, and plans it for `threads` workers.
+    init(options: ModelOptions, passes: PassOptions, size requested: Int?, threads: Int) throws {
+        loaded = try ModelLoader.load(options)
+        guard let input = loaded.model.graph.inputs.first, let dims = input.shape, dims.count == 4 else {
+            throw ModelUseError.notAnImageModel(path: options.model)
+        }
+        inputName = input.name
+        channelsLast = dims[3] == .known(3) && dims[1] != .known(3)
+        let spatial = channelsLast ? [1, 2] : [2, 3]
+        let declared = spatial.compactMap { dims[$0].value }
+        if let requested {
+            if declared.count == 2 && declared != [requested, requested] {
+                throw ModelUseError.fixedInputSize(path: options.model, input: input.name, size: declared)
+            }
+            size = requested
+        } else if declared.count == 2, declared[0] == declared[1] {
+            size = declared[0]
+        } else if let s = loaded.defaultSize {
+            size = s
+        } else {
+            throw ModelUseError.unknownInputSize(path: options.model, input: input.name)
+        }
+        var bound = dims
+        for axis in spatial { bound[axis] = .known(size) }
+        loaded.model.graph.inputs[0].shape = bound
+        report = try ModelLoader.optimize(&loaded.model, passes: passes)
+        session = try InferenceSession(graph: loaded.model.graph, threads: threads)
+    }
+}

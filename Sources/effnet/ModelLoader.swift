@@ -1,0 +1,69 @@
+import Formats
+import Models
+import Foundation
+import IR
+import Optimizer
+
+/// A model as the CLI holds it: the IR model plus where it came from.
+struct LoadedModel {
+    enum Format: String { case onnx, npz }
+
+    var model: Model
+    var format: Format
+    var path: String
+    /// The detected (or `--arch`) architecture name, when known.
+    var architecture: String?
+    /// The architecture's default (evaluation) input resolution, when known.
+    var defaultSize: Int? = nil
+    /// The preprocessing preset the source framework uses, when known (`timm`, `timm-tf`, `torchvision`, `keras`).
+    var preset: String? = nil
+}
+
+/// Errors about how the CLI was asked to treat a model (file contents errors come from the readers).
+enum ModelUseError: Error, CustomStringConvertible {
+    case unknownInputSize(path: String, input: String)
+    case fixedInputSize(path: String, input: String, size: [Int])
+    case notAnImageModel(path: String)
+    case reference(path: String, message: String)
+
+    var description: String {
+        switch self {
+        case .unknownInputSize(let path, let input):
+            "\(path): input '\(input)' has no fixed spatial size; pass --size"
+        case .fixedInputSize(let path, let input, let size):
+            "\(path): input '\(input)' has a fixed size \(size.map(String.init).joined(separator: "x")); --size cannot change it"
+        case .notAnImageModel(let path):
+            "\(path): the model's first input is not a 4-D image tensor"
+        case .reference(let path, let message): "\(path): \(message)"
+        }
+    }
+}
+
+enum ModelLoader {
+    /// Reads an ONNX model or an `.npz` checkpoint, chosen by content.
+    static func load(_ options: ModelOptions) throws -> LoadedModel {
+        switch try ModelFileKind.detect(path: options.model) {
+        case .onnx:
+            let model = try ONNXReader.read(contentsOf: options.model)
+            var loaded = LoadedModel(model: model, format: .onnx, path: options.model, architecture: nil)
+            // Recognition is best effort: a graph that is not an EfficientNetV2 is still a model to run.
+            if let recognized = try? GraphRecognizer.recognize(model.graph),
+                let detected = ArchitectureDetector.identify(recognized)
+            {
+                loaded.architecture = detected.summary
+                loaded.defaultSize = detected.architecture.inputSize
+            }
+            return loaded
+        case .npz:
+            return try CheckpointLoader.load(path: options.model, arch: options.arch)
+        }
+    }
+
+    /// Optimizes `model` with the chosen passes. A symbolic batch stays symbolic; dynamic SAME padding folds into
+    /// static convolution padding when the spatial input size is fixed.
+    static func optimize(_ model: inout Model, passes: PassOptions) throws -> [PassReportEntry] {
+        if passes.noOptimize { return [] }
+        let pipeline = try Pipeline.selecting(only: passes.only, skip: passes.skip)
+        return try pipeline.run(&model.graph, context: PassContext(opset: model.opset))
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import ArgumentParser
+
+/// The model argument and the options every model-reading verb shares.
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "The model: an ONNX file or an .npz checkpoint (the kind is read from the content).")
+    var model: String
+
+    @Option(help: "Architecture name for an .npz checkpoint, overriding detection (e.g. tf_efficientnetv2_s).")
+    var arch: String?
+}
+
+/// Choosing optimizer passes.
+struct PassOptions: ParsableArguments {
+    @Flag(help: "Do not optimize the graph.")
+    var noOptimize = false
+
+    @Option(help: ArgumentHelp("Run only these optimizer passes (comma-separated).", valueName: "names"))
+    var passes: String?
+
+    @Option(help: ArgumentHelp("Skip these optimizer passes (comma-separated).", valueName: "names"))
+    var skipPass: String?
+
+    var only: [String]? { passes.map(Self.split) }
+    var skip: [String] { skipPass.map(Self.split) ?? [] }
+
+    private static func split(_ s: String) -> [String] {
+        s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}

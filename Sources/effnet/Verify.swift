@@ -1,0 +1,101 @@
+import ArgumentParser
+import Formats
+import Foundation
+import IR
+import Optimizer
+import Runtime
+import Verify
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Prove that effnet computes what the source framework computed.",
+        discussion: """
+            Runs the model two ways and compares each with the expected outputs: the scalar reference interpreter on \
+            the graph as read, and the native runtime on the optimized graph (what `run` and `bench` execute). \
+            Expected outputs come from --reference IO.npz (the framework's own outputs), or else from the reference \
+            interpreter on seeded random inputs. An element passes when |actual − expected| ≤ atol + rtol·|expected|. \
+            Exit 0 when every output of both paths passes, 1 when any does not (the report names the first \
+            diverging optimizer pass and node, or runtime block), 2 on bad input.
+            """)
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "Set both atol and rtol.")
+    var tolerance: Double?
+
+    @Option(help: "Absolute tolerance (default 1e-4).")
+    var atol: Double?
+
+    @Option(help: "Relative tolerance (default 1e-4).")
+    var rtol: Double?
+
+    @Option(help: "An .npz with the inputs and the framework's outputs (named after the graph's, or input/output).")
+    var reference: String?
+
+    @Option(help: "Seed for random inputs when there is no --reference.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Worker threads for the native runtime.")
+    var threads: Int?
+
+    @Flag(help: "Print one JSON document.")
+    var json = false
+
+    func validate() throws {
+        if tolerance != nil && (atol != nil || rtol != nil) {
+            throw ValidationError("use either --tolerance or --atol/--rtol, not both")
+        }
+        for (name, v) in [("--tolerance", tolerance), ("--atol", atol), ("--rtol", rtol)] {
+            if let v, !(v >= 0) { throw ValidationError("\(name) must be a non-negative number") }
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    var chosenTolerance: Tolerance {
+        if let tolerance { return Tolerance(tolerance) }
+        return Tolerance(atol: atol ?? 1e-4, rtol: rtol ?? 1e-4)
+    }
+
+    func run() throws {
+        let loaded = try ModelLoader.load(model)
+        let graph = loaded.model.graph
+        let tol = chosenTolerance
+        var feeds: [String: Tensor]
+        var expected: [String: Tensor]
+        let interpreter = try ReferenceInterpreter(graph: graph, opset: loaded.model.opset)
+        var checks = [VerifyReport.Check]()
+        if let reference {
+            (feeds, expected) = try ReferenceFile.read(reference, graph: graph)
+            let actual = try interpreter.run(feeds)
+            checks.append(try .init(path: "reference-interpreter", graph: "as read", actual: actual, expected: expected, graphOutputs: graph.outputs, tolerance: tol))
+        } else {
+            feeds = try RandomInputs.make(for: graph, seed: seed, defaultSize: loaded.defaultSize, path: model.model)
+            expected = try interpreter.run(feeds)
+        }
+        var optimized = loaded.model
+        optimized.graph.bindSpatialDims(feeds)
+        let report = try Pipeline.standard.run(&optimized.graph, context: PassContext(opset: optimized.opset))
+        let session = try InferenceSession(graph: optimized.graph, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let fast = try session.run(feeds)
+        checks.append(try .init(path: "runtime", graph: "optimized", actual: fast, expected: expected, graphOutputs: graph.outputs, tolerance: tol))
+        let passed = checks.allSatisfy(\.passed)
+        var divergence: Divergence? = nil
+        if !passed {
+            divergence = try DivergenceFinder(
+                model: loaded.model, optimizedGraph: optimized.graph, feeds: feeds, tolerance: tol,
+                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount
+            ).locate(importFailed: !checks[0].passed && reference != nil)
+        }
+        let result = VerifyReport(
+            model: model.model, reference: reference, passed: passed, atol: tol.atol, rtol: tol.rtol,
+            outputs: checks.last!.outputs, checks: checks, firstDivergence: divergence,
+            passes: report.filter { $0.changes > 0 }.map(\.pass))
+        if json {
+            try JSONOutput.print(result)
+        } else {
+            print(result.text)
+        }
+        if !passed { throw ExitCode(1) }
+    }
+}

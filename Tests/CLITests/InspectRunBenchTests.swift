@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+@Suite struct InspectRunBenchTests {
+    @Test func inspectJSONHasTheDesignFields() throws {
+        let r = try EffnetProcess.run([
+            "inspect", EffnetProcess.fixture("models/timm_tf_efficientnetv2_s/torchscript.onnx"), "--json",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(r.json)
+        for key in ["format", "producer", "opset", "inputs", "outputs", "ops", "parameters", "macs", "architecture", "blocks"] {
+            #expect(json.keys.contains(key), "missing \(key)")
+        }
+        #expect(json["format"] as? String == "onnx")
+        let blocks = try #require(json["blocks"] as? [[String: Any]])
+        // The fixture's stage depths (1, 2, 2, 2, 2, 2): 3 Fused-MBConv stages, then 3 MBConv stages with SE.
+        #expect(blocks.count == 11)
+        #expect(blocks.prefix(5).allSatisfy { $0["kind"] as? String == "fused_mbconv" })
+        #expect(blocks.suffix(6).allSatisfy { $0["kind"] as? String == "mbconv" && $0["se_ratio"] is Double })
+        for key in ["stage", "expand_ratio", "kernel", "stride", "in_channels", "out_channels"] {
+            #expect(blocks[0][key] != nil, "block missing \(key)")
+        }
+        #expect((json["macs"] as? Int ?? 0) > 0)
+    }
+
+    @Test func inspectTextPrintsTheStageTable() throws {
+        let r = try EffnetProcess.run(["inspect", EffnetProcess.fixture("models/torchvision_efficientnet_v2_s/dynamo.onnx")])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("Stage | Operator"))
+        #expect(r.stdout.contains("MBConv6, k3x3, SE0.25"))
+    }
+
+    @Test func runClassifiesImages() throws {
+        let r = try EffnetProcess.run([
+            "run", EffnetProcess.fixture("images/grace_hopper.jpg"), EffnetProcess.fixture("images/chelsea.png"),
+            "-m", EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/torchscript.onnx"), "--preset", "timm",
+            "--top", "3", "--json",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let results = try #require(r.json?["results"] as? [[String: Any]])
+        #expect(results.count == 2)
+        for result in results {
+            let top = try #require(result["top"] as? [[String: Any]])
+            #expect(top.count == 3)
+            let p = top.compactMap { $0["probability"] as? Double }
+            #expect(p == p.sorted(by: >) && p.reduce(0, +) <= 1 + 1e-9 && p[0] > 0)
+            #expect(top.allSatisfy { $0.keys.contains("label") && $0["index"] is Int })
+        }
+    }
+
+    /// The photo the fixture's io.npz holds, preprocessed by effnet instead of timm, gives the framework's top-1.
+    @Test func runMatchesTheFrameworkTopClass() throws {
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath:
+            EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/meta.json")))) as! [String: Any]
+        let expected = try #require((meta["output"] as? [String: Any])?["top1_index"] as? [Int])
+        let r = try EffnetProcess.run([
+            "run", EffnetProcess.fixture("images/grace_hopper.jpg"),
+            "-m", EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/checkpoint.npz"), "--arch", "tf_efficientnetv2_b0",
+            "--size", "100", "--preset", "timm", "--json",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let top = try #require(((r.json?["results"] as? [[String: Any]])?.first?["top"] as? [[String: Any]])?.first)
+        #expect(top["index"] as? Int == expected[0])
+    }
+
+    @Test func benchJSONHasTheDesignFields() throws {
+        let r = try EffnetProcess.run([
+            "bench", EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/torchscript.onnx"), "--threads", "1",
+            "--warmup", "1", "--iterations", "3", "--json",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(r.json)
+        for key in ["model", "threads", "iterations", "median_ms", "p90_ms", "min_ms", "peak_rss_mb"] {
+            #expect(json.keys.contains(key), "missing \(key)")
+        }
+        #expect((json["median_ms"] as? Double ?? 0) > 0 && (json["peak_rss_mb"] as? Double ?? 0) > 0)
+    }
+}
