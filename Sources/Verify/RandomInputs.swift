@@ -14,9 +14,13 @@ public enum VerifyError: Error, CustomStringConvertible, Equatable {
 
 /// Seeded pseudo-random inputs for models verified without a reference file.
 ///
-/// Image-like inputs get values in the range their framework feeds: [-2, 2] for NCHW float inputs (normalized
-/// pixels), [0, 255] for NHWC inputs with 3 channels (Keras models normalize inside). A symbolic batch becomes 1;
-/// other unknown sizes take `defaultSize` (the architecture's resolution) when given.
+/// Image inputs (rank 4) are smooth random images, not independent per-pixel noise: a coarse grid of uniform values
+/// (one per 16×16 pixels) bilinearly upsampled, plus 5 % fine noise. White noise is far outside what a trained or
+/// calibrated network sees; it drives EfficientNetV2-S to logits in the hundreds, where float32 rounding alone
+/// (Sigmoid then Mul against a fused SiLU) moves outputs by more than 1e-4 and a runtime comparison says nothing.
+/// Values span the range the framework feeds: [-2, 2] for NCHW float inputs (normalized pixels), [0, 255] for
+/// NHWC inputs with 3 channels (Keras models normalize inside). A symbolic batch becomes 1; other unknown sizes take
+/// `defaultSize` (the architecture's resolution) when given. Other inputs get uniform values in [-2, 2].
 public enum RandomInputs {
     public static func make(for graph: Graph, seed: UInt64, defaultSize: Int?, path: String) throws -> [String: Tensor] {
         var generator = SplitMix64(seed: seed)
@@ -39,11 +43,43 @@ public enum RandomInputs {
             }
             let channelsLast = shape.count == 4 && shape[3] == 3 && shape[1] != 3
             let (lo, hi): (Double, Double) = channelsLast ? (0, 255) : (-2, 2)
-            let n = shape.reduce(1, *)
-            let values = (0..<n).map { _ in lo + (hi - lo) * generator.nextUnit() }
-            feeds[input.name] = Tensor(dtype: input.dtype ?? .float32, shape: shape, values: values)
+            let unit: [Double]
+            if shape.count == 4 {
+                unit = smoothImages(shape: shape, channelsLast: channelsLast, generator: &generator)
+            } else {
+                unit = (0..<shape.reduce(1, *)).map { _ in generator.nextUnit() }
+            }
+            feeds[input.name] = Tensor(dtype: input.dtype ?? .float32, shape: shape, values: unit.map { lo + (hi - lo) * $0 })
         }
         return feeds
+    }
+}
+
+extension RandomInputs {
+    /// Values in [0, 1) laid out as `shape` (NCHW, or NHWC when `channelsLast`): per image and channel, a
+    /// ⌈H/16⌉+1 × ⌈W/16⌉+1 grid of uniform values, bilinearly interpolated, mixed 95 : 5 with fine noise.
+    static func smoothImages(shape: [Int], channelsLast: Bool, generator: inout SplitMix64) -> [Double] {
+        let (n, c, h, w) = channelsLast ? (shape[0], shape[3], shape[1], shape[2]) : (shape[0], shape[1], shape[2], shape[3])
+        let cell = 16
+        let gh = (h + cell - 1) / cell + 1, gw = (w + cell - 1) / cell + 1
+        var out = [Double](repeating: 0, count: n * c * h * w)
+        for img in 0..<n {
+            for ch in 0..<c {
+                let grid = (0..<(gh * gw)).map { _ in generator.nextUnit() }
+                for y in 0..<h {
+                    let fy = Double(y) / Double(cell), y0 = Int(fy), ty = fy - Double(y0)
+                    for x in 0..<w {
+                        let fx = Double(x) / Double(cell), x0 = Int(fx), tx = fx - Double(x0)
+                        let top = grid[y0 * gw + x0] * (1 - tx) + grid[y0 * gw + x0 + 1] * tx
+                        let bottom = grid[(y0 + 1) * gw + x0] * (1 - tx) + grid[(y0 + 1) * gw + x0 + 1] * tx
+                        let v = 0.95 * (top * (1 - ty) + bottom * ty) + 0.05 * generator.nextUnit()
+                        let index = channelsLast ? ((img * h + y) * w + x) * c + ch : ((img * c + ch) * h + y) * w + x
+                        out[index] = v
+                    }
+                }
+            }
+        }
+        return out
     }
 }
 

@@ -12,7 +12,8 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Prove that effnet computes what the source framework computed.",
         discussion: """
             Runs the model two ways and compares each with the expected outputs: the scalar reference interpreter on \
-            the graph as read, and the native runtime on the optimized graph (what `run` and `bench` execute). \
+            the graph as read, and the native runtime on the optimized graph (what `run` and `bench` execute); with \
+            a reference, also the native runtime against the interpreter. \
             Expected outputs come from --reference IO.npz (the framework's own outputs), or else from the reference \
             interpreter on seeded random inputs. An element passes when |actual − expected| ≤ atol + rtol·|expected|. \
             Exit 0 when every output of both paths passes, 1 when any does not (the report names the first \
@@ -65,10 +66,11 @@ struct VerifyCommand: ParsableCommand {
         var expected: [String: Tensor]
         let interpreter = try ReferenceInterpreter(graph: graph, opset: loaded.model.opset)
         var checks = [VerifyReport.Check]()
+        var interpreted: [String: Tensor]? = nil
         if let reference {
             (feeds, expected) = try ReferenceFile.read(reference, graph: graph)
-            let actual = try interpreter.run(feeds)
-            checks.append(try .init(path: "reference-interpreter", graph: "as read", actual: actual, expected: expected, graphOutputs: graph.outputs, tolerance: tol))
+            interpreted = try interpreter.run(feeds)
+            checks.append(try .init(path: "reference-interpreter", graph: "as read", actual: interpreted!, expected: expected, graphOutputs: graph.outputs, tolerance: tol))
         } else {
             feeds = try RandomInputs.make(for: graph, seed: seed, defaultSize: loaded.defaultSize, path: model.model)
             expected = try interpreter.run(feeds)
@@ -79,6 +81,12 @@ struct VerifyCommand: ParsableCommand {
         let session = try InferenceSession(graph: optimized.graph, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let fast = try session.run(feeds)
         checks.append(try .init(path: "runtime", graph: "optimized", actual: fast, expected: expected, graphOutputs: graph.outputs, tolerance: tol))
+        if let interpreted {
+            // The native runtime against the semantic oracle directly, on the reference's inputs.
+            checks.append(try .init(
+                path: "runtime vs reference-interpreter", graph: "optimized", actual: fast, expected: interpreted,
+                graphOutputs: graph.outputs, tolerance: tol))
+        }
         let passed = checks.allSatisfy(\.passed)
         var divergence: Divergence? = nil
         if !passed {
@@ -89,7 +97,7 @@ struct VerifyCommand: ParsableCommand {
         }
         let result = VerifyReport(
             model: model.model, reference: reference, passed: passed, atol: tol.atol, rtol: tol.rtol,
-            outputs: checks.last!.outputs, checks: checks, firstDivergence: divergence,
+            outputs: checks.first { $0.path == "runtime" }!.outputs, checks: checks, firstDivergence: divergence,
             passes: report.filter { $0.changes > 0 }.map(\.pass))
         if json {
             try JSONOutput.print(result)

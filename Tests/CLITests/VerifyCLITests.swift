@@ -20,7 +20,7 @@ import Testing
         for key in ["max_abs", "max_rel", "mean_abs", "cosine", "top1_agree", "top5_overlap"] {
             #expect(outputs.first?[key] != nil, "missing \(key)")
         }
-        #expect((json["checks"] as? [Any])?.count == 2)
+        #expect((json["checks"] as? [Any])?.count == 3)
     }
 
     @Test(arguments: EffnetProcess.modelIDs)

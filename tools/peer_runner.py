@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Times one peer runtime (onnxruntime or OpenVINO) on one ONNX model in a process of its own, so that its peak
+memory is its own: prints one JSON line {runtime, threads, times_ms, median_ms, min_ms, peak_rss_mb, load_s}.
+
+Run:  ${EFFNET_PYTHON:-.venv/bin/python} tools/peer_runner.py --runtime ort|openvino MODEL.onnx
+          [--threads N] [--warmup N] [--iterations N] [--size S]
+
+Used by tools/bench_peers.py. Batch 1, float32, random input in [-1, 1) (latency does not depend on values).
+peak_rss_mb is the whole Python process's high-water mark (ru_maxrss), as a user of the runtime would see it.
+"""
+import argparse
+import json
+import resource
+import time
+
+import numpy as np
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--runtime", choices=["ort", "openvino"], required=True)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--iterations", type=int, default=20)
+    ap.add_argument("--size", type=int, required=True)
+    args = ap.parse_args()
+    x = (np.random.default_rng(0).random((1, 3, args.size, args.size), dtype=np.float32) * 2 - 1)
+    start = time.perf_counter()
+    if args.runtime == "ort":
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = args.threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        session = ort.InferenceSession(args.model, options, providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+        run = lambda: session.run(None, {name: x})  # noqa: E731
+    else:
+        import openvino as ov
+        core = ov.Core()
+        model = core.read_model(args.model)
+        model.reshape({model.inputs[0]: list(x.shape)})
+        compiled = core.compile_model(model, "CPU", {
+            "INFERENCE_NUM_THREADS": args.threads, "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32",
+            "NUM_STREAMS": 1})
+        request = compiled.create_infer_request()
+        run = lambda: request.infer({0: x})  # noqa: E731
+    load = time.perf_counter() - start
+    for _ in range(args.warmup):
+        run()
+    times = []
+    for _ in range(args.iterations):
+        t0 = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - t0) * 1e3)
+    print(json.dumps({
+        "runtime": args.runtime, "threads": args.threads, "times_ms": times, "median_ms": float(np.median(times)),
+        "min_ms": min(times), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6,
+        "load_s": load,
+    }))
+
+
+if __name__ == "__main__":
+    main()
