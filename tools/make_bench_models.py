@@ -2,12 +2,12 @@
 """Writes full-size calibrated EfficientNetV2s into bench-models/ (ignored by git: ~90 MB each, never committed).
 
 Same folder layout and calibration as fixtures/models (see tools/make_fixtures.py):
-  timm_tf_efficientnetv2_s        timm tf_efficientnetv2_s at 384, TorchScript exporter (folded)
+  timm_tf_efficientnetv2_s        timm tf_efficientnetv2_s at 384: TorchScript folded, not folded, dynamo
   timm_tf_efficientnetv2_b0       timm tf_efficientnetv2_b0 at 224, TorchScript exporter (folded)
   torchvision_efficientnet_v2_s   torchvision efficientnet_v2_s at 384: TorchScript folded, not folded, dynamo
 each with checkpoint.npz, io.npz (2 sample photos, framework output) and meta.json. Parameter counts are printed
 and re-counted from the written files with the onnx package (timm tf_efficientnetv2_s: 21.46 M in PyTorch,
-21.35 M in the folded ONNX, where each BatchNorm's γ/β became one conv bias).
+21.38 M in the folded ONNX, where each BatchNorm's γ/β became one conv bias).
 
 Usage: ${EFFNET_PYTHON:-.venv/bin/python} tools/make_bench_models.py [--only ID ...] [--out DIR] [--threads N]
 """
@@ -28,7 +28,9 @@ TS17 = dict(style="torchscript", file="torchscript.onnx", opset=17, fold=True, d
 BENCH = [
     dict(id="timm_tf_efficientnetv2_s", framework="timm", variant="tf_efficientnetv2_s", full=True, size=384,
          classes=1000, seed=201, second_photo="chelsea", checkpoint_compressed=False, float64=False,
-         exports=[TS17]),
+         exports=[TS17,
+                  dict(style="torchscript", file="torchscript_nofold.onnx", opset=17, fold=False, dynamic_batch=True),
+                  dict(style="dynamo", file="dynamo.onnx", opset=18, dynamic_batch=True)]),
     dict(id="timm_tf_efficientnetv2_b0", framework="timm", variant="tf_efficientnetv2_b0", full=True, size=224,
          classes=1000, seed=202, second_photo="chelsea", checkpoint_compressed=False, float64=False,
          exports=[TS17]),
