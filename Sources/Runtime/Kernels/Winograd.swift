@@ -35,35 +35,16 @@ package final class WinogradConv: @unchecked Sendable {
         applies(to: g) && g.inChannels >= 32 && g.outChannels >= 32
     }
 
-    /// `weights` in ONNX layout [Cout, Cin, 3, 3]; `input` NHWC with Cin floats per pixel; `threads` scratch sets.
-    package init(geometry g: NHWCConvGeometry, weights w: [Float], bias b: [Float]?, input: UnsafePointer<Float>, threads: Int) {
-        precondition(WinogradConv.applies(to: g) && w.count == g.outChannels * g.inChannels * 9)
+    /// `weights` transformed once (shared by every plan of a session); `input` NHWC with Cin floats per pixel;
+    /// `threads` scratch sets.
+    package init(geometry g: NHWCConvGeometry, weights: WinogradWeights, input: UnsafePointer<Float>, threads: Int) {
+        precondition(
+            WinogradConv.applies(to: g) && weights.inChannels == g.inChannels && weights.outChannels == g.outChannels)
         geometry = g
         self.input = input
         let (cin, cout) = (g.inChannels, g.outChannels)
-        // U = G g Gᵀ per (o, c), in double.
-        var u = [Float](repeating: 0, count: 16 * cout * cin)  // [e][o][c]
-        for o in 0..<cout {
-            for c in 0..<cin {
-                let k = (0..<9).map { Double(w[(o * cin + c) * 9 + $0]) }
-                var gg = [Double](repeating: 0, count: 12)  // 4×3 = G·g
-                for j in 0..<3 {
-                    let (g0, g1, g2) = (k[j], k[3 + j], k[6 + j])
-                    gg[j] = g0
-                    gg[3 + j] = (g0 + g1 + g2) / 2
-                    gg[6 + j] = (g0 - g1 + g2) / 2
-                    gg[9 + j] = g2
-                }
-                for i in 0..<4 {
-                    let (r0, r1, r2) = (gg[i * 3], gg[i * 3 + 1], gg[i * 3 + 2])
-                    let row = [r0, (r0 + r1 + r2) / 2, (r0 - r1 + r2) / 2, r2]
-                    for j in 0..<4 { u[((i * 4 + j) * cout + o) * cin + c] = Float(row[j]) }
-                }
-            }
-        }
-        positions = WinogradConv.pack(u, cin: cin, cout: cout)
-        bias = FloatBuffer(count: (cout + 15) / 16 * 16)
-        if let b { for o in 0..<cout { bias.pointer[o] = b[o] } }
+        positions = weights.positions
+        bias = weights.bias
         tilesH = (g.outHeight + 1) / 2
         tilesW = (g.outWidth + 1) / 2
         let block = min(64, max(8, 8192 / (cin + WinogradConv.groupChannels) / 8 * 8))
@@ -71,10 +52,12 @@ package final class WinogradConv: @unchecked Sendable {
         scratch = (0..<max(1, threads)).map { _ in FloatBuffer(count: 16 * (block * (cin + cout) + 32)) }
     }
 
-    private static func pack(_ u: [Float], cin: Int, cout: Int) -> [PackedWeights] {
-        (0..<16).map { e in
-            PackedWeights(outputs: cout, taps: 1, inputChannels: cin, bias: nil) { o, _, c in u[(e * cout + o) * cin + c] }
-        }
+    /// `weights` in ONNX layout [Cout, Cin, 3, 3], transformed for this convolution alone.
+    package convenience init(
+        geometry g: NHWCConvGeometry, weights w: [Float], bias b: [Float]?, input: UnsafePointer<Float>, threads: Int
+    ) {
+        let transformed = WinogradWeights(weights: w, bias: b, inChannels: g.inChannels, outChannels: g.outChannels)
+        self.init(geometry: g, weights: transformed, input: input, threads: threads)
     }
 
     /// Output channels per pass over a block: the 16 positions' packed weights for them (16·Cin·64 floats), the
@@ -311,6 +294,54 @@ package final class WinogradConv: @unchecked Sendable {
                     }
                 }
             }
+        }
+    }
+}
+
+/// A 3×3 convolution's weights transformed for F(2×2, 3×3): U = G g Gᵀ per (output, input) channel pair, packed
+/// as one GEMM matrix per transform position (K = Cin, N = Cout). It does not depend on the input, so the plans
+/// of one session share it (`SessionWeights`) and the ONNX weights can go once it is made.
+package final class WinogradWeights: @unchecked Sendable {
+    package let inChannels: Int
+    package let outChannels: Int
+    /// One packed matrix per transform position, zero bias.
+    let positions: [PackedWeights]
+    /// The bias padded to 16, added by the output transform.
+    let bias: FloatBuffer
+
+    /// `weights` in ONNX layout [Cout, Cin, 3, 3].
+    package init(weights w: [Float], bias b: [Float]?, inChannels cin: Int, outChannels cout: Int) {
+        precondition(w.count == cout * cin * 9 && (b?.count ?? cout) >= cout)
+        inChannels = cin
+        outChannels = cout
+        // U = G g Gᵀ per (o, c), in double.
+        var u = [Float](repeating: 0, count: 16 * cout * cin)  // [e][o][c]
+        for o in 0..<cout {
+            for c in 0..<cin {
+                let k = (0..<9).map { Double(w[(o * cin + c) * 9 + $0]) }
+                var gg = [Double](repeating: 0, count: 12)  // 4×3 = G·g
+                for j in 0..<3 {
+                    let (g0, g1, g2) = (k[j], k[3 + j], k[6 + j])
+                    gg[j] = g0
+                    gg[3 + j] = (g0 + g1 + g2) / 2
+                    gg[6 + j] = (g0 - g1 + g2) / 2
+                    gg[9 + j] = g2
+                }
+                for i in 0..<4 {
+                    let (r0, r1, r2) = (gg[i * 3], gg[i * 3 + 1], gg[i * 3 + 2])
+                    let row = [r0, (r0 + r1 + r2) / 2, (r0 - r1 + r2) / 2, r2]
+                    for j in 0..<4 { u[((i * 4 + j) * cout + o) * cin + c] = Float(row[j]) }
+                }
+            }
+        }
+        positions = WinogradWeights.pack(u, cin: cin, cout: cout)
+        bias = FloatBuffer(count: (cout + 15) / 16 * 16)
+        if let b { for o in 0..<cout { bias.pointer[o] = b[o] } }
+    }
+
+    private static func pack(_ u: [Float], cin: Int, cout: Int) -> [PackedWeights] {
+        (0..<16).map { e in
+            PackedWeights(outputs: cout, taps: 1, inputChannels: cin, bias: nil) { o, _, c in u[(e * cout + o) * cin + c] }
         }
     }
 }
