@@ -89,14 +89,40 @@ enum DenseWeights {
     case gemm(PackedWeights)
 }
 
+/// A dense convolution planned (weights packed), to be bound to its input and scratch when the plan is bound.
+struct PlannedConv {
+    let geometry: NHWCConvGeometry
+    let weights: DenseWeights
+    let threads: Int
+
+    /// Arena floats the bound convolution needs as scratch, all workers together (Winograd's transform buffers;
+    /// the implicit GEMM needs none). A temporary of the step: every step's scratch shares the same arena bytes.
+    var scratchFloats: Int { isWinograd ? threads * WinogradConv.scratchFloats(geometry) : 0 }
+
+    /// Rows of one depth-first block (`FusedPipeline`): 4 pixels per Winograd tile, else 256 pixels.
+    var blockRows: Int { isWinograd ? 4 * WinogradConv.blockTiles(inChannels: geometry.inChannels) : 256 }
+
+    var isWinograd: Bool {
+        if case .winograd = weights { return true }
+        return false
+    }
+
+    /// `scratch`: `scratchFloats` floats (nil when that is 0).
+    func bind(input: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>?) -> BoundConv {
+        switch weights {
+        case .winograd(let w):
+            .winograd(WinogradConv(geometry: geometry, weights: w, input: input, threads: threads, scratch: scratch))
+        case .gemm(let w):
+            .direct(DenseConv(geometry: geometry, weights: w, input: input, inputStride: geometry.inChannels))
+        }
+    }
+}
+
 extension PlanBuilder {
-    /// Packs a dense convolution's weights (once per session, see `prepared`) and returns how to bind it to its
-    /// input later: Winograd F(2×2, 3×3) where it pays (`WinogradConv.preferred`), the implicit-GEMM `DenseConv`
-    /// otherwise. The choice depends on kernel, stride and channels only, so every plan of a session agrees.
-    func denseConv(
-        _ g: NHWCConvGeometry, node: Node, weight: String, bias: String?, biasWhat: String
-    ) throws -> (UnsafePointer<Float>) -> BoundConv {
-        let threads = self.threads
+    /// Packs a dense convolution's weights (once per session, see `prepared`) for the kernel that will run it:
+    /// Winograd F(2×2, 3×3) where it pays (`WinogradConv.preferred`), the implicit-GEMM `DenseConv` otherwise.
+    /// The choice depends on kernel, stride and channels only, so every plan of a session agrees.
+    func denseConv(_ g: NHWCConvGeometry, node: Node, weight: String, bias: String?, biasWhat: String) throws -> PlannedConv {
         let winograd = WinogradConv.preferred(for: g)
         let packed = try prepared(winograd ? "winograd" : "conv", [weight, bias]) { () throws -> DenseWeights in
             let w = try packingInput(weight, node: node, reason: "convolution weights")
@@ -107,12 +133,12 @@ extension PlanBuilder {
             let shape = [g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth]
             return .gemm(PackedWeights(convWeights: w.floats, shape: shape, bias: b))
         }
-        switch packed {
-        case .winograd(let weights):
-            return { input in .winograd(WinogradConv(geometry: g, weights: weights, input: input, threads: threads)) }
-        case .gemm(let weights):
-            return { input in .direct(DenseConv(geometry: g, weights: weights, input: input, inputStride: g.inChannels)) }
-        }
+        return PlannedConv(geometry: g, weights: packed, threads: threads)
+    }
+
+    /// An arena temporary of `count` floats for one step's scratch, or nil when `count` is 0.
+    func scratch(_ label: String, count: Int) -> Int? {
+        count > 0 ? temporary(label, count: count) : nil
     }
 
     /// Throws unless constant `name` (when given) holds `count` values; reads its shape only.
@@ -157,10 +183,11 @@ extension PlanBuilder {
         let act = node.opType == "FusedConv" ? try activation(node, "activation") : .none
         let g = attrs.geometry(batch: xShape[0], inChannels: xShape[1], outChannels: wShape[0], inputHW: (xShape[2], xShape[3]))
         if attrs.group == 1 && wShape[1] == xShape[1] {
-            let maker = try denseConv(g, node: node, weight: weight, bias: bias, biasWhat: "convolution bias")
+            let planned = try denseConv(g, node: node, weight: weight, bias: bias, biasWhat: "convolution bias")
             let (input, output) = try convValues(node, g)
-            addStep(node.label, reads: [input], writes: [output]) { b in
-                let conv = maker(b.pointer(input))
+            let scratchId = scratch(node.label + ".scratch", count: planned.scratchFloats)
+            addStep(node.label, reads: [input], writes: [output] + [scratchId].compactMap { $0 }) { b in
+                let conv = planned.bind(input: b.pointer(input), scratch: scratchId.map { b.pointer($0) })
                 let out = b.pointer(output)
                 return { pool in conv(out, g.outChannels, act, nil, 0, pool) }
             }

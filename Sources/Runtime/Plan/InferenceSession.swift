@@ -9,8 +9,9 @@ import IR
 ///
 /// The plan keeps activations channels-last (NHWC) from the first convolution to the last; C order appears only at
 /// graph edges and around reshapes, Gemm and Softmax. Every intermediate lives in one arena whose offsets come from
-/// a liveness analysis (values whose lifetimes do not overlap share memory, SE-scaled weight copies included);
-/// indirection tables, SE, Winograd and pipeline scratch are made when the plan is bound. After the first run with
+/// a liveness analysis (values whose lifetimes do not overlap share memory), and so does each step's scratch
+/// (Winograd transforms, depth-first pipeline blocks, SE-scaled weights); indirection tables and SE buffers are
+/// made when the plan is bound. After the first run with
 /// a given shape, `run` allocates only the output tensors it returns (see
 /// `RuntimeTests.SessionTests.steadyStateAllocatesNothing`).
 ///
