@@ -53,6 +53,16 @@ final class NPZMappedFile {
         try withExtendedLifetime(self) { try body(UnsafeRawBufferPointer(start: base, count: size)) }
     }
 
+    /// Takes the pages holding `range` out of the process's resident set: they stay in the page cache and are read
+    /// again if touched (a private read-only mapping is never written, so nothing is lost).
+    func dropPages(_ range: Range<Int>) {
+        guard let base, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = range.lowerBound / page * page
+        let end = min(size, (range.upperBound + page - 1) / page * page)
+        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+    }
+
     private static func errnoText() -> String {
         switch errno {
         case ENOENT: "no such file"

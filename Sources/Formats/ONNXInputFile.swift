@@ -12,6 +12,8 @@ final class ONNXInputFile {
     let path: String
     let size: Int
     private let descriptor: Int32
+    /// The mapping `withMappedBytes` made, while its body runs.
+    private var mapping: UnsafeMutableRawPointer?
 
     /// Why opening failed, in words for an error message (`no such file`, `is a directory`, …).
     struct OpenFailure: Error {
@@ -67,8 +69,23 @@ final class ONNXInputFile {
             let bytes = try read(offset: 0, count: size)
             return try bytes.withUnsafeBytes(body)
         }
-        defer { munmap(base, size) }
+        mapping = base
+        defer {
+            mapping = nil
+            munmap(base, size)
+        }
         return try body(UnsafeRawBufferPointer(start: base, count: size))
+    }
+
+    /// Takes the pages `withMappedBytes`' body has touched so far out of the process's resident set (they stay in
+    /// the page cache, and are read again if touched again).
+    ///
+    /// Why: a scan that only reads field keys still maps most of the file, since the kernel maps up to 64 KB of
+    /// cached pages around each fault (fault-around); measured on an 85 MB model, the nesting check alone made
+    /// 68 MB resident. Dropping them before the weights are copied keeps the two from adding up.
+    func dropMappedPages() {
+        guard let mapping else { return }
+        madvise(mapping, size, MADV_DONTNEED)
     }
 
     static func errnoText() -> String {

@@ -24,17 +24,17 @@ enum ONNXNestingCheck {
                     stack.removeLast()
                     continue
                 }
-                guard let tag = varint(bytes, &position, end: top.end), tag >> 3 <= UInt64(UInt32.max) else {
+                guard let tag = ONNXWire.varint(bytes, &position, end: top.end), tag >> 3 <= UInt64(UInt32.max) else {
                     return true
                 }
                 switch tag & 7 {
                 case 0:
-                    guard varint(bytes, &position, end: top.end) != nil else { return true }
+                    guard ONNXWire.varint(bytes, &position, end: top.end) != nil else { return true }
                 case 1, 5:
                     position += tag & 7 == 1 ? 8 : 4
                     if position > top.end { return true }
                 case 2:
-                    guard let length = varint(bytes, &position, end: top.end), length <= UInt64(top.end - position)
+                    guard let length = ONNXWire.varint(bytes, &position, end: top.end), length <= UInt64(top.end - position)
                     else { return true }
                     let end = position + Int(length)
                     if let child = messageType(of: UInt32(tag >> 3), in: top.descriptor) {
@@ -59,19 +59,5 @@ enum ONNXNestingCheck {
             let child = field.descriptor
         else { return nil }
         return child.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
-    }
-
-    /// Decodes a base-128 varint at `position`, advancing it; nil when it runs past `end` or over 10 bytes.
-    private static func varint(_ bytes: UnsafeRawBufferPointer, _ position: inout Int, end: Int) -> UInt64? {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while position < end, shift < 70 {
-            let byte = bytes[position]
-            position += 1
-            value |= UInt64(byte & 0x7f) << shift
-            if byte & 0x80 == 0 { return value }
-            shift += 7
-        }
-        return nil
     }
 }

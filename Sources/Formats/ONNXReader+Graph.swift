@@ -16,7 +16,8 @@ extension ONNXDecoder {
         }
 
         var initializers = [String: Tensor]()
-        for entry in ONNXC.buffer(proto.initializer, proto.n_initializer) {
+        let payloads = depth == 0 ? self.payloads : nil
+        for (index, entry) in ONNXC.buffer(proto.initializer, proto.n_initializer).enumerated() {
             guard let entry else { continue }
             let tensorName = ONNXC.string(entry.pointee.name)
             guard !tensorName.isEmpty else {
@@ -26,7 +27,7 @@ extension ONNXDecoder {
                 throw ONNXReadError.graph(
                     file: file, problem: "\(scope): initializer '\(tensorName)' is defined twice")
             }
-            initializers[tensorName] = try tensor(entry.pointee, name: tensorName)
+            initializers[tensorName] = try tensor(entry.pointee, name: tensorName, payload: payloads?.entry(index))
         }
 
         // Before IR version 4 every initializer also had to be listed as a graph input; such inputs are not fed

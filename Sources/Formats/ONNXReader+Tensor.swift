@@ -14,7 +14,8 @@ import ONNXProto
 /// float32, `double_data` for float64, `int64_data` for int64, and `int32_data` for int32 and everything
 /// narrower: int8/int16/uint8/bool one value each, float16/bfloat16 as their 16-bit patterns.
 extension ONNXDecoder {
-    func tensor(_ proto: Onnx__TensorProto, name: String) throws -> Tensor {
+    /// - Parameter payload: where the tensor's `raw_data` is when the scan took it out of `proto`.
+    func tensor(_ proto: Onnx__TensorProto, name: String, payload: ONNXPayloads.Entry? = nil) throws -> Tensor {
         func fail(_ problem: String) -> ONNXReadError { .tensor(file: file, tensor: name, problem: problem) }
 
         let code = proto.has_data_type != 0 ? proto.data_type : 0
@@ -41,6 +42,16 @@ extension ONNXDecoder {
         if proto.has_data_location != 0, proto.data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL {
             let bytes = try external.read(proto, tensor: name, byteCount: byteCount, typeText: typeText)
             return Tensor(dtype: dtype, shape: shape, bytes: bytes)
+        }
+        if let payload {
+            guard payload.range.count == byteCount else {
+                throw fail("\(typeText) needs \(byteCount) bytes, raw_data holds \(payload.range.count)")
+            }
+            do {
+                return Tensor(dtype: dtype, shape: shape, bytes: try payload.read())
+            } catch {
+                throw fail("cannot read raw_data: \(error.reason)")
+            }
         }
         if proto.has_raw_data != 0 {
             guard proto.raw_data.len == byteCount else {

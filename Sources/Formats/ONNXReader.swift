@@ -5,7 +5,9 @@ import ONNXProto
 /// Reads ONNX model files into the IR through protobuf-c.
 ///
 /// The file is memory-mapped and unpacked by protobuf-c (`onnx__model_proto__unpack`); the unpacked C message is
-/// converted into Swift values and freed before `read` returns, so no C memory outlives the call. Conversion
+/// converted into Swift values and freed before `read` returns, so no C memory outlives the call. Inline weights
+/// bypass protobuf-c (`ONNXPayloadScan`): each initializer's `raw_data` is read from the file straight into its
+/// tensor, so reading a model holds one copy of its weights, not three (file pages, protobuf-c, Swift). Conversion
 /// checks everything a later stage would trust: each tensor's byte length against its dims, element types,
 /// external-data paths and ranges, SSA form (`Graph.validate`) and operator support (`OpSupport.check`), so a
 /// model with unknown operators fails here with one error listing all of them, before anything runs.
@@ -22,18 +24,29 @@ public enum ONNXReader {
             throw ONNXReadError.cannotOpen(file: path, reason: error.reason)
         }
         return try file.withMappedBytes { bytes in
-            try parse(bytes, file: path, folder: folder(of: path), checkOperators: checkOperators)
+            try parse(
+                bytes, file: path, folder: folder(of: path), checkOperators: checkOperators, payloads: .file(file))
         }
     }
 
     /// Reads a model from bytes already in memory (tests, fuzzing); `file` names it in errors and `folder` is where
-    /// external data would live.
-    static func read(bytes: [UInt8], file: String, folder: String, checkOperators: Bool = true) throws -> Model {
-        try bytes.withUnsafeBytes { try parse($0, file: file, folder: folder, checkOperators: checkOperators) }
+    /// external data would live. `stripsPayloads: false` makes protobuf-c unpack every byte, as a reference for
+    /// the payload scan.
+    static func read(
+        bytes: [UInt8], file: String, folder: String, checkOperators: Bool = true, stripsPayloads: Bool = true
+    ) throws -> Model {
+        try bytes.withUnsafeBytes {
+            try parse(
+                $0, file: file, folder: folder, checkOperators: checkOperators,
+                payloads: stripsPayloads ? .memory($0) : nil)
+        }
     }
 
+    /// Parses a serialized model. With `payloads`, inline initializer weights are copied from there instead of
+    /// through protobuf-c (see `ONNXPayloadScan`); `payloads` must hold the same bytes as `bytes`.
     static func parse(
-        _ bytes: UnsafeRawBufferPointer, file: String, folder: String, checkOperators: Bool
+        _ bytes: UnsafeRawBufferPointer, file: String, folder: String, checkOperators: Bool,
+        payloads source: ONNXPayloadSource?
     ) throws -> Model {
         switch FileSignature(prefix: bytes.prefix(FileSignature.prefixLength)) {
         case .empty: throw ONNXReadError.emptyFile(file: file)
@@ -45,8 +58,15 @@ public enum ONNXReader {
             throw ONNXReadError.notONNX(
                 file: file, reason: "messages nested deeper than \(ONNXNestingCheck.maximumDepth) levels")
         }
-        let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        guard let proto = onnx__model_proto__unpack(nil, bytes.count, base) else {
+        let scan = source == nil ? nil : ONNXPayloadScan.scan(bytes)
+        if scan != nil, case .file(let input) = source { input.dropMappedPages() }
+        let unpacked: UnsafeMutablePointer<Onnx__ModelProto>?
+        if let scan {
+            unpacked = scan.stripped.withUnsafeBufferPointer { onnx__model_proto__unpack(nil, $0.count, $0.baseAddress) }
+        } else {
+            unpacked = onnx__model_proto__unpack(nil, bytes.count, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+        guard let proto = unpacked else {
             throw ONNXReadError.notONNX(file: file, reason: unpackFailureReason(bytes))
         }
         defer { onnx__model_proto__free_unpacked(proto, nil) }
@@ -55,7 +75,8 @@ public enum ONNXReader {
             throw ONNXReadError.notONNX(file: file, reason: "a text file starting '\(line)'")
         }
 
-        let decoder = ONNXDecoder(file: file, folder: folder)
+        var decoder = ONNXDecoder(file: file, folder: folder)
+        if let scan, let source { decoder.payloads = ONNXPayloads(ranges: scan.payloads, source: source) }
         let model = try decoder.model(proto.pointee)
         do {
             try model.graph.validate()
@@ -101,6 +122,8 @@ public enum ONNXReader {
 struct ONNXDecoder {
     let file: String
     let external: ONNXExternalData
+    /// The main graph's inline payloads when protobuf-c unpacked a copy without them.
+    var payloads: ONNXPayloads?
 
     /// Sub-graphs (GRAPH attributes) nested deeper than this are refused; real fused blocks nest one level.
     static let maximumGraphDepth = 16

@@ -19,6 +19,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     /// A node input the native plan needs at planning time (pads, axes, shapes) is computed at run time.
     case nonConstant(value: String, node: String, reason: String)
     case invalidGraph(String)
+    /// A plan needs the original of a weight the session released after packing it (see `SessionWeights`).
+    case releasedWeight(String, node: String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
         case .unknownValue(let v, let node): "node '\(node)' reads '\(v)', which is not available"
         case .nonConstant(let v, let node, let reason): "node '\(node)': '\(v)' must be a constant (\(reason))"
         case .invalidGraph(let m): m
+        case .releasedWeight(let v, let node):
+            "node '\(node)': weight '\(v)' was released once packed, and this plan needs it in another form"
         }
     }
 }

@@ -5,7 +5,11 @@ import Runtime
 
 /// A model made ready to run on the fast runtime: spatial input size fixed (so SAME padding folds), optimized,
 /// and planned.
+///
+/// The session gets the graph's only copy of the weights, so that it can free each original once it has packed
+/// it (`InferenceSession`): `loaded.model.graph` keeps nodes, inputs and outputs, but no initializers.
 struct ExecutableModel {
+    /// The model as loaded and optimized, without initializers (the session owns them).
     var loaded: LoadedModel
     var session: InferenceSession
     var report: [PassReportEntry]
@@ -41,6 +45,8 @@ struct ExecutableModel {
         for axis in spatial { bound[axis] = .known(size) }
         loaded.model.graph.inputs[0].shape = bound
         report = try ModelLoader.optimize(&loaded.model, passes: passes)
-        session = try InferenceSession(graph: loaded.model.graph, threads: threads)
+        let graph = loaded.model.graph
+        loaded.model.graph.initializers = [:]
+        session = try InferenceSession(graph: consume graph, threads: threads)
     }
 }

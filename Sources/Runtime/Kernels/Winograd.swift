@@ -18,8 +18,11 @@ package final class WinogradConv: @unchecked Sendable {
     let tilesH: Int
     let tilesW: Int
     let blockTiles: Int
-    /// Per worker: transformed inputs [16][blockTiles][Cin] then GEMM outputs [16][blockTiles][Cout].
-    let scratch: [FloatBuffer]
+    /// Per worker, `scratchFloats` apart: transformed inputs [16][blockTiles][Cin] then GEMM outputs
+    /// [16][blockTiles][Cout].
+    let scratch: UnsafeMutablePointer<Float>
+    /// The scratch when this convolution owns it (not given at `init`).
+    private let ownedScratch: FloatBuffer?
 
     /// True for the convolutions this handles: 3×3, stride 1, dilation 1, group 1.
     package static func applies(to g: NHWCConvGeometry) -> Bool {
@@ -35,46 +38,49 @@ package final class WinogradConv: @unchecked Sendable {
         applies(to: g) && g.inChannels >= 32 && g.outChannels >= 32
     }
 
-    /// `weights` in ONNX layout [Cout, Cin, 3, 3]; `input` NHWC with Cin floats per pixel; `threads` scratch sets.
-    package init(geometry g: NHWCConvGeometry, weights w: [Float], bias b: [Float]?, input: UnsafePointer<Float>, threads: Int) {
-        precondition(WinogradConv.applies(to: g) && w.count == g.outChannels * g.inChannels * 9)
+    /// `weights` transformed once (shared by every plan of a session); `input` NHWC with Cin floats per pixel;
+    /// `scratch`: `threads × scratchFloats` floats, 64-byte aligned, for this convolution's duration only (a plan
+    /// passes arena memory that other steps reuse); nil to own a buffer.
+    package init(
+        geometry g: NHWCConvGeometry, weights: WinogradWeights, input: UnsafePointer<Float>, threads: Int,
+        scratch: UnsafeMutablePointer<Float>? = nil
+    ) {
+        precondition(
+            WinogradConv.applies(to: g) && weights.inChannels == g.inChannels && weights.outChannels == g.outChannels)
         geometry = g
         self.input = input
-        let (cin, cout) = (g.inChannels, g.outChannels)
-        // U = G g Gᵀ per (o, c), in double.
-        var u = [Float](repeating: 0, count: 16 * cout * cin)  // [e][o][c]
-        for o in 0..<cout {
-            for c in 0..<cin {
-                let k = (0..<9).map { Double(w[(o * cin + c) * 9 + $0]) }
-                var gg = [Double](repeating: 0, count: 12)  // 4×3 = G·g
-                for j in 0..<3 {
-                    let (g0, g1, g2) = (k[j], k[3 + j], k[6 + j])
-                    gg[j] = g0
-                    gg[3 + j] = (g0 + g1 + g2) / 2
-                    gg[6 + j] = (g0 - g1 + g2) / 2
-                    gg[9 + j] = g2
-                }
-                for i in 0..<4 {
-                    let (r0, r1, r2) = (gg[i * 3], gg[i * 3 + 1], gg[i * 3 + 2])
-                    let row = [r0, (r0 + r1 + r2) / 2, (r0 - r1 + r2) / 2, r2]
-                    for j in 0..<4 { u[((i * 4 + j) * cout + o) * cin + c] = Float(row[j]) }
-                }
-            }
-        }
-        positions = WinogradConv.pack(u, cin: cin, cout: cout)
-        bias = FloatBuffer(count: (cout + 15) / 16 * 16)
-        if let b { for o in 0..<cout { bias.pointer[o] = b[o] } }
+        positions = weights.positions
+        bias = weights.bias
         tilesH = (g.outHeight + 1) / 2
         tilesW = (g.outWidth + 1) / 2
-        let block = min(64, max(8, 8192 / (cin + WinogradConv.groupChannels) / 8 * 8))
-        blockTiles = block
-        scratch = (0..<max(1, threads)).map { _ in FloatBuffer(count: 16 * (block * (cin + cout) + 32)) }
+        blockTiles = WinogradConv.blockTiles(inChannels: g.inChannels)
+        if let scratch {
+            self.scratch = scratch
+            ownedScratch = nil
+        } else {
+            let owned = FloatBuffer(count: max(1, threads) * WinogradConv.scratchFloats(g))
+            self.scratch = owned.pointer
+            ownedScratch = owned
+        }
     }
 
-    private static func pack(_ u: [Float], cin: Int, cout: Int) -> [PackedWeights] {
-        (0..<16).map { e in
-            PackedWeights(outputs: cout, taps: 1, inputChannels: cin, bias: nil) { o, _, c in u[(e * cout + o) * cin + c] }
-        }
+    /// Tiles per block: the block's transformed input and GEMM outputs for one group of output channels stay
+    /// within about 32 KB per transform position.
+    package static func blockTiles(inChannels cin: Int) -> Int {
+        min(64, max(8, 8192 / (cin + groupChannels) / 8 * 8))
+    }
+
+    /// Scratch floats one worker needs for convolution `g` (a multiple of 16, so workers' parts stay aligned).
+    package static func scratchFloats(_ g: NHWCConvGeometry) -> Int {
+        16 * (blockTiles(inChannels: g.inChannels) * (g.inChannels + g.outChannels) + 32)
+    }
+
+    /// `weights` in ONNX layout [Cout, Cin, 3, 3], transformed for this convolution alone.
+    package convenience init(
+        geometry g: NHWCConvGeometry, weights w: [Float], bias b: [Float]?, input: UnsafePointer<Float>, threads: Int
+    ) {
+        let transformed = WinogradWeights(weights: w, bias: b, inChannels: g.inChannels, outChannels: g.outChannels)
+        self.init(geometry: g, weights: transformed, input: input, threads: threads, scratch: nil)
     }
 
     /// Output channels per pass over a block: the 16 positions' packed weights for them (16·Cin·64 floats), the
@@ -91,6 +97,11 @@ package final class WinogradConv: @unchecked Sendable {
 
     package var totalTiles: Int { geometry.batch * tilesH * tilesW }
 
+    @inline(__always)
+    private func workerScratch(_ worker: Int) -> UnsafeMutablePointer<Float> {
+        scratch + worker * WinogradConv.scratchFloats(geometry)
+    }
+
     /// out = act(conv + bias) + residual, NHWC with `outputStride` / `residualStride` floats per pixel.
     package func run(
         output: UnsafeMutablePointer<Float>, outputStride: Int, activation: KernelActivation,
@@ -103,7 +114,7 @@ package final class WinogradConv: @unchecked Sendable {
                 let count = min(per, self.totalTiles - first)
                 if count <= 0 { continue }
                 self.runBlock(
-                    first: first, count: count, scratch: self.scratch[worker].pointer, output: output,
+                    first: first, count: count, scratch: self.workerScratch(worker), output: output,
                     outputStride: outputStride, activation: activation, residual: residual, residualStride: residualStride)
             }
         }
@@ -117,7 +128,7 @@ package final class WinogradConv: @unchecked Sendable {
         first: Int, count: Int, worker: Int, into rows: UnsafeMutablePointer<Float>, stride: Int, activation: KernelActivation
     ) {
         runBlock(
-            first: first, count: count, scratch: scratch[worker].pointer, output: rows, outputStride: stride,
+            first: first, count: count, scratch: workerScratch(worker), output: rows, outputStride: stride,
             activation: activation, residual: nil, residualStride: 0, tileOrder: true)
     }
 
@@ -311,6 +322,54 @@ package final class WinogradConv: @unchecked Sendable {
                     }
                 }
             }
+        }
+    }
+}
+
+/// A 3×3 convolution's weights transformed for F(2×2, 3×3): U = G g Gᵀ per (output, input) channel pair, packed
+/// as one GEMM matrix per transform position (K = Cin, N = Cout). It does not depend on the input, so the plans
+/// of one session share it (`SessionWeights`) and the ONNX weights can go once it is made.
+package final class WinogradWeights: @unchecked Sendable {
+    package let inChannels: Int
+    package let outChannels: Int
+    /// One packed matrix per transform position, zero bias.
+    let positions: [PackedWeights]
+    /// The bias padded to 16, added by the output transform.
+    let bias: FloatBuffer
+
+    /// `weights` in ONNX layout [Cout, Cin, 3, 3].
+    package init(weights w: [Float], bias b: [Float]?, inChannels cin: Int, outChannels cout: Int) {
+        precondition(w.count == cout * cin * 9 && (b?.count ?? cout) >= cout)
+        inChannels = cin
+        outChannels = cout
+        // U = G g Gᵀ per (o, c), in double.
+        var u = [Float](repeating: 0, count: 16 * cout * cin)  // [e][o][c]
+        for o in 0..<cout {
+            for c in 0..<cin {
+                let k = (0..<9).map { Double(w[(o * cin + c) * 9 + $0]) }
+                var gg = [Double](repeating: 0, count: 12)  // 4×3 = G·g
+                for j in 0..<3 {
+                    let (g0, g1, g2) = (k[j], k[3 + j], k[6 + j])
+                    gg[j] = g0
+                    gg[3 + j] = (g0 + g1 + g2) / 2
+                    gg[6 + j] = (g0 - g1 + g2) / 2
+                    gg[9 + j] = g2
+                }
+                for i in 0..<4 {
+                    let (r0, r1, r2) = (gg[i * 3], gg[i * 3 + 1], gg[i * 3 + 2])
+                    let row = [r0, (r0 + r1 + r2) / 2, (r0 - r1 + r2) / 2, r2]
+                    for j in 0..<4 { u[((i * 4 + j) * cout + o) * cin + c] = Float(row[j]) }
+                }
+            }
+        }
+        positions = WinogradWeights.pack(u, cin: cin, cout: cout)
+        bias = FloatBuffer(count: (cout + 15) / 16 * 16)
+        if let b { for o in 0..<cout { bias.pointer[o] = b[o] } }
+    }
+
+    private static func pack(_ u: [Float], cin: Int, cout: Int) -> [PackedWeights] {
+        (0..<16).map { e in
+            PackedWeights(outputs: cout, taps: 1, inputChannels: cin, bias: nil) { o, _, c in u[(e * cout + o) * cin + c] }
         }
     }
 }

@@ -31,20 +31,22 @@ final class SEStage {
     /// Runs `project` on `input` (pixels × channels per image) with the SE scale applied at the cheaper site.
     func project(
         _ conv: DenseConv, input: UnsafeMutablePointer<Float>, pixels: Int, output: UnsafeMutablePointer<Float>,
-        outputStride: Int, residual: UnsafePointer<Float>?, residualStride: Int, scaled: FloatBuffer, pool: WorkerPool
+        outputStride: Int, residual: UnsafePointer<Float>?, residualStride: Int, scaled: UnsafeMutablePointer<Float>?,
+        pool: WorkerPool
     ) {
         let pc = se.paddedChannels
         let channels = se.channels
         switch SqueezeExcite.site(pixels: pixels, outputs: conv.weights.outputs) {
         case .weights:
+            guard let scaled else { preconditionFailure("no scratch for SE-scaled weights (see scaledProjectScratch)") }
             for n in 0..<batch {
                 let s = scale.pointer + n * pc
                 pool.parallelFor(conv.weights.panels.count) { panels, _ in
-                    SqueezeExcite.scalePacked(conv.weights, scale: s, into: scaled.pointer, panels: panels)
+                    SqueezeExcite.scalePacked(conv.weights, scale: s, into: scaled, panels: panels)
                 }
                 conv.run(
                     output: output, outputStride: outputStride, activation: .none, residual: residual,
-                    residualStride: residualStride, packedOverride: scaled.pointer, firstPixel: n * pixels,
+                    residualStride: residualStride, packedOverride: UnsafePointer(scaled), firstPixel: n * pixels,
                     pixels: pixels, pool: pool)
             }
         case .activations:
@@ -66,31 +68,58 @@ final class SEStage {
 }
 
 extension PlanBuilder {
+    /// The squeeze-excitation of a fused block (inputs `range` … `range + 3`: reduce W, b, expand W, b), once per
+    /// session.
     func squeezeExcite(_ node: Node, inputs range: Int, channels: Int) throws -> SqueezeExcite? {
         guard let rw = node.input(range) else { return nil }
-        let reduce = try constant(rw, node: node, reason: "SE reduce weights")
-        let reduced = reduce.shape.first ?? 0
-        guard reduced > 0, reduce.count == reduced * channels,
-            let ew = node.input(range + 2), let expand = Optional(try constant(ew, node: node, reason: "SE expand weights")),
-            expand.count == reduced * channels
+        let reduceShape = try constantShape(rw, node: node, reason: "SE reduce weights")
+        let reduced = reduceShape.first ?? 0
+        guard reduced > 0, reduceShape.reduce(1, *) == reduced * channels,
+            let ew = node.input(range + 2),
+            try constantShape(ew, node: node, reason: "SE expand weights").reduce(1, *) == reduced * channels
         else {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "SE weights do not match \(channels) channels")
         }
-        let rb = try floats(node.input(range + 1), node: node, what: "SE reduce bias", count: reduced) ?? [Float](repeating: 0, count: reduced)
-        let eb = try floats(node.input(range + 3), node: node, what: "SE expand bias", count: channels) ?? [Float](repeating: 0, count: channels)
-        return SqueezeExcite(
-            reduce: reduce.floats, reduceBias: rb, expand: expand.floats, expandBias: eb, channels: channels,
-            reduced: reduced, activation: try activation(node, "se_activation", default: "silu"),
-            gate: try activation(node, "se_gate", default: "sigmoid"))
+        let rb = node.input(range + 1), eb = node.input(range + 3)
+        try checkCount(rb, node: node, what: "SE reduce bias", count: reduced)
+        try checkCount(eb, node: node, what: "SE expand bias", count: channels)
+        let act = try activation(node, "se_activation", default: "silu")
+        let gate = try activation(node, "se_gate", default: "sigmoid")
+        let se: SqueezeExcite = try prepared("squeeze-excite(\(act),\(gate))", [rw, rb, ew, eb], parameters: [Float(channels)]) {
+            SqueezeExcite(
+                reduce: try packingInput(rw, node: node, reason: "SE reduce weights").floats,
+                reduceBias: try floats(rb, node: node, what: "SE reduce bias", count: reduced)
+                    ?? [Float](repeating: 0, count: reduced),
+                expand: try packingInput(ew, node: node, reason: "SE expand weights").floats,
+                expandBias: try floats(eb, node: node, what: "SE expand bias", count: channels)
+                    ?? [Float](repeating: 0, count: channels),
+                channels: channels, reduced: reduced, activation: act, gate: gate)
+        }
+        return se
     }
 
+    /// A fused block's 1×1 convolution packed for the GEMM, once per session.
     func pointwise(_ node: Node, weight: String?, bias: String?, inputs: Int) throws -> PackedWeights? {
         guard let weight else { return nil }
-        let w = try constant(weight, node: node, reason: "1×1 weights")
-        guard w.shape.count == 4, w.shape[0] > 0, w.shape[1] == inputs, w.shape[2] == 1, w.shape[3] == 1 else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "1×1 weight shape \(w.shape) for \(inputs) inputs")
+        let shape = try constantShape(weight, node: node, reason: "1×1 weights")
+        guard shape.count == 4, shape[0] > 0, shape[1] == inputs, shape[2] == 1, shape[3] == 1 else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "1×1 weight shape \(shape) for \(inputs) inputs")
         }
-        return PackedWeights(convWeights: w.floats, shape: w.shape, bias: try floats(bias, node: node, what: "bias", count: w.shape[0]))
+        let packed: PackedWeights = try prepared("pointwise", [weight, bias]) {
+            let w = try packingInput(weight, node: node, reason: "1×1 weights")
+            return PackedWeights(convWeights: w.floats, shape: shape, bias: try floats(bias, node: node, what: "bias", count: shape[0]))
+        }
+        return packed
+    }
+
+    /// Arena scratch for the project weights scaled by SE (`SEStage.project`), when SE will scale the weights
+    /// rather than the activations. A temporary of the block's step, so all blocks share the same arena bytes
+    /// (a buffer per block was 30 MB for EfficientNetV2-S).
+    func scaledProjectScratch(_ node: Node, se: SqueezeExcite?, project: PackedWeights?, pixels: Int) -> Int? {
+        guard se != nil, let project, SqueezeExcite.site(pixels: pixels, outputs: project.outputs) == .weights else {
+            return nil
+        }
+        return temporary(node.label + ".scaled", count: project.data.count)
     }
 
     /// MBConv: y = project(SE(act(dw(act(expand(x)))))) (+ x). Expand and project run through the GEMM, the
@@ -104,12 +133,12 @@ extension PlanBuilder {
         let expand = try pointwise(node, weight: node.input(1), bias: node.input(2), inputs: cin)
         let cexp = expand?.outputs ?? cin
         guard let dwName = node.input(3) else { throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "no depthwise weights") }
-        let dwT = try constant(dwName, node: node, reason: "depthwise weights")
-        guard dwT.shape.count == 4, dwT.shape[0] == cexp, dwT.shape[1] == 1 else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "depthwise weight shape \(dwT.shape)")
+        let dwShape = try constantShape(dwName, node: node, reason: "depthwise weights")
+        guard dwShape.count == 4, dwShape[0] == cexp, dwShape[1] == 1 else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "depthwise weight shape \(dwShape)")
         }
-        let dw = DepthwiseWeights(weights: dwT.floats, shape: dwT.shape, bias: try floats(node.input(4), node: node, what: "dw bias", count: cexp))
-        let attrs = try ConvAttributes(node: node, weightShape: dwT.shape, inputHW: (h, w))
+        let dw = try depthwise(node, weight: dwName, bias: node.input(4), biasWhat: "dw bias")
+        let attrs = try ConvAttributes(node: node, weightShape: dwShape, inputHW: (h, w))
         let dg = attrs.geometry(batch: batch, inChannels: cexp, outChannels: cexp, inputHW: (h, w))
         let se = try squeezeExcite(node, inputs: 5, channels: cexp)
         guard let project = try pointwise(node, weight: node.input(9), bias: node.input(10), inputs: cexp) else {
@@ -126,7 +155,8 @@ extension PlanBuilder {
         let output = newValue(node.outputs[0], shape: [batch, cout, dg.outHeight, dg.outWidth], layout: .nhwc)
         define(node.outputs[0], output)
         let pixels = dg.outHeight * dg.outWidth
-        addStep(node.label, reads: [input], writes: [expanded, dwOut, output]) { b in
+        let scaledId = scaledProjectScratch(node, se: se, project: project, pixels: pixels)
+        addStep(node.label, reads: [input], writes: [expanded, dwOut, output] + [scaledId].compactMap { $0 }) { b in
             let xp = b.pointer(input), ep = b.pointer(expanded), dp = b.pointer(dwOut), yp = b.pointer(output)
             let expandConv = expand.map {
                 DenseConv(
@@ -138,7 +168,7 @@ extension PlanBuilder {
                     batch: batch, inHeight: dg.outHeight, inWidth: dg.outWidth, inChannels: cexp, outChannels: cout, kernel: (1, 1)),
                 weights: project, input: dp, inputStride: cexp)
             let stage = se.map { SEStage(se: $0, batch: batch, rows: batch * dg.outHeight) }
-            let scaled = FloatBuffer(count: se == nil ? 0 : project.data.count)
+            let scaled = scaledId.map { b.pointer($0) }
             return { pool in
                 expandConv?.run(output: ep, outputStride: cexp, activation: act, pool: pool)
                 Depthwise.run(
@@ -164,13 +194,13 @@ extension PlanBuilder {
         guard xs.count == 4 else { throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xs.count)") }
         let (batch, cin, h, w) = (xs[0], xs[1], xs[2], xs[3])
         let act = try activation(node, "activation", default: "silu")
-        let wT = try constant(node.inputs[1], node: node, reason: "conv weights")
-        guard wT.shape.count == 4, wT.shape[0] > 0, wT.shape[1] == cin else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "conv weight shape \(wT.shape) for \(cin) inputs")
+        let wShape = try constantShape(node.inputs[1], node: node, reason: "conv weights")
+        guard wShape.count == 4, wShape[0] > 0, wShape[1] == cin else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "conv weight shape \(wShape) for \(cin) inputs")
         }
-        let attrs = try ConvAttributes(node: node, weightShape: wT.shape, inputHW: (h, w))
-        let g = attrs.geometry(batch: batch, inChannels: cin, outChannels: wT.shape[0], inputHW: (h, w))
-        let conv = denseConv(g, weights: wT.floats, bias: try floats(node.input(2), node: node, what: "conv bias", count: wT.shape[0]))
+        let attrs = try ConvAttributes(node: node, weightShape: wShape, inputHW: (h, w))
+        let g = attrs.geometry(batch: batch, inChannels: cin, outChannels: wShape[0], inputHW: (h, w))
+        let conv = try denseConv(g, node: node, weight: node.inputs[1], bias: node.input(2), biasWhat: "conv bias")
         let cmid = g.outChannels
         let se = try squeezeExcite(node, inputs: 3, channels: cmid)
         let project = try pointwise(node, weight: node.input(7), bias: node.input(8), inputs: cmid)
@@ -182,31 +212,36 @@ extension PlanBuilder {
         let input = try value(x, .nhwc, node: node)
         let output = newValue(node.outputs[0], shape: [batch, cout, g.outHeight, g.outWidth], layout: .nhwc)
         define(node.outputs[0], output)
-        let mid = project == nil && se == nil ? output : temporary(node.label + ".conv", count: g.outPixels * cmid)
         let threads = self.threads
         let pixels = g.outHeight * g.outWidth
+        let convScratch = scratch(node.label + ".scratch", count: conv.scratchFloats)
         if let project, se == nil {
             // Depth-first: each block of pixels goes through the k×k conv into a per-worker buffer and straight
             // into the project GEMM, so the expanded activation (7 MB at V2-S stage 2) never leaves L2.
-            addStep(node.label, reads: [input], writes: [output]) { b in
+            let perWorker = FusedPipeline.scratchFloats(rows: conv.blockRows, cmid: cmid, cout: cout, winograd: conv.isWinograd)
+            let blockScratch = temporary(node.label + ".blocks", count: threads * perWorker)
+            addStep(node.label, reads: [input], writes: [output, blockScratch] + [convScratch].compactMap { $0 }) { b in
                 let xp = b.pointer(input), yp = b.pointer(output)
                 return FusedPipeline(
-                    conv: conv(xp), project: project, cmid: cmid, cout: cout, residual: residual ? UnsafePointer(xp) : nil,
-                    residualStride: cin, output: yp, activation: act, threads: threads
+                    conv: conv.bind(input: xp, scratch: convScratch.map { b.pointer($0) }), project: project, cmid: cmid,
+                    cout: cout, residual: residual ? UnsafePointer(xp) : nil, residualStride: cin, output: yp,
+                    activation: act, threads: threads, scratch: b.pointer(blockScratch)
                 ).run
             }
             return
         }
-        addStep(node.label, reads: [input], writes: [mid, output]) { b in
+        let mid = project == nil && se == nil ? output : temporary(node.label + ".conv", count: g.outPixels * cmid)
+        let scaledId = scaledProjectScratch(node, se: se, project: project, pixels: pixels)
+        addStep(node.label, reads: [input], writes: [mid, output] + [scaledId, convScratch].compactMap { $0 }) { b in
             let xp = b.pointer(input), mp = b.pointer(mid), yp = b.pointer(output)
-            let first = conv(xp)
+            let first = conv.bind(input: xp, scratch: convScratch.map { b.pointer($0) })
             let projectConv = project.map {
                 DenseConv(
                     geometry: NHWCConvGeometry(batch: batch, inHeight: g.outHeight, inWidth: g.outWidth, inChannels: cmid, outChannels: cout, kernel: (1, 1)),
                     weights: $0, input: mp, inputStride: cmid)
             }
             let stage = se.map { SEStage(se: $0, batch: batch, rows: batch) }
-            let scaled = FloatBuffer(count: se == nil ? 0 : project?.data.count ?? 0)
+            let scaled = scaledId.map { b.pointer($0) }
             let res: UnsafePointer<Float>? = residual ? UnsafePointer(xp) : nil
             return { pool in
                 if projectConv == nil && stage == nil {
@@ -242,121 +277,4 @@ extension PlanBuilder {
             }
         }
     }
-}
-
-/// FusedMBConv without SE as a depth-first pipeline: k×k conv (+act) on a block of output pixels into an L2-sized
-/// per-worker buffer, then the 1×1 project GEMM on that buffer, then (Winograd) a scatter of the block's pixels with
-/// the residual. Blocks are independent, so workers take them statically.
-final class FusedPipeline {
-    let conv: BoundConv
-    let project: PackedWeights
-    let cmid: Int
-    let cout: Int
-    let residual: UnsafePointer<Float>?
-    let residualStride: Int
-    let output: UnsafeMutablePointer<Float>
-    let activation: KernelActivation
-    let blockRows: Int
-    /// Work units (Winograd tiles or pixels) per block, ≤ the buffers' capacity; blocks are equal-sized and a
-    /// multiple of the thread count when there is enough work, so static partitioning stays balanced (4 blocks of
-    /// 64, 64, 64, 4 tiles had cost B0's 28² layers a third of their two-thread speed-up).
-    let unitsPerBlock: Int
-    let blocks: Int
-    let midBuffers: [FloatBuffer]
-    let projectBuffers: [FloatBuffer]
-
-    init(
-        conv: BoundConv, project: PackedWeights, cmid: Int, cout: Int, residual: UnsafePointer<Float>?,
-        residualStride: Int, output: UnsafeMutablePointer<Float>, activation: KernelActivation, threads: Int
-    ) {
-        self.conv = conv
-        self.project = project
-        self.cmid = cmid
-        self.cout = cout
-        self.residual = residual
-        self.residualStride = residualStride
-        self.output = output
-        self.activation = activation
-        let rows: Int
-        let isWinograd: Bool
-        let total: Int
-        let capacity: Int
-        switch conv {
-        case .winograd(let w):
-            rows = 4 * w.blockTiles
-            (total, capacity) = (w.totalTiles, w.blockTiles)
-            isWinograd = true
-        case .direct(let d):
-            rows = 256
-            (total, capacity) = (d.geometry.outPixels, 256)
-            isWinograd = false
-        }
-        (blocks, unitsPerBlock) = balancedBlocks(total: total, capacity: capacity, threads: threads, granule: isWinograd ? 2 : 8)
-        blockRows = rows
-        midBuffers = (0..<threads).map { _ in FloatBuffer(count: rows * cmid) }
-        projectBuffers = (0..<threads).map { _ in FloatBuffer(count: isWinograd ? rows * cout : 0) }
-    }
-
-    func run(_ pool: WorkerPool) {
-        pool.parallelFor(blocks) { range, worker in
-            for block in range { self.runBlock(block, worker: worker) }
-        }
-    }
-
-    private func runBlock(_ block: Int, worker: Int) {
-        let mid = midBuffers[worker].pointer
-        switch conv {
-        case .winograd(let w):
-            let first = block * unitsPerBlock
-            let count = min(unitsPerBlock, w.totalTiles - first)
-            if count <= 0 { return }
-            w.runTiles(first: first, count: count, worker: worker, into: mid, stride: cmid, activation: activation)
-            let proj = projectBuffers[worker].pointer
-            GEMM.compute(
-                GEMM.Problem(rows: .direct(base: mid, stride: cmid), m: count * 4, weights: project, c: proj, ldc: cout),
-                tiles: 0..<((count * 4 + microRows - 1) / microRows), panels: 0..<project.panels.count)
-            for i in 0..<count {
-                for k in 0..<4 {
-                    guard let pixel = w.pixel(tile: first + i, k: k) else { continue }
-                    let src = proj + (i * 4 + k) * cout, dst = output + pixel * cout
-                    if let residual {
-                        let r = residual + pixel * residualStride
-                        var c = 0
-                        while c + 16 <= cout {
-                            storeVector(loadVector(src + c) + loadVector(r + c), dst + c)
-                            c += 16
-                        }
-                        while c < cout {
-                            dst[c] = src[c] + r[c]
-                            c += 1
-                        }
-                    } else {
-                        dst.update(from: src, count: cout)
-                    }
-                }
-            }
-        case .direct(let d):
-            let first = block * unitsPerBlock
-            let count = min(unitsPerBlock, d.geometry.outPixels - first)
-            if count <= 0 { return }
-            d.computeBlock(firstPixel: first, pixels: count, into: mid, outputStride: cmid, activation: activation)
-            GEMM.compute(
-                GEMM.Problem(
-                    rows: .direct(base: mid, stride: cmid), m: count, weights: project, c: output + first * cout, ldc: cout,
-                    residual: residual.map { $0 + first * residualStride }, ldr: residualStride),
-                tiles: 0..<((count + microRows - 1) / microRows), panels: 0..<project.panels.count)
-        }
-    }
-}
-
-/// Splits `total` units into near-equal blocks of at most `capacity`, the block count a multiple of `threads`
-/// when there is enough work; block sizes are rounded up to `granule` units (8 pixels = one micro-kernel tile;
-/// 2 Winograd tiles = 8 rows).
-func balancedBlocks(total: Int, capacity: Int, threads: Int, granule: Int) -> (blocks: Int, perBlock: Int) {
-    if total == 0 { return (0, capacity) }
-    var blocks = (total + capacity - 1) / capacity
-    if threads > 1 && total >= threads * granule { blocks = (blocks + threads - 1) / threads * threads }
-    var per = (total + blocks - 1) / blocks
-    per = min(capacity, (per + granule - 1) / granule * granule)
-    return ((total + per - 1) / per, per)
 }

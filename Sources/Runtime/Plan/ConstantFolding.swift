@@ -13,7 +13,10 @@ enum ConstantFolding {
     ]
 
     /// The node's outputs, or nil when it cannot be folded (some input not constant, or an unknown op).
-    static func fold(_ node: Node, constants: [String: Tensor], shapeOf: (String) -> [Int]?) throws -> [Tensor]? {
+    /// `constant` gives a constant input's value, nil for values computed at run time.
+    static func fold(
+        _ node: Node, constant: (String) throws -> Tensor?, shapeOf: (String) -> [Int]?
+    ) throws -> [Tensor]? {
         guard foldable.contains(node.opType), node.domain.isEmpty || node.domain == "ai.onnx" else { return nil }
         if node.opType == "Shape" {
             guard let s = shapeOf(node.inputs[0]) else { return nil }
@@ -26,7 +29,7 @@ enum ConstantFolding {
         var inputs = [Tensor?]()
         for name in node.inputs {
             if name.isEmpty { inputs.append(nil); continue }
-            guard let t = constants[name] else { return nil }
+            guard let t = try constant(name) else { return nil }
             inputs.append(t)
         }
         guard let x = inputs.first ?? nil else { return nil }

@@ -83,26 +83,79 @@ enum BoundConv {
     }
 }
 
-extension PlanBuilder {
-    /// Packs a dense convolution now and returns how to bind it to its input later: Winograd F(2×2, 3×3) where it
-    /// pays (`WinogradConv.preferred`), the implicit-GEMM `DenseConv` otherwise.
-    func denseConv(_ g: NHWCConvGeometry, weights w: [Float], bias: [Float]?) -> (UnsafePointer<Float>) -> BoundConv {
-        let threads = self.threads
-        if WinogradConv.preferred(for: g) {
-            return { input in .winograd(WinogradConv(geometry: g, weights: w, bias: bias, input: input, threads: threads)) }
-        }
-        let packed = PackedWeights(convWeights: w, shape: [g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth], bias: bias)
-        return { input in .direct(DenseConv(geometry: g, weights: packed, input: input, inputStride: g.inChannels)) }
+/// A dense convolution's weights packed for the kernel its plan binds.
+enum DenseWeights {
+    case winograd(WinogradWeights)
+    case gemm(PackedWeights)
+}
+
+/// A dense convolution planned (weights packed), to be bound to its input and scratch when the plan is bound.
+struct PlannedConv {
+    let geometry: NHWCConvGeometry
+    let weights: DenseWeights
+    let threads: Int
+
+    /// Arena floats the bound convolution needs as scratch, all workers together (Winograd's transform buffers;
+    /// the implicit GEMM needs none). A temporary of the step: every step's scratch shares the same arena bytes.
+    var scratchFloats: Int { isWinograd ? threads * WinogradConv.scratchFloats(geometry) : 0 }
+
+    /// Rows of one depth-first block (`FusedPipeline`): 4 pixels per Winograd tile, else 256 pixels.
+    var blockRows: Int { isWinograd ? 4 * WinogradConv.blockTiles(inChannels: geometry.inChannels) : 256 }
+
+    var isWinograd: Bool {
+        if case .winograd = weights { return true }
+        return false
     }
 
-    func floats(_ name: String?, node: Node, what: String, count: Int? = nil) throws -> [Float]? {
-        guard let name else { return nil }
-        let values = try constant(name, node: node, reason: what).floats
-        if let count, values.count != count {
-            throw RuntimeError.unsupportedNode(
-                node: node.label, opType: node.opType, reason: "\(what) '\(name)' has \(values.count) values, expected \(count)")
+    /// `scratch`: `scratchFloats` floats (nil when that is 0).
+    func bind(input: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>?) -> BoundConv {
+        switch weights {
+        case .winograd(let w):
+            .winograd(WinogradConv(geometry: geometry, weights: w, input: input, threads: threads, scratch: scratch))
+        case .gemm(let w):
+            .direct(DenseConv(geometry: geometry, weights: w, input: input, inputStride: geometry.inChannels))
         }
-        return values
+    }
+}
+
+extension PlanBuilder {
+    /// Packs a dense convolution's weights (once per session, see `prepared`) for the kernel that will run it:
+    /// Winograd F(2×2, 3×3) where it pays (`WinogradConv.preferred`), the implicit-GEMM `DenseConv` otherwise.
+    /// The choice depends on kernel, stride and channels only, so every plan of a session agrees.
+    func denseConv(_ g: NHWCConvGeometry, node: Node, weight: String, bias: String?, biasWhat: String) throws -> PlannedConv {
+        let winograd = WinogradConv.preferred(for: g)
+        let packed = try prepared(winograd ? "winograd" : "conv", [weight, bias]) { () throws -> DenseWeights in
+            let w = try packingInput(weight, node: node, reason: "convolution weights")
+            let b = try floats(bias, node: node, what: biasWhat, count: g.outChannels)
+            if winograd {
+                return .winograd(WinogradWeights(weights: w.floats, bias: b, inChannels: g.inChannels, outChannels: g.outChannels))
+            }
+            let shape = [g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth]
+            return .gemm(PackedWeights(convWeights: w.floats, shape: shape, bias: b))
+        }
+        return PlannedConv(geometry: g, weights: packed, threads: threads)
+    }
+
+    /// An arena temporary of `count` floats for one step's scratch, or nil when `count` is 0.
+    func scratch(_ label: String, count: Int) -> Int? {
+        count > 0 ? temporary(label, count: count) : nil
+    }
+
+    /// Throws unless constant `name` (when given) holds `count` values; reads its shape only.
+    func checkCount(_ name: String?, node: Node, what: String, count: Int) throws {
+        guard let name else { return }
+        let n = try constantShape(name, node: node, reason: what).reduce(1, *)
+        if n != count {
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "\(what) '\(name)' has \(n) values, expected \(count)")
+        }
+    }
+
+    /// The values of optional constant `name` (a bias), after checking there are `count`; for `prepared` closures.
+    func floats(_ name: String?, node: Node, what: String, count: Int) throws -> [Float]? {
+        guard let name else { return nil }
+        try checkCount(name, node: node, what: what, count: count)
+        return try packingInput(name, node: node, reason: what).floats
     }
 
     func activation(_ node: Node, _ key: String, default value: String = "none") throws -> KernelActivation {
@@ -120,26 +173,27 @@ extension PlanBuilder {
         guard xShape.count == 4 else {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xShape.count), expected 4")
         }
-        let w = try constant(node.inputs[1], node: node, reason: "convolution weights")
-        guard w.shape.count == 4, w.shape[0] > 0 else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "weights of shape \(w.shape)")
+        let weight = node.inputs[1], bias = node.input(2)
+        let wShape = try constantShape(weight, node: node, reason: "convolution weights")
+        guard wShape.count == 4, wShape[0] > 0 else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "weights of shape \(wShape)")
         }
-        let bias = try floats(node.input(2), node: node, what: "convolution bias", count: w.shape[0])
-        let attrs = try ConvAttributes(node: node, weightShape: w.shape, inputHW: (xShape[2], xShape[3]))
+        try checkCount(bias, node: node, what: "convolution bias", count: wShape[0])
+        let attrs = try ConvAttributes(node: node, weightShape: wShape, inputHW: (xShape[2], xShape[3]))
         let act = node.opType == "FusedConv" ? try activation(node, "activation") : .none
-        let g = attrs.geometry(batch: xShape[0], inChannels: xShape[1], outChannels: w.shape[0], inputHW: (xShape[2], xShape[3]))
-        let input = try value(x, .nhwc, node: node)
-        let output = newValue(node.outputs[0], shape: [g.batch, g.outChannels, g.outHeight, g.outWidth], layout: .nhwc)
-        define(node.outputs[0], output)
-        if attrs.group == 1 && w.shape[1] == xShape[1] {
-            let maker = denseConv(g, weights: w.floats, bias: bias)
-            addStep(node.label, reads: [input], writes: [output]) { b in
-                let conv = maker(b.pointer(input))
+        let g = attrs.geometry(batch: xShape[0], inChannels: xShape[1], outChannels: wShape[0], inputHW: (xShape[2], xShape[3]))
+        if attrs.group == 1 && wShape[1] == xShape[1] {
+            let planned = try denseConv(g, node: node, weight: weight, bias: bias, biasWhat: "convolution bias")
+            let (input, output) = try convValues(node, g)
+            let scratchId = scratch(node.label + ".scratch", count: planned.scratchFloats)
+            addStep(node.label, reads: [input], writes: [output] + [scratchId].compactMap { $0 }) { b in
+                let conv = planned.bind(input: b.pointer(input), scratch: scratchId.map { b.pointer($0) })
                 let out = b.pointer(output)
                 return { pool in conv(out, g.outChannels, act, nil, 0, pool) }
             }
-        } else if attrs.group == xShape[1] && w.shape[0] == xShape[1] && w.shape[1] == 1 {
-            let dw = DepthwiseWeights(weights: w.floats, shape: w.shape, bias: bias)
+        } else if attrs.group == xShape[1] && wShape[0] == xShape[1] && wShape[1] == 1 {
+            let dw = try depthwise(node, weight: weight, bias: bias, biasWhat: "convolution bias")
+            let (input, output) = try convValues(node, g)
             addStep(node.label, reads: [input], writes: [output]) { b in
                 let src = b.pointer(input), out = b.pointer(output)
                 return { pool in
@@ -152,6 +206,23 @@ extension PlanBuilder {
             throw RuntimeError.unsupportedNode(
                 node: node.label, opType: node.opType,
                 reason: "grouped convolution with group \(attrs.group) (only 1 and depthwise run natively)")
+        }
+    }
+
+    /// The input (NHWC) and the newly defined output of convolution `node`.
+    private func convValues(_ node: Node, _ g: NHWCConvGeometry) throws -> (input: Int, output: Int) {
+        let input = try value(node.inputs[0], .nhwc, node: node)
+        let output = newValue(node.outputs[0], shape: [g.batch, g.outChannels, g.outHeight, g.outWidth], layout: .nhwc)
+        define(node.outputs[0], output)
+        return (input, output)
+    }
+
+    /// Depthwise weights `[C, 1, kh, kw]` (and bias) in the kernel's layout, once per session.
+    func depthwise(_ node: Node, weight: String, bias: String?, biasWhat: String) throws -> DepthwiseWeights {
+        try prepared("depthwise", [weight, bias]) {
+            let w = try packingInput(weight, node: node, reason: "depthwise weights")
+            let b = try floats(bias, node: node, what: biasWhat, count: w.shape[0])
+            return DepthwiseWeights(weights: w.floats, shape: w.shape, bias: b)
         }
     }
 }

@@ -35,33 +35,40 @@ extension PlanBuilder {
     /// Gemm (constant B and C) and MatMul (constant B): the classifier, through the GEMM (1-row kernel at batch 1).
     func planGemm(_ node: Node) throws {
         let aShape = try shape(of: node.inputs[0], node: node)
-        let bT = try constant(node.inputs[1], node: node, reason: "\(node.opType) weights")
-        guard bT.shape.count == 2 else { throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "weights of rank \(bT.shape.count)") }
+        let weight = node.inputs[1]
+        let bShape = try constantShape(weight, node: node, reason: "\(node.opType) weights")
+        guard bShape.count == 2 else { throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "weights of rank \(bShape.count)") }
         let isGemm = node.opType == "Gemm"
         if isGemm && (node.int("transA") ?? 0) != 0 {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "transA = 1")
         }
         let transB = isGemm && (node.int("transB") ?? 0) != 0
-        let (k, n) = transB ? (bT.shape[1], bT.shape[0]) : (bT.shape[0], bT.shape[1])
+        let (k, n) = transB ? (bShape[1], bShape[0]) : (bShape[0], bShape[1])
         guard k > 0, n > 0, !aShape.isEmpty else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input \(aShape) with weights \(bT.shape)")
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input \(aShape) with weights \(bShape)")
         }
         guard aShape.last == k || (isGemm && aShape.count == 2 && aShape[1] == k) else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input \(aShape) does not match weights \(bT.shape)")
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input \(aShape) does not match weights \(bShape)")
         }
         let m = aShape.reduce(1, *) / k
         let alpha = isGemm ? node.float("alpha") ?? 1 : 1
         let beta = isGemm ? node.float("beta") ?? 1 : 1
-        var bias = [Float](repeating: 0, count: n)
-        if isGemm, let cName = node.input(2) {
-            let c = try constant(cName, node: node, reason: "Gemm C").floats
-            guard c.count == n || c.count == 1 else {
-                throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "C of \(c.count) values (only per-column bias runs)")
+        let cName = isGemm ? node.input(2) : nil
+        if let cName {
+            let count = try constantShape(cName, node: node, reason: "Gemm C").reduce(1, *)
+            guard count == n || count == 1 else {
+                throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "C of \(count) values (only per-column bias runs)")
             }
-            bias = (0..<n).map { beta * c[c.count == 1 ? 0 : $0] }
         }
-        let scaledB = alpha == 1 ? bT.floats : bT.floats.map { $0 * alpha }
-        let packed = PackedWeights(matrix: scaledB, k: k, n: n, transposed: transB, bias: bias)
+        let packed = try prepared("matrix", [weight, cName], parameters: [alpha, beta, transB ? 1 : 0]) {
+            var bias = [Float](repeating: 0, count: n)
+            if let cName {
+                let c = try packingInput(cName, node: node, reason: "Gemm C").floats
+                bias = (0..<n).map { beta * c[c.count == 1 ? 0 : $0] }
+            }
+            let b = try packingInput(weight, node: node, reason: "\(node.opType) weights").floats
+            return PackedWeights(matrix: alpha == 1 ? b : b.map { $0 * alpha }, k: k, n: n, transposed: transB, bias: bias)
+        }
         let input = try value(node.inputs[0], .plain, node: node)
         let output = newValue(node.outputs[0], shape: Array(aShape.dropLast()) + [n], layout: .plain)
         define(node.outputs[0], output)

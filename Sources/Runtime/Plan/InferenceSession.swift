@@ -9,13 +9,22 @@ import IR
 ///
 /// The plan keeps activations channels-last (NHWC) from the first convolution to the last; C order appears only at
 /// graph edges and around reshapes, Gemm and Softmax. Every intermediate lives in one arena whose offsets come from
-/// a liveness analysis (values whose lifetimes do not overlap share memory); indirection tables, SE scratch and
-/// scaled weight copies are made when the plan is bound. After the first run with a given shape, `run` allocates
-/// only the output tensors it returns (see `RuntimeTests.SessionTests.steadyStateAllocatesNothing`).
+/// a liveness analysis (values whose lifetimes do not overlap share memory), and so does each step's scratch
+/// (Winograd transforms, depth-first pipeline blocks, SE-scaled weights); indirection tables and SE buffers are
+/// made when the plan is bound. After the first run with
+/// a given shape, `run` allocates only the output tensors it returns (see
+/// `RuntimeTests.SessionTests.steadyStateAllocatesNothing`).
+///
+/// Weights: the session takes the graph's initializers and packs each once for all its plans (`SessionWeights`);
+/// an original is released as soon as its packed forms exist and no node needs it otherwise. Hand the session the
+/// graph's only copy (`InferenceSession(graph: consume graph)`, having dropped any other) and the originals' memory
+/// is freed during planning: peak memory holds the weights about once, not original + packed.
 ///
 /// `run` is serialised by a lock: one session runs one inference at a time on its own worker pool.
 public final class InferenceSession: @unchecked Sendable {
-    public let graph: Graph
+    /// The sorted graph, without its initializers (those are in `weights`).
+    let graph: Graph
+    let weights: SessionWeights
     public let threads: Int
     let pool: WorkerPool
     private var plans: [[String: [Int]]: ExecutionPlan] = [:]
@@ -29,9 +38,14 @@ public final class InferenceSession: @unchecked Sendable {
     ]).union(ConstantFolding.foldable)
 
     /// Prepares `graph` for inference on `threads` workers (the calling thread included; ≥ 1).
-    public init(graph: Graph, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+    public init(graph: consuming Graph, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         try graph.validate()
-        self.graph = try graph.sorted()
+        var sorted = try graph.sorted()
+        // Keep one reference to the initializers, the store's, so that releasing one frees it.
+        graph.initializers = [:]
+        weights = SessionWeights(sorted.initializers)
+        sorted.initializers = [:]
+        self.graph = sorted
         self.threads = max(1, threads)
         pool = WorkerPool(threads: self.threads)
         for node in self.graph.nodes where !InferenceSession.supportedOps.contains(node.opType) {
@@ -57,9 +71,11 @@ public final class InferenceSession: @unchecked Sendable {
             shapes[input.name] = s
         }
         if guessedBatch {
-            if let plan = try? ExecutionPlan(graph: self.graph, inputShapes: shapes, threads: self.threads) { plans[shapes] = plan }
+            if let plan = try? ExecutionPlan(graph: self.graph, weights: weights, inputShapes: shapes, threads: self.threads) {
+                plans[shapes] = plan
+            }
         } else {
-            plans[shapes] = try ExecutionPlan(graph: self.graph, inputShapes: shapes, threads: self.threads)
+            plans[shapes] = try ExecutionPlan(graph: self.graph, weights: weights, inputShapes: shapes, threads: self.threads)
         }
     }
 
@@ -86,7 +102,7 @@ public final class InferenceSession: @unchecked Sendable {
         if let p = plans[shapes] {
             plan = p
         } else {
-            plan = try ExecutionPlan(graph: graph, inputShapes: shapes, threads: threads)
+            plan = try ExecutionPlan(graph: graph, weights: weights, inputShapes: shapes, threads: threads)
             plans[shapes] = plan
         }
         return plan.run(feeds, pool: pool)
@@ -124,9 +140,10 @@ final class ExecutionPlan {
     let inputs: [(name: String, offset: Int, count: Int)]
     let outputs: [(name: String, value: PlanValue)]
 
-    init(graph: Graph, inputShapes: [String: [Int]], threads: Int) throws {
-        var constants = graph.initializers
-        let builder = PlanBuilder(constants: [:], threads: threads)
+    /// Plans `graph` (sorted, its initializers in `weights`) for `inputShapes`.
+    init(graph: Graph, weights: SessionWeights, inputShapes: [String: [Int]], threads: Int) throws {
+        var constants = [String: Tensor]()
+        let builder = PlanBuilder(weights: weights, threads: threads)
         var inputIds = [(String, Int)]()
         for input in graph.inputs {
             let id = builder.newValue(input.name, shape: inputShapes[input.name]!, layout: .plain)
@@ -145,9 +162,12 @@ final class ExecutionPlan {
         builder.constants = constants
         func plan(_ node: Node) throws {
             if node.opType != "Constant",
-                let folded = try ConstantFolding.fold(node, constants: builder.constants, shapeOf: { name in
-                    builder.constants[name]?.shape ?? builder.current[name]?.values.first.map { builder.values[$0].shape }
-                })
+                let folded = try ConstantFolding.fold(
+                    node, constant: { name in try builder.constants[name] ?? weights.tensor(name, node: node) },
+                    shapeOf: { name in
+                        builder.constants[name]?.shape ?? weights.shape(name)
+                            ?? builder.current[name]?.values.first.map { builder.values[$0].shape }
+                    })
             {
                 for (name, t) in zip(node.outputs, folded) { builder.constants[name] = t }
                 return
@@ -176,7 +196,11 @@ final class ExecutionPlan {
             default: try builder.planUnary(node)
             }
         }
-        for node in graph.nodes { try plan(node) }
+        var remainingReaders = weights.readerCounts(graph.nodes)
+        for node in graph.nodes {
+            try plan(node)
+            weights.finished(node, remaining: &remainingReaders)
+        }
         var outs = [(String, Int)]()
         for output in graph.outputs {
             guard let versions = builder.current[output.name], let id = versions[.plain] ?? versions.values.first else {

@@ -42,12 +42,16 @@ final class PlanBuilder {
     var values: [PlanValue] = []
     /// The value id holding each ONNX value name, per layout it has been materialised in.
     var current: [String: [Layout: Int]] = [:]
-    var constants: [String: Tensor]
+    /// Plan-time constants: `Constant` outputs and values folded while planning (which may depend on the input
+    /// shape). The graph's initializers are in `weights`.
+    var constants: [String: Tensor] = [:]
+    /// The session's initializers and their packed forms, shared by its plans.
+    let weights: SessionWeights
     var recipes: [StepRecipe] = []
     let threads: Int
 
-    init(constants: [String: Tensor], threads: Int) {
-        self.constants = constants
+    init(weights: SessionWeights, threads: Int) {
+        self.weights = weights
         self.threads = threads
     }
 
@@ -62,23 +66,54 @@ final class PlanBuilder {
     /// A scratch value that lives only during one step.
     func temporary(_ label: String, count: Int) -> Int { newValue(label, shape: [count], layout: .plain) }
 
-    func isConstant(_ name: String) -> Bool { constants[name] != nil }
+    func isConstant(_ name: String) -> Bool { constants[name] != nil || weights.shape(name) != nil }
 
     func shape(of name: String, node: Node) throws -> [Int] {
-        if let c = constants[name] { return c.shape }
+        if let s = constants[name]?.shape ?? weights.shape(name) { return s }
         guard let id = current[name]?.values.first else { throw RuntimeError.unknownValue(name, node: node.label) }
         return values[id].shape
     }
 
+    /// The value of constant `name`. An initializer read this way stays with the session (see `SessionWeights`):
+    /// for weights that become packed forms, read the shape with `constantShape` and the values inside `prepared`.
     func constant(_ name: String, node: Node, reason: String) throws -> Tensor {
-        guard let c = constants[name] else { throw RuntimeError.nonConstant(value: name, node: node.label, reason: reason) }
+        if let c = constants[name] { return c }
+        guard let c = try weights.tensor(name, node: node) else {
+            throw RuntimeError.nonConstant(value: name, node: node.label, reason: reason)
+        }
+        return c
+    }
+
+    /// The shape of constant `name`, without reading (or keeping) its values.
+    func constantShape(_ name: String, node: Node, reason: String) throws -> [Int] {
+        guard let s = constants[name]?.shape ?? weights.shape(name) else {
+            throw RuntimeError.nonConstant(value: name, node: node.label, reason: reason)
+        }
+        return s
+    }
+
+    /// The kernel-ready form of weights `names` (absent optional inputs nil), made by `make` the first time any
+    /// plan of the session asks and cached; `make` reads them with `packingInput`. `kind` and `parameters` must
+    /// tell apart everything else `make` depends on.
+    func prepared<T>(_ kind: String, _ names: [String?], parameters: [Float] = [], make: () throws -> T) throws -> T {
+        let key = SessionWeights.Key(kind: kind, names: names.map { $0 ?? "" }, parameters: parameters)
+        return try weights.prepared(key, make: make)
+    }
+
+    /// Constant `name` inside a `prepared` closure whose key names it: read without pinning it to the session.
+    func packingInput(_ name: String, node: Node, reason: String) throws -> Tensor {
+        if let c = constants[name] { return c }
+        guard let c = try weights.unpinned(name, node: node) else {
+            throw RuntimeError.nonConstant(value: name, node: node.label, reason: reason)
+        }
         return c
     }
 
     /// The id of `name` in `layout`, inserting a conversion step the first time another layout is asked for.
     /// Constants are materialised once, as a step-less value filled when the plan is bound.
     func value(_ name: String, _ layout: Layout, node: Node) throws -> Int {
-        if current[name] == nil, let c = constants[name] {
+        if current[name] == nil, isConstant(name) {
+            let c = try constant(name, node: node, reason: "constant operand")
             let id = newValue(name, shape: c.shape, layout: .plain)
             let data = c.floats
             values[id].firstUse = -1
