@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Errors from writing output files.
@@ -68,10 +68,10 @@ public final class AtomicFileWriter {
     public func commit() throws {
         precondition(!committed, "commit() called twice")
         #if DEBUG
-        // Fault injection for the kill -9 test: hold the finished temporary file before the rename.
-        if let delay = getenv("EFFNET_TEST_COMMIT_DELAY_MS").flatMap({ Int(String(cString: $0)) }) {
-            usleep(UInt32(delay) * 1000)
-        }
+            // Fault injection for the kill -9 test: hold the finished temporary file before the rename.
+            if let delay = getenv("EFFNET_TEST_COMMIT_DELAY_MS").flatMap({ Int(String(cString: $0)) }) {
+                usleep(UInt32(delay) * 1000)
+            }
         #endif
         if fsync(descriptor) != 0 {
             throw FileWriteError.writeFailed(path: path, reason: String(cString: strerror(errno)))

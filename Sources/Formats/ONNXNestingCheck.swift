@@ -34,7 +34,8 @@ enum ONNXNestingCheck {
                     position += tag & 7 == 1 ? 8 : 4
                     if position > top.end { return true }
                 case 2:
-                    guard let length = ONNXWire.varint(bytes, &position, end: top.end), length <= UInt64(top.end - position)
+                    guard let length = ONNXWire.varint(bytes, &position, end: top.end),
+                        length <= UInt64(top.end - position)
                     else { return true }
                     let end = position + Int(length)
                     if let child = messageType(of: UInt32(tag >> 3), in: top.descriptor) {

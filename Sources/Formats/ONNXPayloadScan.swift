@@ -114,7 +114,8 @@ enum ONNXWire {
             default:
                 return nil
             }
-            fields.append(Field(number: key >> 3, wireType: key & 7, whole: start..<position, value: valueStart..<position))
+            fields.append(
+                Field(number: key >> 3, wireType: key & 7, whole: start..<position, value: valueStart..<position))
         }
         return fields
     }

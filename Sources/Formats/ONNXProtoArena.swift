@@ -1,9 +1,9 @@
 import CProtobufC
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Owns every C allocation of a protobuf-c message tree built from Swift values, and frees them all at once.

@@ -2,9 +2,9 @@ import CProtobufC
 import ONNXProto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Tensors stored outside the model file (`data_location: EXTERNAL`), as `torch.onnx.export` writes models over

@@ -62,9 +62,12 @@ public enum ONNXReader {
         if scan != nil, case .file(let input) = source { input.dropMappedPages() }
         let unpacked: UnsafeMutablePointer<Onnx__ModelProto>?
         if let scan {
-            unpacked = scan.stripped.withUnsafeBufferPointer { onnx__model_proto__unpack(nil, $0.count, $0.baseAddress) }
+            unpacked = scan.stripped.withUnsafeBufferPointer {
+                onnx__model_proto__unpack(nil, $0.count, $0.baseAddress)
+            }
         } else {
-            unpacked = onnx__model_proto__unpack(nil, bytes.count, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            unpacked = onnx__model_proto__unpack(
+                nil, bytes.count, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
         guard let proto = unpacked else {
             throw ONNXReadError.notONNX(file: file, reason: unpackFailureReason(bytes))

@@ -3,9 +3,9 @@ import IR
 import ONNXProto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// How `ONNXWriter` writes a model.

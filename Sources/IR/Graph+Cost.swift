@@ -38,11 +38,15 @@ extension Graph {
             guard let w = shape(node.inputs[1]), let y = node.outputs.first.flatMap(shape) else { return nil }
             return y.reduce(1, *) * w.dropFirst().reduce(1, *)
         case "Gemm":
-            guard let a = shape(node.inputs[0]), let y = node.outputs.first.flatMap(shape), a.count == 2 else { return nil }
+            guard let a = shape(node.inputs[0]), let y = node.outputs.first.flatMap(shape), a.count == 2 else {
+                return nil
+            }
             let k = (node.int("transA") ?? 0) != 0 ? a[0] : a[1]
             return y.reduce(1, *) * k
         case "MatMul":
-            guard let a = shape(node.inputs[0]), let y = node.outputs.first.flatMap(shape), let k = a.last else { return nil }
+            guard let a = shape(node.inputs[0]), let y = node.outputs.first.flatMap(shape), let k = a.last else {
+                return nil
+            }
             return y.reduce(1, *) * k
         default:
             return 0

@@ -10,7 +10,8 @@ extension Graph {
         var lines = [String]()
         lines.append("\(indent)graph \(name)")
         for input in inputs {
-            lines.append("\(indent)  input %\(input.name): \(input.dtype.map(\.rawValue) ?? "?")\(input.shape?.text ?? "[?]")")
+            lines.append(
+                "\(indent)  input %\(input.name): \(input.dtype.map(\.rawValue) ?? "?")\(input.shape?.text ?? "[?]")")
         }
         for key in initializers.keys.sorted() {
             let t = initializers[key]!
@@ -30,7 +31,9 @@ extension Graph {
             }
         }
         for output in outputs {
-            lines.append("\(indent)  output %\(output.name): \(output.dtype.map(\.rawValue) ?? "?")\(output.shape?.text ?? "[?]")")
+            lines.append(
+                "\(indent)  output %\(output.name): \(output.dtype.map(\.rawValue) ?? "?")\(output.shape?.text ?? "[?]")"
+            )
         }
         return lines.joined(separator: "\n")
     }

@@ -23,7 +23,8 @@ public enum IRError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .duplicateValue(let v, let node): "value '\(v)' is produced twice (again by node '\(node)')"
         case .missingInput(let v, let node): "node '\(node)' reads '\(v)', which nothing produces"
-        case .cycle(let nodes): "the graph has a cycle through \(nodes.prefix(5).map { "'\($0)'" }.joined(separator: ", "))"
+        case .cycle(let nodes):
+            "the graph has a cycle through \(nodes.prefix(5).map { "'\($0)'" }.joined(separator: ", "))"
         case .missingOutput(let v): "graph output '\(v)' is not produced by any node, input or initializer"
         case .invalidNode(let node, let message): "node '\(node)': \(message)"
         case .unsupportedOps(let ops):

@@ -80,7 +80,8 @@ extension Tensor {
             let v = values.map { Int8(truncatingIfNeeded: Tensor.truncatedInt($0)) }
             self.init(dtype: .int8, shape: shape, bytes: v.withUnsafeBytes { Array($0) })
         case .uint8:
-            self.init(dtype: .uint8, shape: shape, bytes: values.map { UInt8(truncatingIfNeeded: Tensor.truncatedInt($0)) })
+            self.init(
+                dtype: .uint8, shape: shape, bytes: values.map { UInt8(truncatingIfNeeded: Tensor.truncatedInt($0)) })
         case .bool: self.init(shape: shape, bools: values.map { $0 != 0 })
         }
     }
@@ -150,23 +151,38 @@ extension Tensor {
             out.reserveCapacity(n)
             switch dtype {
             case .float32:
-                for i in 0..<n { out.append(transform(Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Float.self)))) }
+                for i in 0..<n {
+                    out.append(transform(Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Float.self))))
+                }
             case .float64:
                 for i in 0..<n { out.append(transform(raw.loadUnaligned(fromByteOffset: i * 8, as: Double.self))) }
             case .float16:
                 for i in 0..<n {
-                    out.append(transform(Double(HalfBits.float(fromHalf: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))))
+                    out.append(
+                        transform(
+                            Double(HalfBits.float(fromHalf: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))))
+                    )
                 }
             case .bfloat16:
                 for i in 0..<n {
-                    out.append(transform(Double(HalfBits.float(fromBFloat16: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))))
+                    out.append(
+                        transform(
+                            Double(
+                                HalfBits.float(fromBFloat16: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
+                        ))
                 }
             case .int64:
-                for i in 0..<n { out.append(transform(Double(raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)))) }
+                for i in 0..<n {
+                    out.append(transform(Double(raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))))
+                }
             case .int32:
-                for i in 0..<n { out.append(transform(Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))) }
+                for i in 0..<n {
+                    out.append(transform(Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))))
+                }
             case .int16:
-                for i in 0..<n { out.append(transform(Double(raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)))) }
+                for i in 0..<n {
+                    out.append(transform(Double(raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self))))
+                }
             case .int8:
                 for i in 0..<n { out.append(transform(Double(raw.load(fromByteOffset: i, as: Int8.self)))) }
             case .uint8:
@@ -210,7 +226,10 @@ extension Tensor: CustomStringConvertible {
 extension String {
     /// A compact decimal form of a double with up to six significant digits.
     init(format6 v: Double) {
-        if v == v.rounded(), abs(v) < 1e15 { self = String(Int64(v)); return }
+        if v == v.rounded(), abs(v) < 1e15 {
+            self = String(Int64(v))
+            return
+        }
         var s = String(Float(v))
         if s.count > 12 { s = String(s.prefix(12)) }
         self = s

@@ -53,12 +53,22 @@ struct NetworkSpec {
         func bias(_ n: Int) -> String { tensor([n], fanIn: 100) }
         func add(_ op: String, _ inputs: [String], _ attrs: [String: Attribute]) -> String {
             counter += 1
-            nodes.append(Node(name: "\(op)\(counter)", opType: op, domain: "ai.effnet", inputs: inputs, outputs: ["v\(counter)"], attributes: attrs))
+            nodes.append(
+                Node(
+                    name: "\(op)\(counter)", opType: op, domain: "ai.effnet", inputs: inputs, outputs: ["v\(counter)"],
+                    attributes: attrs))
             return "v\(counter)"
         }
-        let common: [String: Attribute] = ["activation": .string(benchNetworkActivation), "se_activation": .string(benchNetworkActivation), "se_gate": .string("sigmoid")]
-        var x = add("FusedConv", ["input", tensor([stem, 3, 3, 3], fanIn: 27), bias(stem)],
-            ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1]), "activation": .string(benchNetworkActivation)])
+        let common: [String: Attribute] = [
+            "activation": .string(benchNetworkActivation), "se_activation": .string(benchNetworkActivation),
+            "se_gate": .string("sigmoid"),
+        ]
+        var x = add(
+            "FusedConv", ["input", tensor([stem, 3, 3, 3], fanIn: 27), bias(stem)],
+            [
+                "kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1]),
+                "activation": .string(benchNetworkActivation),
+            ])
         var div = 2
         macTerms.append((27 * stem, div))
         var cin = stem
@@ -76,18 +86,24 @@ struct NetworkSpec {
                 let seInputs: [String]
                 if stage.se {
                     let red = max(1, cin / 4)
-                    seInputs = [tensor([red, mid, 1, 1], fanIn: mid), bias(red), tensor([mid, red, 1, 1], fanIn: red), bias(mid)]
+                    seInputs = [
+                        tensor([red, mid, 1, 1], fanIn: mid), bias(red), tensor([mid, red, 1, 1], fanIn: red),
+                        bias(mid),
+                    ]
                 } else {
                     seInputs = ["", "", "", ""]
                 }
                 if stage.fused {
                     let convOut = stage.expand == 1 ? stage.out : mid
                     var inputs = [x, tensor([convOut, cin, 3, 3], fanIn: cin * 9), bias(convOut)] + seInputs
-                    inputs += stage.expand == 1 ? ["", ""] : [tensor([stage.out, mid, 1, 1], fanIn: mid), bias(stage.out)]
+                    inputs +=
+                        stage.expand == 1 ? ["", ""] : [tensor([stage.out, mid, 1, 1], fanIn: mid), bias(stage.out)]
                     x = add("FusedMBConv", inputs, attrs)
                     macTerms.append((9 * cin * convOut + (stage.expand == 1 ? 0 : mid * stage.out), div))
                 } else {
-                    var inputs = [x, tensor([mid, cin, 1, 1], fanIn: cin), bias(mid), tensor([mid, 1, 3, 3], fanIn: 9), bias(mid)]
+                    var inputs = [
+                        x, tensor([mid, cin, 1, 1], fanIn: cin), bias(mid), tensor([mid, 1, 3, 3], fanIn: 9), bias(mid),
+                    ]
                     inputs += seInputs + [tensor([stage.out, mid, 1, 1], fanIn: mid), bias(stage.out)]
                     x = add("MBConv", inputs, attrs)
                     // The expand runs at the input resolution (before the stride).
@@ -96,15 +112,25 @@ struct NetworkSpec {
                 cin = stage.out
             }
         }
-        x = add("FusedConv", [x, tensor([head, cin, 1, 1], fanIn: cin), bias(head)], ["kernel_shape": .ints([1, 1]), "activation": .string(benchNetworkActivation)])
+        x = add(
+            "FusedConv", [x, tensor([head, cin, 1, 1], fanIn: cin), bias(head)],
+            ["kernel_shape": .ints([1, 1]), "activation": .string(benchNetworkActivation)])
         macTerms.append((cin * head, div))
         counter += 1
         nodes.append(Node(name: "pool", opType: "GlobalAveragePool", inputs: [x], outputs: ["pooled"]))
-        nodes.append(Node(name: "flatten", opType: "Flatten", inputs: ["pooled"], outputs: ["flat"], attributes: ["axis": .int(1)]))
-        let fc = tensor([classes, head], fanIn: head), fcb = bias(classes)
-        nodes.append(Node(name: "fc", opType: "Gemm", inputs: ["flat", fc, fcb], outputs: ["logits"], attributes: ["transB": .int(1)]))
+        nodes.append(
+            Node(
+                name: "flatten", opType: "Flatten", inputs: ["pooled"], outputs: ["flat"], attributes: ["axis": .int(1)]
+            ))
+        let fc = tensor([classes, head], fanIn: head)
+        let fcb = bias(classes)
+        nodes.append(
+            Node(
+                name: "fc", opType: "Gemm", inputs: ["flat", fc, fcb], outputs: ["logits"],
+                attributes: ["transB": .int(1)]))
         let graph = Graph(
-            nodes: nodes, inputs: [ValueInfo(name: "input", dtype: .float32, shape: [1, 3, .symbol("H"), .symbol("W")])],
+            nodes: nodes,
+            inputs: [ValueInfo(name: "input", dtype: .float32, shape: [1, 3, .symbol("H"), .symbol("W")])],
             outputs: [ValueInfo(name: "logits", dtype: .float32, shape: nil)], initializers: initializers)
         let heads = head * classes
         return (graph, { size in macTerms.reduce(heads) { $0 + $1.0 * (size / $1.1) * (size / $1.1) } })

@@ -32,7 +32,6 @@ func minTime(runs: Int, _ body: () -> Void) -> Double {
     return best
 }
 
-
 nonisolated(unsafe) var benchRNG = UInt64(0x1234_5678)
 /// Uniform in [-scale, scale] from a xorshift generator: SystemRandomNumberGenerator is one getrandom syscall a
 /// call, which made building the synthetic networks take seconds of system time.
@@ -48,7 +47,10 @@ func randomFloats(_ n: Int, scale: Float = 1) -> [Float] {
 let args = CommandLine.arguments.dropFirst()
 let mode = args.first(where: { !$0.hasPrefix("-") && Int($0) == nil }) ?? "all"
 func option(_ name: String, _ fallback: Int) -> Int {
-    if let i = args.firstIndex(of: name), args.index(after: i) < args.endIndex, let v = Int(args[args.index(after: i)]) { return v }
+    if let i = args.firstIndex(of: name), args.index(after: i) < args.endIndex, let v = Int(args[args.index(after: i)])
+    {
+        return v
+    }
     return fallback
 }
 let runs = option("--runs", 20)
@@ -122,7 +124,8 @@ if mode == "gemm" || mode == "all" {
                 }
                 print(
                     String(
-                        format: "  %d thr  %-40@ Winograd F(2x2,3x3)         %8.3f ms  %6.1f effective GFLOP/s", threads,
+                        format: "  %d thr  %-40@ Winograd F(2x2,3x3)         %8.3f ms  %6.1f effective GFLOP/s",
+                        threads,
                         "  same conv" as NSString, tw * 1e3, 2 * Double(g.macs) / tw / 1e9))
             }
         }
@@ -140,28 +143,36 @@ if mode == "depthwise" || mode == "all" {
             let input = FloatBuffer(randomFloats(g.inPixels * ch))
             let output = FloatBuffer(count: g.outPixels * ch)
             let w = DepthwiseWeights(weights: randomFloats(ch * k * k), shape: [ch, 1, k, k], bias: randomFloats(ch))
-            let sums = FloatBuffer(count: w.paddedChannels), scratch = FloatBuffer(count: w.paddedChannels * g.outHeight)
+            let sums = FloatBuffer(count: w.paddedChannels)
+            let scratch = FloatBuffer(count: w.paddedChannels * g.outHeight)
             let t = withExtendedLifetime(input) {
-              minTime(runs: runs) {
-                Depthwise.run(
-                    input: input.pointer, geometry: g, weights: w, output: output.pointer, activation: .silu,
-                    seSums: sums.pointer, seScratch: scratch.pointer, pool: pool)
-              }
+                minTime(runs: runs) {
+                    Depthwise.run(
+                        input: input.pointer, geometry: g, weights: w, output: output.pointer, activation: .silu,
+                        seSums: sums.pointer, seScratch: scratch.pointer, pool: pool)
+                }
             }
             let bytes = Double((g.inPixels + g.outPixels) * ch * 4)
             print(
                 String(
-                    format: "  %d thr  %2dx%-2d C=%4d k=%d s=%d  %7.3f ms  %6.1f GB/s  %6.1f GFLOP/s", threads, h, h, ch, k, s,
+                    format: "  %d thr  %2dx%-2d C=%4d k=%d s=%d  %7.3f ms  %6.1f GB/s  %6.1f GFLOP/s", threads, h, h,
+                    ch, k, s,
                     t * 1e3, bytes / t / 1e9, 2 * Double(g.outPixels * ch * k * k) / t / 1e9))
         }
     }
 }
 
 if mode == "stack" || mode == "all" {
-    for (name, spec, size) in [("EfficientNetV2-S", NetworkSpec.v2s, option("--size", 384)), ("EfficientNetV2-B0", NetworkSpec.v2b0, option("--b0-size", 224))] {
+    for (name, spec, size) in [
+        ("EfficientNetV2-S", NetworkSpec.v2s, option("--size", 384)),
+        ("EfficientNetV2-B0", NetworkSpec.v2b0, option("--b0-size", 224)),
+    ] {
         let (graph, macs) = spec.graph()
         let total = macs(size)
-        print(String(format: "%@ at %d (synthetic fused graph, random weights, %.2f GMAC), min of %d runs:", name, size, Double(total) / 1e9, runs))
+        print(
+            String(
+                format: "%@ at %d (synthetic fused graph, random weights, %.2f GMAC), min of %d runs:", name, size,
+                Double(total) / 1e9, runs))
         let input = Tensor(shape: [1, 3, size, size], floats: randomFloats(3 * size * size))
         for threads in threadCounts {
             let b0 = now()
@@ -170,11 +181,14 @@ if mode == "stack" || mode == "all" {
             let arena = session.arenaBytes(for: ["input": [1, 3, size, size]]) ?? 0
             print(
                 String(
-                    format: "  %d thr  init + first run (plan, packing, Winograd transforms, tables): %.0f ms; arena %.1f MB",
+                    format:
+                        "  %d thr  init + first run (plan, packing, Winograd transforms, tables): %.0f ms; arena %.1f MB",
                     threads, (now() - b0) * 1e3, Double(arena) / 1e6))
-            var times = [Double](), cpu = [Double]()
+            var times = [Double]()
+            var cpu = [Double]()
             for _ in 0..<runs {
-                let t0 = now(), c0 = cpuNow()
+                let t0 = now()
+                let c0 = cpuNow()
                 _ = try! session.run(["input": input])
                 times.append(now() - t0)
                 cpu.append(cpuNow() - c0)
@@ -183,8 +197,10 @@ if mode == "stack" || mode == "all" {
             cpu.sort()
             print(
                 String(
-                    format: "  %d thr  wall min %7.2f ms  median %7.2f ms  %6.1f GFLOP/s (at min);  CPU time min %7.2f ms median %7.2f ms",
-                    threads, times[0] * 1e3, times[times.count / 2] * 1e3, 2 * Double(total) / times[0] / 1e9, cpu[0] * 1e3,
+                    format:
+                        "  %d thr  wall min %7.2f ms  median %7.2f ms  %6.1f GFLOP/s (at min);  CPU time min %7.2f ms median %7.2f ms",
+                    threads, times[0] * 1e3, times[times.count / 2] * 1e3, 2 * Double(total) / times[0] / 1e9,
+                    cpu[0] * 1e3,
                     cpu[cpu.count / 2] * 1e3))
         }
     }
@@ -207,12 +223,17 @@ if mode == "profile" {
 if mode == "wino" {
     // One Winograd layer in a loop, for `perf record`.
     let (h, cin, cout) = (option("--h", 96), option("--cin", 48), option("--cout", 192))
-    let g = NHWCConvGeometry(batch: 1, inHeight: h, inWidth: h, inChannels: cin, outChannels: cout, kernel: (3, 3), pads: [1, 1, 1, 1])
+    let g = NHWCConvGeometry(
+        batch: 1, inHeight: h, inWidth: h, inChannels: cin, outChannels: cout, kernel: (3, 3), pads: [1, 1, 1, 1])
     let input = FloatBuffer(randomFloats(g.inPixels * cin))
     let output = FloatBuffer(count: g.outPixels * cout)
-    let wino = WinogradConv(geometry: g, weights: randomFloats(cout * cin * 9, scale: 0.1), bias: randomFloats(cout), input: input.pointer, threads: 1)
+    let wino = WinogradConv(
+        geometry: g, weights: randomFloats(cout * cin * 9, scale: 0.1), bias: randomFloats(cout), input: input.pointer,
+        threads: 1)
     let pool = WorkerPool(threads: 1)
-    let t = withExtendedLifetime(input) { minTime(runs: runs) { wino.run(output: output.pointer, outputStride: cout, activation: .silu, pool: pool) } }
+    let t = withExtendedLifetime(input) {
+        minTime(runs: runs) { wino.run(output: output.pointer, outputStride: cout, activation: .silu, pool: pool) }
+    }
     print(String(format: "winograd %d^2 %d->%d: %.3f ms", h, cin, cout, t * 1e3))
 }
 
@@ -225,10 +246,13 @@ if mode == "se" {
         let scale = FloatBuffer(randomFloats(k))
         let rows = FloatBuffer(randomFloats(pixels * k))
         let tw = minTime(runs: runs) { SqueezeExcite.scalePacked(weights, scale: scale.pointer, into: scaled.pointer) }
-        let ta = minTime(runs: runs) { SqueezeExcite.scaleRows(rows.pointer, pixels: 0..<pixels, channels: k, scale: scale.pointer) }
+        let ta = minTime(runs: runs) {
+            SqueezeExcite.scaleRows(rows.pointer, pixels: 0..<pixels, channels: k, scale: scale.pointer)
+        }
         print(
             String(
-                format: "  %4d px, K=%4d, N=%4d: weights %6.1f us, activations %6.1f us -> %@", pixels, k, n, tw * 1e6, ta * 1e6,
+                format: "  %4d px, K=%4d, N=%4d: weights %6.1f us, activations %6.1f us -> %@", pixels, k, n, tw * 1e6,
+                ta * 1e6,
                 (SqueezeExcite.site(pixels: pixels, outputs: n) == .weights ? "weights" : "activations") as NSString))
     }
 }

@@ -67,7 +67,8 @@ public enum ArchitectureDetector {
     ) throws -> DetectedModel {
         let scheme = try self.scheme(of: layout)
         if let architecture, architecture.scheme != scheme {
-            throw CheckpointError.schemeMismatch(architecture: architecture.name, expected: architecture.scheme, found: scheme)
+            throw CheckpointError.schemeMismatch(
+                architecture: architecture.name, expected: architecture.scheme, found: scheme)
         }
         let structure = try StructureInference.infer(layout, scheme: scheme) { count in
             if let architecture, architecture.stages.count == count { return architecture.stageStrides }
@@ -170,7 +171,8 @@ public enum ArchitectureDetector {
         // Depth: every stage's ⌈r · d⌉ must equal its block count (independent of width).
         var depth: (Double, Int)?
         search: for (level, grid) in grids.enumerated() {
-            for d in grid where zip(table.stages, counts).allSatisfy({ Int((Double($0.repeats) * d).rounded(.up)) == $1 }) {
+            for d in grid
+            where zip(table.stages, counts).allSatisfy({ Int((Double($0.repeats) * d).rounded(.up)) == $1 }) {
                 depth = (d, level)
                 break search
             }
@@ -248,7 +250,8 @@ public enum ArchitectureDetector {
         }
         let unexpected = layout.map(\.name).filter { !known.contains($0) && !isOptionalExtra($0, scheme: scheme) }
         if !missing.isEmpty || !unexpected.isEmpty || !wrong.isEmpty {
-            throw CheckpointError.mismatch(architecture: name, missing: missing, unexpected: unexpected, wrongShape: wrong)
+            throw CheckpointError.mismatch(
+                architecture: name, missing: missing, unexpected: unexpected, wrongShape: wrong)
         }
     }
 
@@ -265,11 +268,13 @@ public enum ArchitectureDetector {
     private static func validateDTypes(_ checkpoint: Checkpoint) throws {
         for name in checkpoint.names {
             let t = checkpoint[name]!
-            if name.hasSuffix("num_batches_tracked") || name.hasSuffix("seed_generator_state") || t.dtype.isFloatingPoint {
+            if name.hasSuffix("num_batches_tracked") || name.hasSuffix("seed_generator_state")
+                || t.dtype.isFloatingPoint
+            {
                 continue
             }
-            throw CheckpointError.invalidTensor(name: name, problem: "\(t.dtype) weights; expected a floating-point type")
+            throw CheckpointError.invalidTensor(
+                name: name, problem: "\(t.dtype) weights; expected a floating-point type")
         }
     }
 }
-

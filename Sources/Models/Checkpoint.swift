@@ -16,8 +16,10 @@ public struct Checkpoint: Sendable {
 
     public init(tensors list: [(String, Tensor)]) {
         var raw = list.map {
-            (name: Checkpoint.kerasThreeName(Checkpoint.collapseDoubledScope(Checkpoint.stripVariableSuffix($0.0))),
-             original: $0.0, tensor: $0.1)
+            (
+                name: Checkpoint.kerasThreeName(Checkpoint.collapseDoubledScope(Checkpoint.stripVariableSuffix($0.0))),
+                original: $0.0, tensor: $0.1
+            )
         }
         var notes = [String]()
         if raw.contains(where: { $0.name != $0.original }) {

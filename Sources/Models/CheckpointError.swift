@@ -50,7 +50,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
             if !unexpected.isEmpty { parts.append("unexpected \(Self.list(unexpected))") }
             if !wrong.isEmpty {
                 parts.append(
-                    "wrong shape " + wrong.map { "'\($0.name)' (expected \($0.expected), found \($0.actual))" }
+                    "wrong shape "
+                        + wrong.map { "'\($0.name)' (expected \($0.expected), found \($0.actual))" }
                         .joined(separator: ", "))
             }
             return "checkpoint does not match \(arch): " + parts.joined(separator: "; ")

@@ -19,7 +19,8 @@ public enum CheckpointExporter {
     /// identity BatchNorm that reproduces it exactly in float32 (see `RecognizedModel.weights(epsilon:)`).
     /// `epsilon` is the target model's BN epsilon for those identities; by default the target's usual one
     /// (timm: 1e-3 for a TF-SAME graph (`tf_` models), 1e-5 otherwise; torchvision and Keras 1e-3).
-    public static func export(_ graph: Graph, naming: NamingScheme, epsilon: Float? = nil) throws -> ExportedCheckpoint {
+    public static func export(_ graph: Graph, naming: NamingScheme, epsilon: Float? = nil) throws -> ExportedCheckpoint
+    {
         let recognized = try GraphRecognizer.recognize(graph)
         let eps = epsilon ?? defaultEpsilon(naming, padding: recognized.padding)
         var notes = [String]()
@@ -29,7 +30,8 @@ public enum CheckpointExporter {
                     + "σ²=1−ε rounded so that σ²+ε = 1 in float32) for ε = \(eps); load into a model with that epsilon")
         }
         notes += paddingNotes(recognized.padding, naming: naming)
-        let tensors = try export(structure: recognized.structure, weights: recognized.weights(epsilon: eps), naming: naming)
+        let tensors = try export(
+            structure: recognized.structure, weights: recognized.weights(epsilon: eps), naming: naming)
         return ExportedCheckpoint(tensors: tensors, scheme: naming, structure: recognized.structure, notes: notes)
     }
 

@@ -51,7 +51,9 @@ extension NamingScheme {
     private func parseTorchvision(_ name: String) -> ParsedName? {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         if parts.count == 3, parts[0] == "classifier" { return ParsedName(position: .classifier, sublayer: "") }
-        guard parts.count >= 4, parts[0] == "features", let f = Int(parts[1]), NamingScheme.plausible(f) else { return nil }
+        guard parts.count >= 4, parts[0] == "features", let f = Int(parts[1]), NamingScheme.plausible(f) else {
+            return nil
+        }
         if parts.count == 4 {
             // `features.0.{0,1}` is the stem, the highest `features.N.{0,1}` the head; blocks have `.block.`.
             switch (f, parts[2]) {
@@ -130,7 +132,8 @@ extension NamingScheme {
             let se = !seUnits.isEmpty
             let unitCount = convUnits.union(seUnits).count
             if se || !depthwiseUnits.isEmpty || convUnits.count >= 3 {
-                return BlockFlags(kind: .mbconv, hasExpansion: unitCount - (se ? 1 : 0) >= 3, hasProjection: true, hasSE: se)
+                return BlockFlags(
+                    kind: .mbconv, hasExpansion: unitCount - (se ? 1 : 0) >= 3, hasProjection: true, hasSE: se)
             }
             return BlockFlags(kind: .fusedMBConv, hasExpansion: true, hasProjection: convUnits.count >= 2, hasSE: false)
         case .keras:

@@ -57,7 +57,9 @@ public enum GraphBuilder {
         let size = options.inputSize ?? arch.inputSize
         var spatial: Int? = size
         let c = structure.inputChannels
-        let inputShape: Shape = arch.channelsLast ? [options.batch, .known(size), .known(size), .known(c)]
+        let inputShape: Shape =
+            arch.channelsLast
+            ? [options.batch, .known(size), .known(size), .known(c)]
             : [options.batch, .known(c), .known(size), .known(size)]
         var x = "input"
         if arch.channelsLast {
@@ -90,12 +92,16 @@ public enum GraphBuilder {
             x = last
             if arch.softmaxOutput {
                 g.nodes.append(
-                    Node(name: "softmax", opType: "Softmax", inputs: [x], outputs: ["output"], attributes: ["axis": .int(-1)]))
+                    Node(
+                        name: "softmax", opType: "Softmax", inputs: [x], outputs: ["output"],
+                        attributes: ["axis": .int(-1)]))
             }
             outputShape = [options.batch, .known(classes)]
         } else {
             g.nodes.append(
-                Node(name: "flatten", opType: "Flatten", inputs: [x], outputs: ["output"], attributes: ["axis": .int(1)]))
+                Node(
+                    name: "flatten", opType: "Flatten", inputs: [x], outputs: ["output"], attributes: ["axis": .int(1)])
+            )
         }
         let graph = Graph(
             name: arch.name, nodes: g.nodes, inputs: [ValueInfo(name: "input", dtype: .float32, shape: inputShape)],
@@ -122,14 +128,16 @@ public enum GraphBuilder {
         case .mbconv:
             if b.hasExpansion {
                 x = try g.convNormAct(
-                    conv: names[.expandConv]!, norm: names[.expandNorm]!, x, kernel: 1, stride: 1, act: true, size: &size)
+                    conv: names[.expandConv]!, norm: names[.expandNorm]!, x, kernel: 1, stride: 1, act: true,
+                    size: &size)
             }
             x = try g.convNormAct(
                 conv: names[.depthwiseConv]!, norm: names[.depthwiseNorm]!, x, kernel: b.kernel, stride: b.stride,
                 group: b.midChannels, act: true, size: &size)
             if b.seChannels != nil { x = try g.squeezeExcite(b.path + ".se", x) }
             x = try g.convNormAct(
-                conv: names[.projectConv]!, norm: names[.projectNorm]!, x, kernel: 1, stride: 1, act: false, size: &size)
+                conv: names[.projectConv]!, norm: names[.projectNorm]!, x, kernel: 1, stride: 1, act: false, size: &size
+            )
         }
         if b.hasResidual { x = g.node(b.path + ".add", "Add", [x, input]) }
         return x

@@ -69,7 +69,8 @@ struct GraphEmitter {
 
     /// Inference BatchNormalization: `y = γ · (x − μ) / √(σ² + ε) + β`, weights `<prefix>.weight/bias/running_*`.
     mutating func batchNorm(_ name: String, _ input: String) throws -> String {
-        let inputs = [input] + (try ["weight", "bias", "running_mean", "running_var"].map { try weight(name + "." + $0) })
+        let inputs =
+            [input] + (try ["weight", "bias", "running_mean", "running_var"].map { try weight(name + "." + $0) })
         return node(name, "BatchNormalization", inputs, attributes: ["epsilon": .float(epsilon)])
     }
 

@@ -14,7 +14,9 @@ extension ConvScan {
         let stem = list[0]
         let head = list[headIndex]
         guard !stem.isSE, stem.activation == "silu" else { throw fail(stem, "the first conv is not a SiLU stem") }
-        guard head.kernel == 1, head.activation == "silu" else { throw fail(head, "the last conv is not a 1×1 SiLU head") }
+        guard head.kernel == 1, head.activation == "silu" else {
+            throw fail(head, "the last conv is not a 1×1 SiLU head")
+        }
 
         var blocks = [BlockSpec]()
         var units = [[LayerRole: ConvInfo]]()
@@ -42,7 +44,8 @@ extension ConvScan {
                 u[.fusedConv] = first
                 p += 1
             }
-            for c in [u[.expandConv], u[.depthwiseConv], u[.fusedConv]].compactMap({ $0 }) where c.activation != "silu" {
+            for c in [u[.expandConv], u[.depthwiseConv], u[.fusedConv]].compactMap({ $0 }) where c.activation != "silu"
+            {
                 throw fail(c, "expected SiLU after this conv, found \(c.activation)")
             }
             if p + 1 < headIndex, list[p].isSE, list[p + 1].isSE, list[p + 1].source == list[p].output {
@@ -94,7 +97,8 @@ extension ConvScan {
         }
         let structure = NetworkStructure(
             inputChannels: stem.inChannels, stemChannels: stem.outChannels, stemKernel: stem.kernel,
-            stemStride: stem.stride, blocks: blocks, headChannels: head.outChannels, numClasses: classifier?.weight.shape[0])
+            stemStride: stem.stride, blocks: blocks, headChannels: head.outChannels,
+            numClasses: classifier?.weight.shape[0])
 
         var table = [String: RecognizedModel.ConvUnit]()
         func unit(_ c: ConvInfo) -> RecognizedModel.ConvUnit { .init(weight: c.weight, bias: c.bias, norm: c.norm) }
@@ -109,15 +113,20 @@ extension ConvScan {
         }
         let all = [stem, head] + units.flatMap { $0.values }
         let input = graph.inputs.first
-        let channelsLast = input.flatMap { i in
-            (consumers[i.name] ?? []).first { graph.nodes[$0].opType == "Transpose" && graph.nodes[$0].ints("perm") == [0, 3, 1, 2] }
-        } != nil
+        let channelsLast =
+            input.flatMap { i in
+                (consumers[i.name] ?? []).first {
+                    graph.nodes[$0].opType == "Transpose" && graph.nodes[$0].ints("perm") == [0, 3, 1, 2]
+                }
+            } != nil
         let outputs = Set(graph.outputs.map(\.name))
         return RecognizedModel(
             structure: structure, padding: all.contains(where: \.samePadded) ? .tfSame : .symmetric,
             batchNormEpsilon: all.first(where: { $0.epsilon != nil })?.epsilon,
             batchNormFolded: all.contains { $0.norm == nil && !$0.isSE }, channelsLast: channelsLast,
-            softmaxOutput: graph.nodes.contains { $0.opType == "Softmax" && $0.outputs.contains(where: outputs.contains) },
+            softmaxOutput: graph.nodes.contains {
+                $0.opType == "Softmax" && $0.outputs.contains(where: outputs.contains)
+            },
             convs: table, classifier: classifier)
     }
 }

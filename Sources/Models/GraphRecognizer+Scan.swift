@@ -67,7 +67,8 @@ struct ConvScan {
             throw GraphRecognitionError.nonConstantWeight(node: node.label, value: node.input(1) ?? "")
         }
         guard weight.rank == 4 else {
-            throw GraphRecognitionError.notEfficientNetV2(node: node.label, reason: "conv weight of rank \(weight.rank)")
+            throw GraphRecognitionError.notEfficientNetV2(
+                node: node.label, reason: "conv weight of rank \(weight.rank)")
         }
         var bias: Tensor?
         if let b = node.input(2) {
@@ -160,10 +161,12 @@ struct ConvScan {
                 let alpha = node.float("alpha") ?? 1
                 let beta = node.float("beta") ?? 1
                 guard (node.int("transA") ?? 0) == 0, alpha == 1, beta == 1 else {
-                    throw GraphRecognitionError.notEfficientNetV2(node: node.label, reason: "Gemm with transA/alpha/beta")
+                    throw GraphRecognitionError.notEfficientNetV2(
+                        node: node.label, reason: "Gemm with transA/alpha/beta")
                 }
                 let weight = (node.int("transB") ?? 0) == 1 ? w : w.permuted([1, 0])
-                let bias = node.input(2).flatMap { constant($0)?.converted(to: .float32) }
+                let bias =
+                    node.input(2).flatMap { constant($0)?.converted(to: .float32) }
                     ?? .zeros(.float32, shape: [weight.shape[0]])
                 return (weight, bias.reshaped([weight.shape[0]]))
             case "MatMul":

@@ -69,7 +69,8 @@ public struct RecognizedModel: Sendable {
                     gamma = Tensor(shape: [c], floats: Array(repeating: 1, count: c))
                     beta = unit.bias ?? .zeros(.float32, shape: [c])
                     mean = .zeros(.float32, shape: [c])
-                    variance = Tensor(shape: [c], floats: Array(repeating: RecognizedModel.identityVariance(epsilon), count: c))
+                    variance = Tensor(
+                        shape: [c], floats: Array(repeating: RecognizedModel.identityVariance(epsilon), count: c))
                 }
                 out[layer.name + ".weight"] = gamma
                 out[layer.name + ".bias"] = beta
@@ -117,7 +118,9 @@ public enum GraphRecognizer {
                 continue
             }
             var rename = [String: String]()
-            for (k, input) in body.inputs.enumerated() where k < node.inputs.count { rename[input.name] = node.inputs[k] }
+            for (k, input) in body.inputs.enumerated() where k < node.inputs.count {
+                rename[input.name] = node.inputs[k]
+            }
             for (k, output) in body.outputs.enumerated() where k < node.outputs.count {
                 rename[output.name] = node.outputs[k]
             }

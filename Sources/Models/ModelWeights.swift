@@ -48,7 +48,8 @@ public struct ModelWeights: Sendable {
             let laid = tensor.permuted(t.permutation)
             guard laid.shape == t.shape else {
                 throw CheckpointError.invalidTensor(
-                    name: t.canonicalName, problem: "shape \(tensor.shape) does not fit \(scheme) '\(t.name)' \(t.shape)")
+                    name: t.canonicalName,
+                    problem: "shape \(tensor.shape) does not fit \(scheme) '\(t.name)' \(t.shape)")
             }
             out.append((t.name, laid))
         }
@@ -82,8 +83,9 @@ extension Tensor {
                 var offset = 0
                 for o in 0..<n {
                     if size == 4 {
-                        dst.storeBytes(of: src.loadUnaligned(fromByteOffset: offset * 4, as: UInt32.self),
-                                       toByteOffset: o * 4, as: UInt32.self)
+                        dst.storeBytes(
+                            of: src.loadUnaligned(fromByteOffset: offset * 4, as: UInt32.self),
+                            toByteOffset: o * 4, as: UInt32.self)
                     } else {
                         for b in 0..<size { dst[o * size + b] = src[offset * size + b] }
                     }

@@ -108,7 +108,8 @@ extension NamingScheme {
         case .fusedMBConv:
             units = [.fusedConv] + (b.seChannels != nil ? [.seReduce] : []) + (b.hasProjection ? [.projectConv] : [])
         case .mbconv:
-            units = (b.hasExpansion ? [.expandConv] : []) + [.depthwiseConv] + (b.seChannels != nil ? [.seReduce] : [])
+            units =
+                (b.hasExpansion ? [.expandConv] : []) + [.depthwiseConv] + (b.seChannels != nil ? [.seReduce] : [])
                 + [.projectConv]
         }
         let unit: LayerRole

@@ -87,7 +87,8 @@ public struct NetworkStructure: Hashable, Sendable {
     public var parameterCount: Int {
         layers.reduce(0) { total, layer in
             switch layer.kind {
-            case .conv(let out, let inPerGroup, let k, _, _, let bias): total + out * inPerGroup * k * k + (bias ? out : 0)
+            case .conv(let out, let inPerGroup, let k, _, _, let bias):
+                total + out * inPerGroup * k * k + (bias ? out : 0)
             case .batchNorm(let c): total + 2 * c
             case .linear(let out, let inp): total + out * inp + out
             }
@@ -143,16 +144,21 @@ extension NetworkStructure {
         let act = { (role: LayerRole, block: Int?, name: String, kind: Layer.Kind) in
             out.append(Layer(role: role, block: block, name: name, kind: kind))
         }
-        act(.stemConv, nil, "conv_stem",
-            .conv(out: stemChannels, inPerGroup: inputChannels, kernel: stemKernel, stride: stemStride, group: 1, bias: false))
+        act(
+            .stemConv, nil, "conv_stem",
+            .conv(
+                out: stemChannels, inPerGroup: inputChannels, kernel: stemKernel, stride: stemStride, group: 1,
+                bias: false))
         act(.stemNorm, nil, "bn1", .batchNorm(channels: stemChannels))
         for (i, b) in blocks.enumerated() {
             let p = b.path
             func se() {
                 if let se = b.seChannels {
-                    act(.seReduce, i, p + ".se.conv_reduce",
+                    act(
+                        .seReduce, i, p + ".se.conv_reduce",
                         .conv(out: se, inPerGroup: b.midChannels, kernel: 1, stride: 1, group: 1, bias: true))
-                    act(.seExpand, i, p + ".se.conv_expand",
+                    act(
+                        .seExpand, i, p + ".se.conv_expand",
                         .conv(out: b.midChannels, inPerGroup: se, kernel: 1, stride: 1, group: 1, bias: true))
                 }
             }
@@ -160,34 +166,46 @@ extension NetworkStructure {
             case .fusedMBConv:
                 // timm names: `conv`/`bn1` (ConvBnAct) without projection, `conv_exp`/`bn1`/`conv_pwl`/`bn2`
                 // (EdgeResidual) with it.
-                act(.fusedConv, i, p + (b.hasProjection ? ".conv_exp" : ".conv"),
-                    .conv(out: b.midChannels, inPerGroup: b.inChannels, kernel: b.kernel, stride: b.stride, group: 1, bias: false))
+                act(
+                    .fusedConv, i, p + (b.hasProjection ? ".conv_exp" : ".conv"),
+                    .conv(
+                        out: b.midChannels, inPerGroup: b.inChannels, kernel: b.kernel, stride: b.stride, group: 1,
+                        bias: false))
                 act(.fusedNorm, i, p + ".bn1", .batchNorm(channels: b.midChannels))
                 se()
                 if b.hasProjection {
-                    act(.projectConv, i, p + ".conv_pwl",
-                        .conv(out: b.outChannels, inPerGroup: b.midChannels, kernel: 1, stride: 1, group: 1, bias: false))
+                    act(
+                        .projectConv, i, p + ".conv_pwl",
+                        .conv(
+                            out: b.outChannels, inPerGroup: b.midChannels, kernel: 1, stride: 1, group: 1, bias: false))
                     act(.projectNorm, i, p + ".bn2", .batchNorm(channels: b.outChannels))
                 }
             case .mbconv:
                 // timm: InvertedResidual `conv_pw/bn1/conv_dw/bn2/se/conv_pwl/bn3`; without expansion the
                 // DepthwiseSeparableConv names `conv_dw/bn1/se/conv_pw/bn2`.
                 if b.hasExpansion {
-                    act(.expandConv, i, p + ".conv_pw",
-                        .conv(out: b.midChannels, inPerGroup: b.inChannels, kernel: 1, stride: 1, group: 1, bias: false))
+                    act(
+                        .expandConv, i, p + ".conv_pw",
+                        .conv(out: b.midChannels, inPerGroup: b.inChannels, kernel: 1, stride: 1, group: 1, bias: false)
+                    )
                     act(.expandNorm, i, p + ".bn1", .batchNorm(channels: b.midChannels))
                 }
-                act(.depthwiseConv, i, p + ".conv_dw",
-                    .conv(out: b.midChannels, inPerGroup: 1, kernel: b.kernel, stride: b.stride, group: b.midChannels, bias: false))
+                act(
+                    .depthwiseConv, i, p + ".conv_dw",
+                    .conv(
+                        out: b.midChannels, inPerGroup: 1, kernel: b.kernel, stride: b.stride, group: b.midChannels,
+                        bias: false))
                 act(.depthwiseNorm, i, p + (b.hasExpansion ? ".bn2" : ".bn1"), .batchNorm(channels: b.midChannels))
                 se()
-                act(.projectConv, i, p + (b.hasExpansion ? ".conv_pwl" : ".conv_pw"),
+                act(
+                    .projectConv, i, p + (b.hasExpansion ? ".conv_pwl" : ".conv_pw"),
                     .conv(out: b.outChannels, inPerGroup: b.midChannels, kernel: 1, stride: 1, group: 1, bias: false))
                 act(.projectNorm, i, p + (b.hasExpansion ? ".bn3" : ".bn2"), .batchNorm(channels: b.outChannels))
             }
         }
         let last = blocks.last?.outChannels ?? stemChannels
-        act(.headConv, nil, "conv_head",
+        act(
+            .headConv, nil, "conv_head",
             .conv(out: headChannels, inPerGroup: last, kernel: 1, stride: 1, group: 1, bias: false))
         act(.headNorm, nil, "bn2", .batchNorm(channels: headChannels))
         if let classes = numClasses { act(.classifier, nil, "classifier", .linear(out: classes, in: headChannels)) }

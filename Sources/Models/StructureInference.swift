@@ -59,7 +59,8 @@ enum StructureInference {
         for s in 0..<stageCount {
             for i in 0..<flags[s].count {
                 let b = blocks.count
-                let f = flags[s][i].map { $0 == stageFlags[s] || flags[s].count < 3 ? $0 : stageFlags[s] } ?? stageFlags[s]
+                let f =
+                    flags[s][i].map { $0 == stageFlags[s] || flags[s].count < 3 ? $0 : stageFlags[s] } ?? stageFlags[s]
                 let o = out(b)
                 let m = f.kind == .fusedMBConv ? (f.hasProjection ? mid(b) : o) : (f.hasExpansion ? mid(b) : previous)
                 blocks.append(
@@ -113,9 +114,12 @@ enum StructureInference {
             }
             let inChannels = try b == 0 ? require(stem, "stem width") : resolved[b - 1].outChannels
             let o = try pick(sym.outChannels, before?.outChannels, "output width")
-            let m = sym.midChannels == sym.outChannels ? o
-                : sym.midChannels == sym.inChannels ? inChannels
-                : try pick(sym.midChannels, before?.midChannels, "expanded width")
+            let m =
+                sym.midChannels == sym.outChannels
+                ? o
+                : sym.midChannels == sym.inChannels
+                    ? inChannels
+                    : try pick(sym.midChannels, before?.midChannels, "expanded width")
             let k = try pick(sym.kernel, before?.kernel, "kernel size")
             let s = try sym.seChannels.map { try pick($0, before?.seChannels, "squeeze width") }
             var block = sym

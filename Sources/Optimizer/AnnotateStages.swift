@@ -9,7 +9,8 @@ public struct AnnotateStages: GraphPass {
     public func run(_ graph: inout Graph, context: PassContext) throws -> PassResult {
         var stripped = graph
         for i in stripped.nodes.indices { stripped.nodes[i].attributes["stage"] = nil }
-        let byName = Dictionary(NetworkSummary(graph: stripped).blocks.map { ($0.name, $0.stage) }, uniquingKeysWith: { a, _ in a })
+        let byName = Dictionary(
+            NetworkSummary(graph: stripped).blocks.map { ($0.name, $0.stage) }, uniquingKeysWith: { a, _ in a })
         var count = 0
         for i in graph.nodes.indices where graph.nodes[i].opType == "MBConv" || graph.nodes[i].opType == "FusedMBConv" {
             if let s = byName[graph.nodes[i].name], graph.nodes[i].int("stage") != s {

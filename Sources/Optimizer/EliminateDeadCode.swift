@@ -29,7 +29,8 @@ public struct EliminateDeadCode: GraphPass {
         let total = removedNodes + deadInitializers.count
         return total == 0
             ? .unchanged
-            : PassResult(changes: total, summary: "removed \(removedNodes) nodes, \(deadInitializers.count) initializers")
+            : PassResult(
+                changes: total, summary: "removed \(removedNodes) nodes, \(deadInitializers.count) initializers")
     }
 
     /// Names a sub-graph reads from its enclosing scope (inputs of its nodes that it does not produce itself).

@@ -39,7 +39,9 @@ public struct EliminateIdentity: GraphPass {
                     }
                     graph.nodes.remove(at: i)
                     graph.replaceUses(of: x, with: y)
-                    if let info = graph.valueInfo.removeValue(forKey: x) { graph.valueInfo[y] = ValueInfo(name: y, dtype: info.dtype, shape: info.shape) }
+                    if let info = graph.valueInfo.removeValue(forKey: x) {
+                        graph.valueInfo[y] = ValueInfo(name: y, dtype: info.dtype, shape: info.shape)
+                    }
                 } else {
                     graph.nodes.remove(at: i)
                     graph.replaceUses(of: y, with: x)

@@ -31,17 +31,22 @@ public struct FoldBatchNorm: GraphPass {
     public func run(_ graph: inout Graph, context: PassContext) throws -> PassResult {
         var newInitializers = [String: Tensor]()
         var scaledWeights = [ScaledWeight]()
-        var intoConv = 0, intoGemm = 0, lone = 0
+        var intoConv = 0
+        var intoGemm = 0
+        var lone = 0
         // A scope of its own, so that the rewriter's snapshot of the graph is gone before the weights are scaled.
         do {
             var rewriter = Rewriter(graph)
             var taken = graph.allValueNames
             let useCounts = Self.initializerUses(graph)
             for (i, bn) in graph.nodes.enumerated() where bn.opType == "BatchNormalization" && bn.domain.isEmpty {
-                guard bn.outputs.count == 1 || bn.outputs.dropFirst().allSatisfy({ $0.isEmpty || rewriter.uses($0) == 0 }),
+                guard
+                    bn.outputs.count == 1
+                        || bn.outputs.dropFirst().allSatisfy({ $0.isEmpty || rewriter.uses($0) == 0 }),
                     bn.inputs.count >= 5,
                     let gamma = graph.constant(bn.inputs[1])?.doubles, let beta = graph.constant(bn.inputs[2])?.doubles,
-                    let mean = graph.constant(bn.inputs[3])?.doubles, let variance = graph.constant(bn.inputs[4])?.doubles
+                    let mean = graph.constant(bn.inputs[3])?.doubles,
+                    let variance = graph.constant(bn.inputs[4])?.doubles
                 else { continue }
                 let eps = Double(bn.float("epsilon") ?? 1e-5)
                 let c = gamma.count
@@ -49,17 +54,25 @@ public struct FoldBatchNorm: GraphPass {
                 let scale = (0..<c).map { gamma[$0] / (variance[$0] + eps).squareRoot() }
                 let shift = (0..<c).map { beta[$0] - mean[$0] * scale[$0] }
 
-                if let (p, producer) = rewriter.producerNode(bn.inputs[0]), rewriter.soleConsumer(bn.inputs[0])?.index == i,
+                if let (p, producer) = rewriter.producerNode(bn.inputs[0]),
+                    rewriter.soleConsumer(bn.inputs[0])?.index == i,
                     !rewriter.isClaimed([p]), producer.domain.isEmpty
                 {
                     if producer.opType == "Conv", let w = graph.constant(producer.inputs[1]), w.shape.first == c {
-                        let b = producer.input(2).flatMap { graph.constant($0)?.doubles } ?? [Double](repeating: 0, count: c)
+                        let b =
+                            producer.input(2).flatMap { graph.constant($0)?.doubles }
+                            ?? [Double](repeating: 0, count: c)
                         let bv = (0..<c).map { (b[$0] - mean[$0]) * scale[$0] + beta[$0] }
                         var conv = producer
-                        let wName = Self.name(for: producer.inputs[1], uses: useCounts, fallback: "\(bn.outputs[0]).weight", taken: &taken, graph: graph)
-                        let bName = producer.input(2).map {
-                            Self.name(for: $0, uses: useCounts, fallback: "\(bn.outputs[0]).bias", taken: &taken, graph: graph)
-                        } ?? graph.freshName("\(bn.outputs[0]).bias", avoiding: &taken)
+                        let wName = Self.name(
+                            for: producer.inputs[1], uses: useCounts, fallback: "\(bn.outputs[0]).weight",
+                            taken: &taken, graph: graph)
+                        let bName =
+                            producer.input(2).map {
+                                Self.name(
+                                    for: $0, uses: useCounts, fallback: "\(bn.outputs[0]).bias", taken: &taken,
+                                    graph: graph)
+                            } ?? graph.freshName("\(bn.outputs[0]).bias", avoiding: &taken)
                         scaledWeights.append(ScaledWeight(source: producer.inputs[1], target: wName, scale: scale))
                         newInitializers[bName] = Tensor(dtype: w.dtype, shape: [c], values: bv)
                         conv.inputs = [producer.inputs[0], wName, bName]
@@ -82,7 +95,9 @@ public struct FoldBatchNorm: GraphPass {
                             }
                             let newC = (0..<c).map { (gemmBeta * cv[$0] - mean[$0]) * scale[$0] + beta[$0] }
                             var gemm = producer
-                            let wName = Self.name(for: producer.inputs[1], uses: useCounts, fallback: "\(bn.outputs[0]).weight", taken: &taken, graph: graph)
+                            let wName = Self.name(
+                                for: producer.inputs[1], uses: useCounts, fallback: "\(bn.outputs[0]).weight",
+                                taken: &taken, graph: graph)
                             let cName = graph.freshName("\(bn.outputs[0]).bias", avoiding: &taken)
                             scaledWeights.append(
                                 ScaledWeight(source: producer.inputs[1], target: wName, scale: scale, columns: !transB))
@@ -97,7 +112,9 @@ public struct FoldBatchNorm: GraphPass {
                     }
                 }
                 // Lone BatchNormalization: a per-channel scale and shift.
-                guard let rank = graph.valueInfo[bn.inputs[0]]?.shape?.count ?? graph.info(of: bn.inputs[0])?.shape?.count,
+                guard
+                    let rank = graph.valueInfo[bn.inputs[0]]?.shape?.count
+                        ?? graph.info(of: bn.inputs[0])?.shape?.count,
                     rank >= 2
                 else { continue }
                 let broadcast = [c] + [Int](repeating: 1, count: rank - 2)
@@ -108,10 +125,12 @@ public struct FoldBatchNorm: GraphPass {
                 newInitializers[sName] = Tensor(dtype: dtype, shape: broadcast, values: scale)
                 newInitializers[tName] = Tensor(dtype: dtype, shape: broadcast, values: shift)
                 let label = bn.name.isEmpty ? bn.outputs[0] : bn.name
-                rewriter.replace([i], with: [
-                    Node(name: label + "/scale", opType: "Mul", inputs: [bn.inputs[0], sName], outputs: [mid]),
-                    Node(name: label + "/shift", opType: "Add", inputs: [mid, tName], outputs: [bn.outputs[0]]),
-                ])
+                rewriter.replace(
+                    [i],
+                    with: [
+                        Node(name: label + "/scale", opType: "Mul", inputs: [bn.inputs[0], sName], outputs: [mid]),
+                        Node(name: label + "/shift", opType: "Add", inputs: [mid, tName], outputs: [bn.outputs[0]]),
+                    ])
                 lone += 1
             }
             graph = rewriter.apply()
@@ -147,7 +166,9 @@ public struct FoldBatchNorm: GraphPass {
     /// How many node inputs read each initializer.
     static func initializerUses(_ graph: Graph) -> [String: Int] {
         var uses = [String: Int]()
-        for node in graph.nodes { for input in node.inputs where graph.initializers[input] != nil { uses[input, default: 0] += 1 } }
+        for node in graph.nodes {
+            for input in node.inputs where graph.initializers[input] != nil { uses[input, default: 0] += 1 }
+        }
         return uses
     }
 
@@ -155,7 +176,9 @@ public struct FoldBatchNorm: GraphPass {
     static func name(
         for initializer: String, uses: [String: Int], fallback: String, taken: inout Set<String>, graph: Graph
     ) -> String {
-        if graph.initializers[initializer] != nil, uses[initializer] == 1, !graph.outputs.contains(where: { $0.name == initializer }) {
+        if graph.initializers[initializer] != nil, uses[initializer] == 1,
+            !graph.outputs.contains(where: { $0.name == initializer })
+        {
             return initializer
         }
         return graph.freshName(fallback, avoiding: &taken)

@@ -24,9 +24,12 @@ public struct FoldConstants: GraphPass {
         var folded = 0
         for node in graph.nodes {
             let values = node.outputs.map { $0.isEmpty ? nil : analysis.constants[$0] }
-            let foldable = !node.outputs.isEmpty && node.domain.isEmpty
+            let foldable =
+                !node.outputs.isEmpty && node.domain.isEmpty
                 && !node.outputs.contains(where: outputs.contains)
-                && zip(node.outputs, values).allSatisfy { name, value in name.isEmpty || (value.map { $0.count <= maxElements } ?? false) }
+                && zip(node.outputs, values).allSatisfy { name, value in
+                    name.isEmpty || (value.map { $0.count <= maxElements } ?? false)
+                }
             guard foldable else {
                 kept.append(node)
                 continue

@@ -29,7 +29,8 @@ public struct FoldPad: GraphPass {
                 let (p, pad) = rewriter.producerNode(node.inputs[0]), pad.opType == "Pad", pad.domain.isEmpty,
                 rewriter.soleConsumer(node.inputs[0])?.index == i,
                 let spatial = zeroPadding(pad, graph: graph, opset: context.opset),
-                let kernel = node.ints("kernel_shape") ?? graph.constant(node.inputs[1]).map({ Array($0.shape.dropFirst(2)) }),
+                let kernel = node.ints("kernel_shape")
+                    ?? graph.constant(node.inputs[1]).map({ Array($0.shape.dropFirst(2)) }),
                 spatial.count == 2 * kernel.count
             else { continue }
             var conv = node
@@ -44,7 +45,8 @@ public struct FoldPad: GraphPass {
         let total = padsFolded + autoPads
         return total == 0
             ? .unchanged
-            : PassResult(changes: total, summary: "folded \(padsFolded) Pad into Conv, made \(autoPads) auto_pad explicit")
+            : PassResult(
+                changes: total, summary: "folded \(padsFolded) Pad into Conv, made \(autoPads) auto_pad explicit")
     }
 
     /// The spatial pads of a constant-zero Pad in Conv order, or nil when it is not foldable.
@@ -87,7 +89,9 @@ public struct FoldPad: GraphPass {
         guard let mode = conv.string("auto_pad"), mode != "NOTSET" else { return nil }
         var out = conv
         out.attributes["auto_pad"] = nil
-        guard let kernel = conv.ints("kernel_shape") ?? graph.constant(conv.inputs[1]).map({ Array($0.shape.dropFirst(2)) })
+        guard
+            let kernel = conv.ints("kernel_shape")
+                ?? graph.constant(conv.inputs[1]).map({ Array($0.shape.dropFirst(2)) })
         else { return nil }
         let dims = kernel.count
         if mode == "VALID" {
@@ -99,7 +103,8 @@ public struct FoldPad: GraphPass {
         else { return nil }
         let strides = conv.ints("strides") ?? [Int](repeating: 1, count: dims)
         let dilations = conv.ints("dilations") ?? [Int](repeating: 1, count: dims)
-        var begin = [Int](), end = [Int]()
+        var begin = [Int]()
+        var end = [Int]()
         for k in 0..<dims {
             let outSize = (spatial[k] + strides[k] - 1) / strides[k]
             let total = max((outSize - 1) * strides[k] + (kernel[k] - 1) * dilations[k] + 1 - spatial[k], 0)

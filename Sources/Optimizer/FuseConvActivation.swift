@@ -43,11 +43,15 @@ public struct FuseConvActivation: GraphPass {
             var bodyConv = conv
             bodyConv.inputs = inputs
             attributes["body"] = .graph(
-                FusedBody.make(name: label, nodes: [bodyConv, act], inputs: [inputs[0]], outputs: act.outputs, in: graph))
-            rewriter.replace([c, i], with: [
-                Node(name: label, opType: "FusedConv", domain: OpSupport.effnetDomain, inputs: inputs,
-                     outputs: act.outputs, attributes: attributes)
-            ])
+                FusedBody.make(
+                    name: label, nodes: [bodyConv, act], inputs: [inputs[0]], outputs: act.outputs, in: graph))
+            rewriter.replace(
+                [c, i],
+                with: [
+                    Node(
+                        name: label, opType: "FusedConv", domain: OpSupport.effnetDomain, inputs: inputs,
+                        outputs: act.outputs, attributes: attributes)
+                ])
             fused += 1
         }
         graph = rewriter.apply()

@@ -40,7 +40,10 @@ public struct FuseFusedMBConv: GraphPass {
             else { continue }
             parts.append((c, conv))
             parts.append((j, project))
-            if fuse(parts: parts, conv: conv, cf: cf, se: se, project: project, rewriter: &rewriter, extra: &extra, taken: &taken, graph: graph) {
+            if fuse(
+                parts: parts, conv: conv, cf: cf, se: se, project: project, rewriter: &rewriter, extra: &extra,
+                taken: &taken, graph: graph)
+            {
                 fused += 1
             }
         }
@@ -49,7 +52,10 @@ public struct FuseFusedMBConv: GraphPass {
             guard !rewriter.isClaimed([c]), let cf = ConvFacts(conv, graph: graph), cf.isDense,
                 cf.kernel.allSatisfy({ $0 > 1 }), cf.dilations == [1, 1]
             else { continue }
-            if fuse(parts: [(c, conv)], conv: conv, cf: cf, se: nil, project: nil, rewriter: &rewriter, extra: &extra, taken: &taken, graph: graph) {
+            if fuse(
+                parts: [(c, conv)], conv: conv, cf: cf, se: nil, project: nil, rewriter: &rewriter, extra: &extra,
+                taken: &taken, graph: graph)
+            {
                 fused += 1
             }
         }
@@ -74,7 +80,8 @@ public struct FuseFusedMBConv: GraphPass {
         guard !rewriter.isClaimed(parts.map(\.index)) else { return false }
         let ordered = parts.sorted { $0.index < $1.index }.map(\.node)
         let label = FusedBody.label(for: ordered, fallback: output)
-        var projectW = "", projectB = ""
+        var projectW = ""
+        var projectB = ""
         var bodyNodes = ordered
         if let project {
             projectW = project.inputs[1]
@@ -86,7 +93,8 @@ public struct FuseFusedMBConv: GraphPass {
         let body = FusedBody.make(name: label, nodes: bodyNodes, inputs: [x], outputs: [output], in: graph)
         var attributes: [String: Attribute] = [
             "kernel_shape": .ints(cf.kernel), "strides": .ints(cf.strides),
-            "pads": .ints(conv.ints("pads") ?? [0, 0, 0, 0]), "activation": conv.attributes["activation"] ?? .string("none"),
+            "pads": .ints(conv.ints("pads") ?? [0, 0, 0, 0]),
+            "activation": conv.attributes["activation"] ?? .string("none"),
             "residual": .int(residual ? 1 : 0),
             "expand_ratio": .float(project == nil ? 1 : Float(cf.outChannels) / Float(cf.inChannels)),
             "body": .graph(body),
@@ -100,10 +108,14 @@ public struct FuseFusedMBConv: GraphPass {
             se?.inputs[1] ?? "", se?.inputs[2] ?? "", se?.inputs[3] ?? "", se?.inputs[4] ?? "",
             projectW, projectB,
         ]
-        rewriter.replace(parts.map(\.index), with: [
-            Node(name: label, opType: "FusedMBConv", domain: OpSupport.effnetDomain, inputs: inputs, outputs: [output],
-                 attributes: attributes)
-        ])
+        rewriter.replace(
+            parts.map(\.index),
+            with: [
+                Node(
+                    name: label, opType: "FusedMBConv", domain: OpSupport.effnetDomain, inputs: inputs,
+                    outputs: [output],
+                    attributes: attributes)
+            ])
         return true
     }
 }

@@ -81,10 +81,14 @@ public struct FuseMBConv: GraphPass {
                 se?.inputs[1] ?? "", se?.inputs[2] ?? "", se?.inputs[3] ?? "", se?.inputs[4] ?? "",
                 project.inputs[1], projectBias,
             ]
-            rewriter.replace(parts.map(\.index), with: [
-                Node(name: label, opType: "MBConv", domain: OpSupport.effnetDomain, inputs: inputs, outputs: [output],
-                     attributes: attributes)
-            ])
+            rewriter.replace(
+                parts.map(\.index),
+                with: [
+                    Node(
+                        name: label, opType: "MBConv", domain: OpSupport.effnetDomain, inputs: inputs,
+                        outputs: [output],
+                        attributes: attributes)
+                ])
             fused += 1
         }
         graph = rewriter.apply()

@@ -14,9 +14,11 @@ public struct FuseSqueezeExcitation: GraphPass {
     public func run(_ graph: inout Graph, context: PassContext) throws -> PassResult {
         var rewriter = Rewriter(graph)
         var fused = 0
-        for (m, mul) in graph.nodes.enumerated() where mul.opType == "Mul" && mul.domain.isEmpty && mul.inputs.count == 2 {
+        for (m, mul) in graph.nodes.enumerated()
+        where mul.opType == "Mul" && mul.domain.isEmpty && mul.inputs.count == 2 {
             for side in 0..<2 {
-                let x = mul.inputs[1 - side], gateValue = mul.inputs[side]
+                let x = mul.inputs[1 - side]
+                let gateValue = mul.inputs[side]
                 guard let (e, expand) = rewriter.producerNode(gateValue), expand.opType == "FusedConv",
                     rewriter.soleConsumer(gateValue)?.index == m,
                     let gate = expand.string("activation"), gate == "sigmoid" || gate == "hardsigmoid",
@@ -33,13 +35,15 @@ public struct FuseSqueezeExcitation: GraphPass {
                 let parts = [pool, reduce, expand, mul]
                 let label = FusedBody.label(for: parts, fallback: mul.outputs[0])
                 let body = FusedBody.make(name: label, nodes: parts, inputs: [x], outputs: mul.outputs, in: graph)
-                rewriter.replace([p, r, e, m], with: [
-                    Node(
-                        name: label + "/SqueezeExcite", opType: "SqueezeExcite", domain: OpSupport.effnetDomain,
-                        inputs: [x, reduce.inputs[1], reduce.inputs[2], expand.inputs[1], expand.inputs[2]],
-                        outputs: mul.outputs,
-                        attributes: ["se_activation": .string(act), "se_gate": .string(gate), "body": .graph(body)])
-                ])
+                rewriter.replace(
+                    [p, r, e, m],
+                    with: [
+                        Node(
+                            name: label + "/SqueezeExcite", opType: "SqueezeExcite", domain: OpSupport.effnetDomain,
+                            inputs: [x, reduce.inputs[1], reduce.inputs[2], expand.inputs[1], expand.inputs[2]],
+                            outputs: mul.outputs,
+                            attributes: ["se_activation": .string(act), "se_gate": .string(gate), "body": .graph(body)])
+                    ])
                 fused += 1
                 break
             }

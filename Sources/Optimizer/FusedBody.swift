@@ -57,10 +57,12 @@ extension Node {
         case ("", "Sigmoid"): return "sigmoid"
         case ("", "HardSwish"): return "hardswish"
         case ("", "HardSigmoid"):
-            let alpha = float("alpha") ?? 0.2, beta = float("beta") ?? 0.5
+            let alpha = float("alpha") ?? 0.2
+            let beta = float("beta") ?? 0.5
             return abs(alpha - 1.0 / 6.0) < 1e-7 && beta == 0.5 ? "hardsigmoid" : nil
         case ("", "Clip"):
-            let lo: Double?, hi: Double?
+            let lo: Double?
+            let hi: Double?
             if inputs.count > 1 {
                 lo = input(1).flatMap { graph.constant($0)?.doubles.first }
                 hi = input(2).flatMap { graph.constant($0)?.doubles.first }

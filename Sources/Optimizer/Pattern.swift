@@ -10,7 +10,8 @@ struct ConvFacts {
     let inChannelsPerGroup: Int
 
     init?(_ node: Node, graph: Graph) {
-        guard node.opType == "Conv" || node.opType == "FusedConv", let w = graph.constant(node.inputs[1]), w.rank == 4 else {
+        guard node.opType == "Conv" || node.opType == "FusedConv", let w = graph.constant(node.inputs[1]), w.rank == 4
+        else {
             return nil
         }
         kernel = node.ints("kernel_shape") ?? Array(w.shape.dropFirst(2))

@@ -44,9 +44,10 @@ public struct Pipeline: Sendable {
         for name in (only ?? []) + skip where !known.contains(name) {
             throw OptimizerError.unknownPass(name, known: known)
         }
-        return Pipeline(passes: standard.passes.filter { pass in
-            (only.map { $0.contains(pass.name) } ?? true) && !skip.contains(pass.name)
-        })
+        return Pipeline(
+            passes: standard.passes.filter { pass in
+                (only.map { $0.contains(pass.name) } ?? true) && !skip.contains(pass.name)
+            })
     }
 
     /// Runs every pass in order, validating the graph after each one (a pass that breaks SSA form or order is a

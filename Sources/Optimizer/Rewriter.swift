@@ -78,7 +78,9 @@ extension Graph {
             for (key, attribute) in nodes[i].attributes {
                 if case .graph(var body) = attribute {
                     body.replaceUses(of: value, with: replacement)
-                    for k in body.inputs.indices where body.inputs[k].name == value { body.inputs[k].name = replacement }
+                    for k in body.inputs.indices where body.inputs[k].name == value {
+                        body.inputs[k].name = replacement
+                    }
                     nodes[i].attributes[key] = .graph(body)
                 }
             }

@@ -17,7 +17,8 @@ public struct Unfuse: GraphPass {
                 count += 1
                 for inner in expanded {
                     guard inner.domain.isEmpty || inner.domain == "ai.onnx" else {
-                        throw OptimizerError.passFailed(pass: name, message: "node '\(node.label)' has no standard-ONNX body")
+                        throw OptimizerError.passFailed(
+                            pass: name, message: "node '\(node.label)' has no standard-ONNX body")
                     }
                 }
                 // Restore the value infos of the intermediate values so the exported file keeps its shapes.

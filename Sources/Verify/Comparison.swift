@@ -26,8 +26,12 @@ public struct OutputComparison: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case name, shape, count, cosine, mismatches, passed
-        case maxAbs = "max_abs", maxRel = "max_rel", meanAbs = "mean_abs"
-        case top1Agree = "top1_agree", top5Overlap = "top5_overlap", worstIndex = "worst_index"
+        case maxAbs = "max_abs"
+        case maxRel = "max_rel"
+        case meanAbs = "mean_abs"
+        case top1Agree = "top1_agree"
+        case top5Overlap = "top5_overlap"
+        case worstIndex = "worst_index"
     }
 }
 
@@ -49,15 +53,21 @@ public enum Comparison {
         name: String, actual: Tensor, expected: Tensor, tolerance: Tolerance
     ) throws -> OutputComparison {
         // A reference saved without a batch dimension or with extra unit dims still compares element-wise.
-        guard actual.shape == expected.shape
-            || (actual.count == expected.count && actual.shape.filter { $0 != 1 } == expected.shape.filter { $0 != 1 })
+        guard
+            actual.shape == expected.shape
+                || (actual.count == expected.count
+                    && actual.shape.filter { $0 != 1 } == expected.shape.filter { $0 != 1 })
         else {
             throw ComparisonError.shapeMismatch(name: name, actual: actual.shape, expected: expected.shape)
         }
         let a = actual.doubles
         let e = expected.doubles
-        var maxAbs = 0.0, maxRel = 0.0, sumAbs = 0.0
-        var dot = 0.0, normA = 0.0, normE = 0.0
+        var maxAbs = 0.0
+        var maxRel = 0.0
+        var sumAbs = 0.0
+        var dot = 0.0
+        var normA = 0.0
+        var normE = 0.0
         var mismatches = 0
         var worstIndex = 0
         var worstExcess = -Double.infinity
@@ -72,23 +82,28 @@ public enum Comparison {
             normE += e[i] * e[i]
             let ok = tolerance.allows(actual: a[i], expected: e[i])
             if !ok { mismatches += 1 }
-            let excess = ok ? d - (tolerance.atol + tolerance.rtol * abs(e[i])) : (d.isFinite ? d : .greatestFiniteMagnitude)
+            let excess =
+                ok ? d - (tolerance.atol + tolerance.rtol * abs(e[i])) : (d.isFinite ? d : .greatestFiniteMagnitude)
             if excess > worstExcess || (!ok && worstExcess < 0) {
                 worstExcess = excess
                 worstIndex = i
             }
         }
         let cosine: Double =
-            normA == 0 && normE == 0 ? 1 : (normA == 0 || normE == 0 ? 0 : dot / (normA.squareRoot() * normE.squareRoot()))
+            normA == 0 && normE == 0
+            ? 1 : (normA == 0 || normE == 0 ? 0 : dot / (normA.squareRoot() * normE.squareRoot()))
         var top1: Double? = nil
         var top5: Double? = nil
         if expected.shape.count == 2, expected.shape[1] >= 5, actual.count == expected.count {
-            let rows = expected.shape[0], classes = expected.shape[1]
-            var agree = 0, shared = 0
+            let rows = expected.shape[0]
+            let classes = expected.shape[1]
+            var agree = 0
+            var shared = 0
             for r in 0..<rows {
                 let ra = Array(a[(r * classes)..<((r + 1) * classes)])
                 let re = Array(e[(r * classes)..<((r + 1) * classes)])
-                let ta = topIndices(ra, k: 5), te = topIndices(re, k: 5)
+                let ta = topIndices(ra, k: 5)
+                let te = topIndices(re, k: 5)
                 if ta[0] == te[0] { agree += 1 }
                 shared += Set(ta).intersection(te).count
             }

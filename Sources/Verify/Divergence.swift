@@ -53,7 +53,8 @@ public struct DivergenceFinder {
             return Divergence(
                 stage: "import", pass: nil, node: nil, value: nil, maxAbs: nil,
                 detail: "the graph as read already differs from the reference outputs (before any optimization): "
-                    + "the reference does not belong to this model, or an operator is imported with the wrong semantics")
+                    + "the reference does not belong to this model, or an operator is imported with the wrong semantics"
+            )
         }
         if let found = try optimizerDivergence() { return found }
         if let found = try runtimeDivergence() { return found }
@@ -118,7 +119,8 @@ public struct DivergenceFinder {
                 if !Self.close(a, e, tolerance) {
                     return Divergence(
                         stage: "runtime", pass: nil, node: node.label, value: value, maxAbs: Self.maxAbs(a, e),
-                        detail: "the native \(node.opType) differs from the reference interpreter on the optimized graph")
+                        detail:
+                            "the native \(node.opType) differs from the reference interpreter on the optimized graph")
                 }
             }
         }
@@ -127,7 +129,8 @@ public struct DivergenceFinder {
 
     static func close(_ a: Tensor, _ e: Tensor, _ tolerance: Tolerance) -> Bool {
         guard a.count == e.count else { return false }
-        let x = a.doubles, y = e.doubles
+        let x = a.doubles
+        let y = e.doubles
         for i in x.indices where !tolerance.allows(actual: x[i], expected: y[i]) { return false }
         return true
     }

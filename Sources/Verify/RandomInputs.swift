@@ -22,7 +22,8 @@ public enum VerifyError: Error, CustomStringConvertible, Equatable {
 /// NHWC inputs with 3 channels (Keras models normalize inside). A symbolic batch becomes 1; other unknown sizes take
 /// `defaultSize` (the architecture's resolution) when given. Other inputs get uniform values in [-2, 2].
 public enum RandomInputs {
-    public static func make(for graph: Graph, seed: UInt64, defaultSize: Int?, path: String) throws -> [String: Tensor] {
+    public static func make(for graph: Graph, seed: UInt64, defaultSize: Int?, path: String) throws -> [String: Tensor]
+    {
         var generator = SplitMix64(seed: seed)
         var feeds = [String: Tensor]()
         for input in graph.inputs {
@@ -49,7 +50,8 @@ public enum RandomInputs {
             } else {
                 unit = (0..<shape.reduce(1, *)).map { _ in generator.nextUnit() }
             }
-            feeds[input.name] = Tensor(dtype: input.dtype ?? .float32, shape: shape, values: unit.map { lo + (hi - lo) * $0 })
+            feeds[input.name] = Tensor(
+                dtype: input.dtype ?? .float32, shape: shape, values: unit.map { lo + (hi - lo) * $0 })
         }
         return feeds
     }
@@ -59,17 +61,23 @@ extension RandomInputs {
     /// Values in [0, 1) laid out as `shape` (NCHW, or NHWC when `channelsLast`): per image and channel, a
     /// ⌈H/16⌉+1 × ⌈W/16⌉+1 grid of uniform values, bilinearly interpolated, mixed 95 : 5 with fine noise.
     static func smoothImages(shape: [Int], channelsLast: Bool, generator: inout SplitMix64) -> [Double] {
-        let (n, c, h, w) = channelsLast ? (shape[0], shape[3], shape[1], shape[2]) : (shape[0], shape[1], shape[2], shape[3])
+        let (n, c, h, w) =
+            channelsLast ? (shape[0], shape[3], shape[1], shape[2]) : (shape[0], shape[1], shape[2], shape[3])
         let cell = 16
-        let gh = (h + cell - 1) / cell + 1, gw = (w + cell - 1) / cell + 1
+        let gh = (h + cell - 1) / cell + 1
+        let gw = (w + cell - 1) / cell + 1
         var out = [Double](repeating: 0, count: n * c * h * w)
         for img in 0..<n {
             for ch in 0..<c {
                 let grid = (0..<(gh * gw)).map { _ in generator.nextUnit() }
                 for y in 0..<h {
-                    let fy = Double(y) / Double(cell), y0 = Int(fy), ty = fy - Double(y0)
+                    let fy = Double(y) / Double(cell)
+                    let y0 = Int(fy)
+                    let ty = fy - Double(y0)
                     for x in 0..<w {
-                        let fx = Double(x) / Double(cell), x0 = Int(fx), tx = fx - Double(x0)
+                        let fx = Double(x) / Double(cell)
+                        let x0 = Int(fx)
+                        let tx = fx - Double(x0)
                         let top = grid[y0 * gw + x0] * (1 - tx) + grid[y0 * gw + x0 + 1] * tx
                         let bottom = grid[(y0 + 1) * gw + x0] * (1 - tx) + grid[(y0 + 1) * gw + x0 + 1] * tx
                         let v = 0.95 * (top * (1 - ty) + bottom * ty) + 0.05 * generator.nextUnit()

@@ -38,13 +38,14 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let executable = try ExecutableModel(options: model, passes: passes, size: size, threads: threadCount)
-        let shape = executable.channelsLast
+        let shape =
+            executable.channelsLast
             ? [batch, executable.size, executable.size, 3] : [batch, 3, executable.size, executable.size]
         // Deterministic pseudo-random input in [-1, 1): timing does not depend on values, but NaN-free data keeps
         // the kernels on their normal paths.
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         let values = (0..<shape.reduce(1, *)).map { _ -> Float in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Float(state >> 40) / Float(1 << 23) - 1
         }
         let feeds = [executable.inputName: Tensor(shape: shape, floats: values)]
@@ -63,16 +64,21 @@ struct BenchCommand: ParsableCommand {
         if json {
             try JSONOutput.print(result)
         } else {
-            print("\(model.model): batch \(batch), \(executable.size)x\(executable.size), \(threadCount) threads, \(iterations) iterations")
-            print(String(format: "median %.2f ms, p90 %.2f ms, min %.2f ms, peak RSS %.1f MB",
-                         result.medianMs, result.p90Ms, result.minMs, result.peakRssMb))
+            print(
+                "\(model.model): batch \(batch), \(executable.size)x\(executable.size), \(threadCount) threads, \(iterations) iterations"
+            )
+            print(
+                String(
+                    format: "median %.2f ms, p90 %.2f ms, min %.2f ms, peak RSS %.1f MB",
+                    result.medianMs, result.p90Ms, result.minMs, result.peakRssMb))
         }
     }
 
     /// Linear-interpolated quantile of sorted values (numpy's default method).
     static func quantile(_ sorted: [Double], _ q: Double) -> Double {
         let position = q * Double(sorted.count - 1)
-        let lo = Int(position.rounded(.down)), hi = Int(position.rounded(.up))
+        let lo = Int(position.rounded(.down))
+        let hi = Int(position.rounded(.up))
         return sorted[lo] + (sorted[hi] - sorted[lo]) * (position - Double(lo))
     }
 
@@ -101,6 +107,9 @@ struct BenchResult: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case model, threads, batch, size, iterations
-        case medianMs = "median_ms", p90Ms = "p90_ms", minMs = "min_ms", peakRssMb = "peak_rss_mb"
+        case medianMs = "median_ms"
+        case p90Ms = "p90_ms"
+        case minMs = "min_ms"
+        case peakRssMb = "peak_rss_mb"
     }
 }

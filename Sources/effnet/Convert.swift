@@ -73,7 +73,8 @@ struct ConvertCommand: ParsableCommand {
                 let checkpoint = Checkpoint(tensors: try NPZ.read(contentsOf: model.model).map { ($0.name, $0.tensor) })
                 let architecture = try model.arch.map { try Architecture.resolve($0) }
                 let exported = try CheckpointFileError.naming(model.model) { () throws -> ExportedCheckpoint in
-                    let scheme = try naming ?? ArchitectureDetector.detect(checkpoint, architecture: architecture).scheme
+                    let scheme =
+                        try naming ?? ArchitectureDetector.detect(checkpoint, architecture: architecture).scheme
                     return try CheckpointExporter.rename(checkpoint, to: scheme, architecture: architecture)
                 }
                 let scheme = exported.scheme
@@ -151,12 +152,16 @@ struct ConvertReport: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case input, output, architecture, passes, naming, notes, parameters, bytes, seconds
-        case inputFormat = "input_format", opsBefore = "ops_before", opsAfter = "ops_after"
+        case inputFormat = "input_format"
+        case opsBefore = "ops_before"
+        case opsAfter = "ops_after"
     }
 
     static func opCounts(_ graph: Graph) -> [String: Int] {
         var counts = [String: Int]()
-        for node in graph.nodes { counts[(node.domain.isEmpty ? "" : node.domain + ".") + node.opType, default: 0] += 1 }
+        for node in graph.nodes {
+            counts[(node.domain.isEmpty ? "" : node.domain + ".") + node.opType, default: 0] += 1
+        }
         return counts
     }
 
@@ -167,7 +172,9 @@ struct ConvertReport: Encodable {
             let keys = Set(opsBefore.keys).union(after.keys).sorted()
             let changed = keys.filter { opsBefore[$0] != after[$0] }
             if !changed.isEmpty {
-                lines.append("  operators: " + changed.map { "\($0) \(opsBefore[$0] ?? 0)→\(after[$0] ?? 0)" }.joined(separator: ", "))
+                lines.append(
+                    "  operators: "
+                        + changed.map { "\($0) \(opsBefore[$0] ?? 0)→\(after[$0] ?? 0)" }.joined(separator: ", "))
             }
             lines.append("  nodes: \(opsBefore.values.reduce(0, +)) → \(after.values.reduce(0, +))")
         }

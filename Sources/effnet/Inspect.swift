@@ -59,7 +59,8 @@ struct InspectResult: Encodable {
         producer = [m.producerName, m.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         opset = m.opset
         func value(_ v: ValueInfo) -> Value {
-            Value(name: v.name, shape: v.shape.map { $0.map(\.description) } ?? [], dtype: v.dtype?.rawValue ?? "unknown")
+            Value(
+                name: v.name, shape: v.shape.map { $0.map(\.description) } ?? [], dtype: v.dtype?.rawValue ?? "unknown")
         }
         inputs = graph.inputs.map(value)
         outputs = graph.outputs.map(value)

@@ -1,7 +1,7 @@
 import Formats
-import Models
 import Foundation
 import IR
+import Models
 import Optimizer
 
 /// A model as the CLI holds it: the IR model plus where it came from.

@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 
 /// The model argument and the options every model-reading verb shares.
 struct ModelOptions: ParsableArguments {

@@ -87,9 +87,14 @@ struct RunCommand: ParsableCommand {
             let row = Array(values[(i * classes)..<((i + 1) * classes)])
             let probabilities = endsInSoftmax ? row : Self.softmax(row)
             let top = Array(probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(self.top))
-            results.append(RunResult.Image(image: image, top: top.map { k in
-                RunResult.Class(index: k, label: labelNames.flatMap { k < $0.count ? $0[k] : nil }, probability: probabilities[k])
-            }))
+            results.append(
+                RunResult.Image(
+                    image: image,
+                    top: top.map { k in
+                        RunResult.Class(
+                            index: k, label: labelNames.flatMap { k < $0.count ? $0[k] : nil },
+                            probability: probabilities[k])
+                    }))
         }
         let result = RunResult(results: results)
         if json {

@@ -70,7 +70,10 @@ struct VerifyCommand: ParsableCommand {
         if let reference {
             (feeds, expected) = try ReferenceFile.read(reference, graph: graph)
             interpreted = try interpreter.run(feeds)
-            checks.append(try .init(path: "reference-interpreter", graph: "as read", actual: interpreted!, expected: expected, graphOutputs: graph.outputs, tolerance: tol))
+            checks.append(
+                try .init(
+                    path: "reference-interpreter", graph: "as read", actual: interpreted!, expected: expected,
+                    graphOutputs: graph.outputs, tolerance: tol))
         } else {
             feeds = try RandomInputs.make(for: graph, seed: seed, defaultSize: loaded.defaultSize, path: model.model)
             expected = try interpreter.run(feeds)
@@ -78,14 +81,19 @@ struct VerifyCommand: ParsableCommand {
         var optimized = loaded.model
         optimized.graph.bindSpatialDims(feeds)
         let report = try Pipeline.standard.run(&optimized.graph, context: PassContext(opset: optimized.opset))
-        let session = try InferenceSession(graph: optimized.graph, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let session = try InferenceSession(
+            graph: optimized.graph, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let fast = try session.run(feeds)
-        checks.append(try .init(path: "runtime", graph: "optimized", actual: fast, expected: expected, graphOutputs: graph.outputs, tolerance: tol))
+        checks.append(
+            try .init(
+                path: "runtime", graph: "optimized", actual: fast, expected: expected, graphOutputs: graph.outputs,
+                tolerance: tol))
         if let interpreted {
             // The native runtime against the semantic oracle directly, on the reference's inputs.
-            checks.append(try .init(
-                path: "runtime vs reference-interpreter", graph: "optimized", actual: fast, expected: interpreted,
-                graphOutputs: graph.outputs, tolerance: tol))
+            checks.append(
+                try .init(
+                    path: "runtime vs reference-interpreter", graph: "optimized", actual: fast, expected: interpreted,
+                    graphOutputs: graph.outputs, tolerance: tol))
         }
         let passed = checks.allSatisfy(\.passed)
         var divergence: Divergence? = nil

@@ -13,15 +13,18 @@ struct VerifyReport: Encodable {
         var passed: Bool
         var outputs: [OutputComparison]
 
-        init(path: String, graph: String, actual: [String: Tensor], expected: [String: Tensor],
-             graphOutputs: [ValueInfo], tolerance: Tolerance) throws {
+        init(
+            path: String, graph: String, actual: [String: Tensor], expected: [String: Tensor],
+            graphOutputs: [ValueInfo], tolerance: Tolerance
+        ) throws {
             self.path = path
             self.graph = graph
             outputs = try graphOutputs.map { output in
                 guard let a = actual[output.name] else {
                     throw ModelUseError.reference(path: path, message: "no value computed for output '\(output.name)'")
                 }
-                return try Comparison.compare(name: output.name, actual: a, expected: expected[output.name]!, tolerance: tolerance)
+                return try Comparison.compare(
+                    name: output.name, actual: a, expected: expected[output.name]!, tolerance: tolerance)
             }
             passed = outputs.allSatisfy(\.passed)
         }
@@ -56,12 +59,15 @@ struct VerifyReport: Encodable {
     }
 
     var text: String {
-        var lines = ["\(model): \(passed ? "PASSED" : "FAILED") (atol \(atol), rtol \(rtol))"
-                     + (reference.map { " against \($0)" } ?? " against the reference interpreter on random inputs")]
+        var lines = [
+            "\(model): \(passed ? "PASSED" : "FAILED") (atol \(atol), rtol \(rtol))"
+                + (reference.map { " against \($0)" } ?? " against the reference interpreter on random inputs")
+        ]
         for check in checks {
             lines.append("  \(check.path) on the \(check.graph) graph: \(check.passed ? "pass" : "FAIL")")
             for o in check.outputs {
-                var s = "    \(o.name) \(o.shape): max_abs \(Self.g(o.maxAbs)), max_rel \(Self.g(o.maxRel)), "
+                var s =
+                    "    \(o.name) \(o.shape): max_abs \(Self.g(o.maxAbs)), max_rel \(Self.g(o.maxRel)), "
                     + "mean_abs \(Self.g(o.meanAbs)), cosine \(String(format: "%.8f", o.cosine))"
                 if let t1 = o.top1Agree { s += ", top1 \(Self.g(t1))" }
                 if let t5 = o.top5Overlap { s += ", top5 \(Self.g(t5))" }
@@ -88,7 +94,8 @@ struct VerifyReport: Encodable {
 /// graph has one of each.
 enum ReferenceFile {
     static func read(_ path: String, graph: Graph) throws -> (feeds: [String: Tensor], expected: [String: Tensor]) {
-        let arrays = Dictionary(try NPZ.read(contentsOf: path).map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        let arrays = Dictionary(
+            try NPZ.read(contentsOf: path).map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
         func pick(_ name: String, fallback: String, count: Int) throws -> Tensor {
             if let t = arrays[name] { return t }
             if count == 1, let t = arrays[fallback] { return t }
@@ -101,10 +108,12 @@ enum ReferenceFile {
         for input in graph.inputs {
             let t = try pick(input.name, fallback: "input", count: graph.inputs.count)
             if let dims = input.shape {
-                let fits = dims.count == t.rank && zip(dims, t.shape).allSatisfy { d, s in d.value.map { $0 == s } ?? true }
+                let fits =
+                    dims.count == t.rank && zip(dims, t.shape).allSatisfy { d, s in d.value.map { $0 == s } ?? true }
                 if !fits {
                     throw ModelUseError.reference(
-                        path: path, message: "input '\(input.name)' has shape \(t.shape), the model expects \(dims.text)")
+                        path: path,
+                        message: "input '\(input.name)' has shape \(t.shape), the model expects \(dims.text)")
                 }
             }
             feeds[input.name] = t.dtype == (input.dtype ?? t.dtype) ? t : t.converted(to: input.dtype!)

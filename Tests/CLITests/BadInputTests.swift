@@ -1,4 +1,6 @@
+import Formats
 import Foundation
+import IR
 import Testing
 
 /// Broken files give exit 2 and one line on stderr naming the file and the problem, never a crash, never output.
@@ -45,7 +47,8 @@ import Testing
         let r = try EffnetProcess.run(["inspect", path])
         #expect(r.status == 2)
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
-        #expect(r.stderr.contains(BrokenCheckpoint.removed) && r.stderr.contains(BrokenCheckpoint.reshaped), "\(r.stderr)")
+        #expect(
+            r.stderr.contains(BrokenCheckpoint.removed) && r.stderr.contains(BrokenCheckpoint.reshaped), "\(r.stderr)")
     }
 
     @Test func usageErrorsExitTwo() throws {
@@ -55,9 +58,6 @@ import Testing
         #expect(try EffnetProcess.run(["--help"]).status == 0)
     }
 }
-
-import Formats
-import IR
 
 enum BrokenCheckpoint {
     static let removed = "blocks.1.0.bn1.running_var"

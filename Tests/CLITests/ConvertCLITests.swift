@@ -11,11 +11,13 @@ import Testing
 
     @Test func npzToOnnxToNpzIsBitIdentical() throws {
         let dir = try EffnetProcess.scratch()
-        let onnx = dir.appendingPathComponent("m.onnx").path, back = dir.appendingPathComponent("back.npz").path
+        let onnx = dir.appendingPathComponent("m.onnx").path
+        let back = dir.appendingPathComponent("back.npz").path
         #expect(try EffnetProcess.run(["convert", Self.checkpoint, "-o", onnx, "--no-optimize"]).status == 0)
         let r = try EffnetProcess.run(["convert", onnx, "-o", back])
         #expect(r.status == 0, "\(r.stderr)")
-        let original = Dictionary(uniqueKeysWithValues: try NPZ.read(contentsOf: Self.checkpoint).map { ($0.name, $0.tensor) })
+        let original = Dictionary(
+            uniqueKeysWithValues: try NPZ.read(contentsOf: Self.checkpoint).map { ($0.name, $0.tensor) })
         let roundTrip = Dictionary(uniqueKeysWithValues: try NPZ.read(contentsOf: back).map { ($0.name, $0.tensor) })
         for (name, tensor) in original where !name.hasSuffix("num_batches_tracked") {
             #expect(roundTrip[name] == tensor, "\(name) changed in the round trip")
@@ -38,7 +40,8 @@ import Testing
         #expect((report["passes"] as? [Any])?.isEmpty == false)
         let graph = try ONNXReader.read(contentsOf: out).graph
         let ops = Set(graph.nodes.map(\.opType))
-        #expect(ops.isDisjoint(with: ["BatchNormalization", "Identity", "Shape", "Gather", "Pad", "Constant"]), "\(ops)")
+        #expect(
+            ops.isDisjoint(with: ["BatchNormalization", "Identity", "Shape", "Gather", "Pad", "Constant"]), "\(ops)")
         #expect(graph.nodes.allSatisfy { $0.domain.isEmpty })
         // The optimized file still computes what the framework computed.
         let v = try EffnetProcess.run([
@@ -91,13 +94,17 @@ import Testing
     @Test func killedConversionLeavesNoOutput() throws {
         let dir = try EffnetProcess.scratch()
         let out = dir.appendingPathComponent("killed.onnx").path
-        let p = try EffnetProcess.start(["convert", Self.model, "-o", out], environment: ["EFFNET_TEST_COMMIT_DELAY_MS": "20000"])
+        let p = try EffnetProcess.start(
+            ["convert", Self.model, "-o", out], environment: ["EFFNET_TEST_COMMIT_DELAY_MS": "20000"])
         // Wait until the temporary file is complete (it exists and the process is sleeping before the rename).
         let deadline = Date().addingTimeInterval(60)
         var sawTemporary = false
         while Date() < deadline {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-            if names.contains(where: { $0.hasPrefix(".killed.onnx.effnet-") }) { sawTemporary = true; break }
+            if names.contains(where: { $0.hasPrefix(".killed.onnx.effnet-") }) {
+                sawTemporary = true
+                break
+            }
             usleep(20_000)
         }
         usleep(300_000)

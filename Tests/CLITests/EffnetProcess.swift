@@ -31,10 +31,13 @@ enum EffnetProcess {
     }
 
     /// Starts the binary with stdout and stderr going to temporary files (no pipe can fill up and block it).
-    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (process: Process, out: URL, err: URL) {
+    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+        process: Process, out: URL, err: URL
+    ) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("effnet-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let out = dir.appendingPathComponent("stdout"), err = dir.appendingPathComponent("stderr")
+        let out = dir.appendingPathComponent("stdout")
+        let err = dir.appendingPathComponent("stderr")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: err.path, contents: nil)
         let process = Process()

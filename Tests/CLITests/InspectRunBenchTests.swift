@@ -8,7 +8,9 @@ import Testing
         ])
         #expect(r.status == 0, "\(r.stderr)")
         let json = try #require(r.json)
-        for key in ["format", "producer", "opset", "inputs", "outputs", "ops", "parameters", "macs", "architecture", "blocks"] {
+        for key in [
+            "format", "producer", "opset", "inputs", "outputs", "ops", "parameters", "macs", "architecture", "blocks",
+        ] {
             #expect(json.keys.contains(key), "missing \(key)")
         }
         #expect(json["format"] as? String == "onnx")
@@ -24,7 +26,9 @@ import Testing
     }
 
     @Test func inspectTextPrintsTheStageTable() throws {
-        let r = try EffnetProcess.run(["inspect", EffnetProcess.fixture("models/torchvision_efficientnet_v2_s/dynamo.onnx")])
+        let r = try EffnetProcess.run([
+            "inspect", EffnetProcess.fixture("models/torchvision_efficientnet_v2_s/dynamo.onnx"),
+        ])
         #expect(r.status == 0)
         #expect(r.stdout.contains("Stage | Operator"))
         #expect(r.stdout.contains("MBConv6, k3x3, SE0.25"))
@@ -50,12 +54,17 @@ import Testing
 
     /// The photo the fixture's io.npz holds, preprocessed by effnet instead of timm, gives the framework's top-1.
     @Test func runMatchesTheFrameworkTopClass() throws {
-        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath:
-            EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/meta.json")))) as! [String: Any]
+        let meta =
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    contentsOf: URL(
+                        fileURLWithPath:
+                            EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/meta.json")))) as! [String: Any]
         let expected = try #require((meta["output"] as? [String: Any])?["top1_index"] as? [Int])
         let r = try EffnetProcess.run([
             "run", EffnetProcess.fixture("images/grace_hopper.jpg"),
-            "-m", EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/checkpoint.npz"), "--arch", "tf_efficientnetv2_b0",
+            "-m", EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/checkpoint.npz"), "--arch",
+            "tf_efficientnetv2_b0",
             "--size", "100", "--preset", "timm", "--json",
         ])
         #expect(r.status == 0, "\(r.stderr)")

@@ -9,10 +9,12 @@ import Testing
     @Test(arguments: EffnetProcess.onnxFixtures)
     func everyOnnxExportVerifies(_ file: String) throws {
         let id = String(file.split(separator: "/")[0])
-        let r = try EffnetProcess.run([
-            "verify", EffnetProcess.fixture("models/" + file), "--reference", EffnetProcess.fixture("models/\(id)/io.npz"),
-            "--json",
-        ] + EffnetProcess.toleranceArguments(id))
+        let r = try EffnetProcess.run(
+            [
+                "verify", EffnetProcess.fixture("models/" + file), "--reference",
+                EffnetProcess.fixture("models/\(id)/io.npz"),
+                "--json",
+            ] + EffnetProcess.toleranceArguments(id))
         #expect(r.status == 0, "\(file): \(r.stderr)\(r.stdout)")
         let json = try #require(r.json)
         #expect(json["passed"] as? Bool == true)
@@ -26,8 +28,10 @@ import Testing
     @Test(arguments: EffnetProcess.modelIDs)
     func everyCheckpointVerifies(_ id: String) throws {
         let r = try EffnetProcess.run(
-            ["verify", EffnetProcess.fixture("models/\(id)/checkpoint.npz"), "--reference",
-             EffnetProcess.fixture("models/\(id)/io.npz")]
+            [
+                "verify", EffnetProcess.fixture("models/\(id)/checkpoint.npz"), "--reference",
+                EffnetProcess.fixture("models/\(id)/io.npz"),
+            ]
                 + EffnetProcess.toleranceArguments(id) + EffnetProcess.archArguments(id))
         #expect(r.status == 0, "\(id): \(r.stderr)\(r.stdout)")
         #expect(r.stdout.contains("PASSED"))

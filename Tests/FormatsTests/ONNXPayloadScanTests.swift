@@ -14,7 +14,8 @@ import Testing
         do {
             return .success(
                 try ONNXReader.read(
-                    bytes: bytes, file: "m.onnx", folder: folder, checkOperators: false, stripsPayloads: stripsPayloads))
+                    bytes: bytes, file: "m.onnx", folder: folder, checkOperators: false, stripsPayloads: stripsPayloads)
+            )
         } catch let error as ONNXReadError {
             return .failure(error)
         } catch {
@@ -90,7 +91,9 @@ import Testing
         #expect(bytes.withUnsafeBytes { ONNXPayloadScan.scan($0) } != nil)
         #expect(
             Self.outcome(bytes, stripsPayloads: true)
-                == .failure(.tensor(file: "m.onnx", tensor: "short", problem: "float32[2, 3] needs 24 bytes, raw_data holds 20")))
+                == .failure(
+                    .tensor(file: "m.onnx", tensor: "short", problem: "float32[2, 3] needs 24 bytes, raw_data holds 20")
+                ))
     }
 
     // MARK: - Shapes the scan leaves to protobuf-c
@@ -115,7 +118,10 @@ import Testing
         let bytes = model()
         let scan = try #require(bytes.withUnsafeBytes { ONNXPayloadScan.scan($0) })
         #expect(scan.payloads.count == 1)
-        #expect(scan.payloads[0].map { Array(bytes[$0.offset..<($0.offset + $0.count)]) } == [0, 0, 0x80, 0x3f, 0, 0, 0, 0x40])
+        #expect(
+            scan.payloads[0].map { Array(bytes[$0.offset..<($0.offset + $0.count)]) } == [
+                0, 0, 0x80, 0x3f, 0, 0, 0, 0x40,
+            ])
         #expect(scan.stripped.count == bytes.count - 10)
         let read = try ONNXReader.read(bytes: bytes, file: "m.onnx", folder: ".", checkOperators: false)
         #expect(read.graph.initializers["w"] == Tensor(shape: [2], floats: [1, 2]))

@@ -257,6 +257,7 @@ import Testing
         // [0,3] → [0,−1] leaves −1 ambiguous; with allowzero the 0 is literal and −1 is forbidden beside it.
         #expect(throws: IRError.self) { try ReshapeOp.resolve([0, -1], input: [0, 3], allowZero: false, node: node) }
         #expect(try ReshapeOp.resolve([3, 0], input: [0, 3], allowZero: true, node: node) == [3, 0])
-        #expect(try ReshapeOp.resolve([-1, 0], input: [.symbol("N"), 0], allowZero: false, node: node) == [.unknown, 0])
+        #expect(
+            try ReshapeOp.resolve([-1, 0], input: [.symbol("N"), 0], allowZero: false, node: node) == [.unknown, 0])
     }
 }

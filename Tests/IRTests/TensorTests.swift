@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IR
 
 @Suite struct TensorTests {

@@ -25,7 +25,9 @@ import Testing
         let arch = try Architecture.resolve(fixture.expectedArch)
         let structure = arch.structure(numClasses: fixture.numClasses)
         let expected = arch.scheme.layout(of: structure).filter { !$0.isCounter }.map { "\($0.name) \($0.shape)" }
-        let actual = fixture.tensors.filter { !$0.name.hasSuffix("num_batches_tracked") }.map { "\($0.name) \($0.shape)" }
+        let actual = fixture.tensors.filter { !$0.name.hasSuffix("num_batches_tracked") }.map {
+            "\($0.name) \($0.shape)"
+        }
         #expect(expected == actual)
     }
 
@@ -43,7 +45,8 @@ import Testing
         #expect(detected.architecture.name == "tf_efficientnetv2_s")
         #expect(detected.alternatives == ["efficientnetv2_s"])
         let forced = try ArchitectureDetector.detect(
-            layout: LayoutFixture.named("tf_efficientnetv2_s").layout, architecture: Architecture.named("efficientnetv2_s"))
+            layout: LayoutFixture.named("tf_efficientnetv2_s").layout,
+            architecture: Architecture.named("efficientnetv2_s"))
         #expect(forced.architecture.padding == .symmetric)
         #expect(forced.architecture.batchNormEpsilon == 1e-5)
         #expect(forced.isStandard)
@@ -51,7 +54,10 @@ import Testing
 
     @Test func architectureOfAnotherSchemeIsRejected() throws {
         let layout = LayoutFixture.named("efficientnet_v2_s").layout
-        #expect(throws: CheckpointError.schemeMismatch(architecture: "tf_efficientnetv2_s", expected: .timm, found: .torchvision)) {
+        #expect(
+            throws: CheckpointError.schemeMismatch(
+                architecture: "tf_efficientnetv2_s", expected: .timm, found: .torchvision)
+        ) {
             try ArchitectureDetector.detect(layout: layout, architecture: Architecture.named("tf_efficientnetv2_s"))
         }
         #expect(throws: CheckpointError.stageCountMismatch(architecture: "efficientnet_v2_m", expected: 7, found: 6)) {
@@ -62,17 +68,23 @@ import Testing
     @Test func wrapperPrefixesAndVariableSuffixesAreDropped() throws {
         let fixture = LayoutFixture.named("tf_efficientnetv2_b0-w0.25-d0.5")
         let wrapped = Checkpoint(
-            tensors: fixture.tensors.map { ("module." + $0.name, Tensor.zeros(LayoutFixture.dtype($0.dtype), shape: $0.shape)) })
+            tensors: fixture.tensors.map {
+                ("module." + $0.name, Tensor.zeros(LayoutFixture.dtype($0.dtype), shape: $0.shape))
+            })
         #expect(try ArchitectureDetector.detect(wrapped).architecture.name == "tf_efficientnetv2_b0")
         let keras = LayoutFixture.named("EfficientNetV2B0-w0.5-d0.5")
-        let h5 = Checkpoint(tensors: keras.tensors.map { ("efficientnetv2-b0/" + $0.name + ":0", Tensor.zeros(.float32, shape: $0.shape)) })
+        let h5 = Checkpoint(
+            tensors: keras.tensors.map {
+                ("efficientnetv2-b0/" + $0.name + ":0", Tensor.zeros(.float32, shape: $0.shape))
+            })
         #expect(h5.names.first == "stem_conv/kernel")
         #expect(try ArchitectureDetector.detect(h5).architecture.name == "EfficientNetV2B0")
     }
 
     @Test func foreignCheckpointIsNamedInTheError() {
         let layout = [(name: "encoder.layer.0.weight", shape: [4, 4]), (name: "encoder.layer.0.bias", shape: [4])]
-        #expect(throws: CheckpointError.unknownScheme(sampleNames: ["encoder.layer.0.weight", "encoder.layer.0.bias"])) {
+        #expect(throws: CheckpointError.unknownScheme(sampleNames: ["encoder.layer.0.weight", "encoder.layer.0.bias"]))
+        {
             try ArchitectureDetector.detect(layout: layout)
         }
     }
@@ -82,7 +94,10 @@ import Testing
         let tensors = fixture.tensors.map { t in
             (t.name, Tensor.zeros(t.name == "conv_stem.weight" ? .int8 : LayoutFixture.dtype(t.dtype), shape: t.shape))
         }
-        #expect(throws: CheckpointError.invalidTensor(name: "conv_stem.weight", problem: "int8 weights; expected a floating-point type")) {
+        #expect(
+            throws: CheckpointError.invalidTensor(
+                name: "conv_stem.weight", problem: "int8 weights; expected a floating-point type")
+        ) {
             try ArchitectureDetector.detect(Checkpoint(tensors: tensors))
         }
     }

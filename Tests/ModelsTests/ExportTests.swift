@@ -56,13 +56,16 @@ import Testing
         #expect(torchvision.notes.contains { $0.contains("torchvision pads symmetrically") })
         let keras = try CheckpointExporter.rename(checkpoint, to: .keras)
         #expect(nameShapes(keras.tensors) == nameShapes(LayoutFixture.named("EfficientNetV2S")))
-        let small = try CheckpointExporter.rename(LayoutFixture.named("tf_efficientnetv2_s-w0.5-d0.34").zeroCheckpoint(), to: .keras)
+        let small = try CheckpointExporter.rename(
+            LayoutFixture.named("tf_efficientnetv2_s-w0.5-d0.34").zeroCheckpoint(), to: .keras)
         #expect(nameShapes(small.tensors) == nameShapes(LayoutFixture.named("EfficientNetV2S-w0.5-d0.34")))
     }
 
     /// A BN-folded graph exports identity BatchNorms: γ = 1, β = folded bias, μ = 0, and σ² such that σ² + ε is
     /// exactly 1 in float32, so the framework's scale γ/√(σ²+ε) is exactly 1.
-    @Test(arguments: [(Float(1e-3), NamingScheme.torchvision), (Float(1e-5), NamingScheme.timm), (Float(1e-3), NamingScheme.keras)])
+    @Test(arguments: [
+        (Float(1e-3), NamingScheme.torchvision), (Float(1e-5), NamingScheme.timm), (Float(1e-3), NamingScheme.keras),
+    ])
     func foldedGraphExportsIdentityBatchNorm(_ epsilon: Float, _ scheme: NamingScheme) throws {
         let fixture = LayoutFixture.named("tf_efficientnetv2_b0-w0.25-d0.5")
         let (graph, _) = try GraphBuilder.build(fixture.patternCheckpoint())
@@ -127,14 +130,17 @@ import Testing
         let identified = try #require(ArchitectureDetector.identify(try GraphRecognizer.recognize(graph)))
         #expect(identified.architecture.name == expected)
         #expect(identified.match == detected.match)
-        let folded = try #require(ArchitectureDetector.identify(try GraphRecognizer.recognize(GraphSurgery.foldBatchNorm(graph))))
+        let folded = try #require(
+            ArchitectureDetector.identify(try GraphRecognizer.recognize(GraphSurgery.foldBatchNorm(graph))))
         #expect(folded.structure == detected.structure)
     }
 
     @Test func rwBlocksAreNotRepresentableOutsideTimm() throws {
         let checkpoint = LayoutFixture.named("efficientnetv2_rw_s-w0.5-d0.25").zeroCheckpoint()
-        #expect(throws: CheckpointError.notRepresentable(
-            scheme: .keras, reason: "block 0.0: a Fused-MBConv with a projection but no expansion (16 channels)")) {
+        #expect(
+            throws: CheckpointError.notRepresentable(
+                scheme: .keras, reason: "block 0.0: a Fused-MBConv with a projection but no expansion (16 channels)")
+        ) {
             try CheckpointExporter.rename(checkpoint, to: .keras)
         }
     }
@@ -145,7 +151,9 @@ import Testing
             nodes: [Node(name: "only_conv", opType: "Conv", inputs: ["x", "w"], outputs: ["y"])],
             inputs: [ValueInfo(name: "x", dtype: .float32, shape: [1, 3, 8, 8])],
             outputs: [ValueInfo(name: "y", dtype: .float32, shape: nil)], initializers: ["w": w])
-        #expect(throws: GraphRecognitionError.notEfficientNetV2(node: "only_conv", reason: "fewer than two convolutions")) {
+        #expect(
+            throws: GraphRecognitionError.notEfficientNetV2(node: "only_conv", reason: "fewer than two convolutions")
+        ) {
             try GraphRecognizer.recognize(graph)
         }
     }

@@ -20,12 +20,15 @@ import Testing
         for entry in try FileManager.default.contentsOfDirectory(atPath: root.path).sorted() {
             let folder = root.appendingPathComponent(entry)
             let source = folder.appendingPathComponent("source")
-            guard FileManager.default.fileExists(atPath: source.appendingPathComponent("names.tsv").path) else { continue }
+            guard FileManager.default.fileExists(atPath: source.appendingPathComponent("names.tsv").path) else {
+                continue
+            }
             let checkpoint = Checkpoint(tensors: try NPYDirectory.read(source))
             let (graph, detected) = try GraphBuilder.build(checkpoint)
             let scheme = detected.scheme
             try NPYDirectory.write(
-                try CheckpointExporter.export(graph, naming: scheme).tensors, to: folder.appendingPathComponent("export-graph"))
+                try CheckpointExporter.export(graph, naming: scheme).tensors,
+                to: folder.appendingPathComponent("export-graph"))
             for target in NamingScheme.allCases {
                 guard let renamed = try? CheckpointExporter.rename(checkpoint, to: target) else { continue }
                 try NPYDirectory.write(renamed.tensors, to: folder.appendingPathComponent("export-\(target)"))
@@ -49,8 +52,9 @@ import Testing
                 #expect(recognized.structure == detected.structure, "\(entry)/\(name)")
                 let exported = try CheckpointExporter.export(onnx, naming: scheme)
                 try NPYDirectory.write(exported.tensors, to: folder.appendingPathComponent("export-from-" + name))
-                print("\(entry)/\(name): \(identified?.summary ?? "?"), padding \(recognized.padding), "
-                    + "BN \(recognized.batchNormFolded ? "folded" : "explicit") → export-from-\(name)")
+                print(
+                    "\(entry)/\(name): \(identified?.summary ?? "?"), padding \(recognized.padding), "
+                        + "BN \(recognized.batchNormFolded ? "folded" : "explicit") → export-from-\(name)")
             }
         }
     }
@@ -63,8 +67,11 @@ enum GraphJSON {
     static func read(_ json: URL, weights: URL) throws -> Graph {
         let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]
         func tensor(_ spec: [String: Any]) -> Tensor {
-            let dtype: DType = ["int64": .int64, "int32": .int32, "float32": .float32, "float64": .float64,
-                                "bool": .bool, "uint8": .uint8, "int8": .int8][spec["dtype"] as! String] ?? .float32
+            let dtype: DType =
+                [
+                    "int64": .int64, "int32": .int32, "float32": .float32, "float64": .float64,
+                    "bool": .bool, "uint8": .uint8, "int8": .int8,
+                ][spec["dtype"] as! String] ?? .float32
             let shape = (spec["shape"] as! [NSNumber]).map(\.intValue)
             let values = (spec["values"] as! [Any]).map { ($0 as? NSNumber)?.doubleValue ?? 0 }
             return Tensor(dtype: dtype, shape: shape, values: values)
@@ -94,7 +101,8 @@ enum GraphJSON {
         }
         return Graph(
             name: doc["name"] as! String, nodes: nodes, inputs: (doc["inputs"] as! [Any]).map(info),
-            outputs: (doc["outputs"] as! [Any]).map(info), initializers: Dictionary(uniqueKeysWithValues: try NPYDirectory.read(weights)))
+            outputs: (doc["outputs"] as! [Any]).map(info),
+            initializers: Dictionary(uniqueKeysWithValues: try NPYDirectory.read(weights)))
     }
 
     static func write(_ graph: Graph, to folder: URL) throws {
@@ -116,8 +124,10 @@ enum GraphJSON {
             "name": graph.name,
             "inputs": graph.inputs.map(info), "outputs": graph.outputs.map(info),
             "nodes": graph.nodes.map { n -> [String: Any] in
-                ["name": n.name, "op": n.opType, "domain": n.domain, "inputs": n.inputs, "outputs": n.outputs,
-                 "attributes": n.attributes.mapValues(attribute)]
+                [
+                    "name": n.name, "op": n.opType, "domain": n.domain, "inputs": n.inputs, "outputs": n.outputs,
+                    "attributes": n.attributes.mapValues(attribute),
+                ]
             },
         ]
         let data = try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys])

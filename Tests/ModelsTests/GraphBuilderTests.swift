@@ -44,7 +44,8 @@ import Testing
         #expect(stem.ints("pads") == nil)
         let dw = try #require(auto.nodes.first { $0.name == "blocks.4.0.conv_dw" })
         #expect(dw.ints("pads") == [1, 1, 1, 1])
-        let (explicit, _) = try GraphBuilder.build(checkpoint, options: BuildOptions(inputSize: 224, samePadding: .explicit))
+        let (explicit, _) = try GraphBuilder.build(
+            checkpoint, options: BuildOptions(inputSize: 224, samePadding: .explicit))
         // 224 → 112: total padding (112 − 1)·2 + 3 − 224 = 1, all of it after (SAME_UPPER).
         #expect(explicit.nodes.first { $0.name == "conv_stem" }?.ints("pads") == [0, 0, 1, 1])
         let (odd, _) = try GraphBuilder.build(checkpoint, options: BuildOptions(inputSize: 225, samePadding: .explicit))
@@ -53,7 +54,8 @@ import Testing
     }
 
     @Test func symmetricPaddingForTorchvision() throws {
-        let (graph, detected) = try GraphBuilder.build(LayoutFixture.named("efficientnet_v2_s-w0.5-d0.5").zeroCheckpoint())
+        let (graph, detected) = try GraphBuilder.build(
+            LayoutFixture.named("efficientnet_v2_s-w0.5-d0.5").zeroCheckpoint())
         #expect(detected.architecture.padding == .symmetric)
         let convs = graph.nodes.filter { $0.opType == "Conv" }
         #expect(convs.allSatisfy { $0.string("auto_pad") == nil })
@@ -66,9 +68,12 @@ import Testing
         let (b0, _) = try GraphBuilder.build(LayoutFixture.named("EfficientNetV2B0-w0.5-d0.5").zeroCheckpoint())
         #expect(b0.inputs.first?.shape == [.symbol("N"), 224, 224, 3])
         #expect(Array(b0.nodes.prefix(4).map(\.opType)) == ["Transpose", "Mul", "Sub", "Div"])
-        #expect(b0.initializers["preprocess.std"]?.floats == [Float(0.229 * 0.229).squareRoot(),
-                                                              Float(0.224 * 0.224).squareRoot(),
-                                                              Float(0.225 * 0.225).squareRoot()])
+        #expect(
+            b0.initializers["preprocess.std"]?.floats == [
+                Float(0.229 * 0.229).squareRoot(),
+                Float(0.224 * 0.224).squareRoot(),
+                Float(0.225 * 0.225).squareRoot(),
+            ])
         #expect(b0.nodes.last?.opType == "Softmax")
         let (s, _) = try GraphBuilder.build(LayoutFixture.named("EfficientNetV2S-w0.5-d0.34").zeroCheckpoint())
         #expect(Array(s.nodes.prefix(3).map(\.opType)) == ["Transpose", "Mul", "Add"])
@@ -110,16 +115,20 @@ import Testing
     /// Half-precision checkpoints are widened to float32 (exactly: every float16 is a float32).
     @Test func halfPrecisionWeightsAreWidened() throws {
         let fixture = LayoutFixture.named("efficientnet_v2_s-w0.5-d0.5")
-        let half = Checkpoint(tensors: fixture.patternCheckpoint().entries.map { name, t in
-            (name, t.dtype == .float32 ? t.converted(to: .float16) : t)
-        })
+        let half = Checkpoint(
+            tensors: fixture.patternCheckpoint().entries.map { name, t in
+                (name, t.dtype == .float32 ? t.converted(to: .float16) : t)
+            })
         let (graph, _) = try GraphBuilder.build(half)
         #expect(graph.initializers.values.allSatisfy { $0.dtype == .float32 })
-        #expect(graph.initializers["blocks.3.0.conv_dw.weight"] == half["features.4.0.block.1.0.weight"]?.converted(to: .float32))
+        #expect(
+            graph.initializers["blocks.3.0.conv_dw.weight"]
+                == half["features.4.0.block.1.0.weight"]?.converted(to: .float32))
     }
 
     @Test func modelCarriesOpsetAndMetadata() throws {
-        let (graph, detected) = try GraphBuilder.build(LayoutFixture.named("tf_efficientnetv2_b0-w0.25-d0.5").zeroCheckpoint())
+        let (graph, detected) = try GraphBuilder.build(
+            LayoutFixture.named("tf_efficientnetv2_b0-w0.25-d0.5").zeroCheckpoint())
         let model = GraphBuilder.model(graph, detected: detected)
         #expect(model.opset == 17)
         #expect(model.metadata["effnet.architecture"] == "tf_efficientnetv2_b0")

@@ -66,8 +66,10 @@ enum GraphSurgery {
         let gemm = g.nodes[i]
         let w = g.initializers[gemm.inputs[1]]!
         g.initializers["classifier.weight.t"] = w.permuted([1, 0])
-        g.nodes[i] = Node(name: "matmul", opType: "MatMul", inputs: [gemm.inputs[0], "classifier.weight.t"], outputs: ["matmul"])
-        g.nodes.insert(Node(name: "bias_add", opType: "Add", inputs: ["matmul", gemm.inputs[2]], outputs: gemm.outputs), at: i + 1)
+        g.nodes[i] = Node(
+            name: "matmul", opType: "MatMul", inputs: [gemm.inputs[0], "classifier.weight.t"], outputs: ["matmul"])
+        g.nodes.insert(
+            Node(name: "bias_add", opType: "Add", inputs: ["matmul", gemm.inputs[2]], outputs: gemm.outputs), at: i + 1)
         return g
     }
 
@@ -104,7 +106,8 @@ enum GraphSurgery {
             }
             let inputs = Array(Set(nodes.flatMap(\.inputs)).subtracting(produced).filter { !isWeight($0) })
             let outputs = produced.filter { v in
-                (consumers[v] ?? []).contains { block(graph.nodes[$0].name) != b } || graph.outputs.contains { $0.name == v }
+                (consumers[v] ?? []).contains { block(graph.nodes[$0].name) != b }
+                    || graph.outputs.contains { $0.name == v }
             }
             precondition(inputs.count == 1 && outputs.count == 1, "block \(b): \(inputs) → \(outputs)")
             let body = Graph(

@@ -88,8 +88,10 @@ struct LayoutFixture: Sendable, CustomStringConvertible {
         process.waitUntilExit()
         let json = try! JSONSerialization.jsonObject(with: data) as! [String: Any]
         let tensors = (json["tensors"] as! [[Any]]).map { entry in
-            (name: entry[0] as! String, shape: (entry[1] as! [Any]).map { ($0 as! NSNumber).intValue },
-             dtype: entry[2] as! String)
+            (
+                name: entry[0] as! String, shape: (entry[1] as! [Any]).map { ($0 as! NSNumber).intValue },
+                dtype: entry[2] as! String
+            )
         }
         return LayoutFixture(
             id: json["id"] as! String, framework: json["framework"] as! String, scheme: json["scheme"] as! String,

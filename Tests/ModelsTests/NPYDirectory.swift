@@ -31,7 +31,9 @@ enum NPYDirectory {
             throw Unsupported(what: "not an npy file")
         }
         let major = bytes[6]
-        let headerLength = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
+        let headerLength =
+            major == 1
+            ? Int(bytes[8]) | Int(bytes[9]) << 8
             : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
         let start = major == 1 ? 10 : 12
         let header = String(decoding: bytes[start..<(start + headerLength)], as: UTF8.self)
@@ -63,12 +65,17 @@ enum NPYDirectory {
         case .int32: descr = "<i4"
         default: preconditionFailure("test writer: \(tensor.dtype)")
         }
-        let shape = tensor.shape.isEmpty ? "()" : tensor.shape.count == 1 ? "(\(tensor.shape[0]),)"
-            : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
+        let shape =
+            tensor.shape.isEmpty
+            ? "()"
+            : tensor.shape.count == 1
+                ? "(\(tensor.shape[0]),)"
+                : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"
         while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
         header += "\n"
-        var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
+        var out = Data(
+            [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
         out.append(contentsOf: Array(header.utf8))
         out.append(contentsOf: tensor.bytes)
         return out

@@ -12,7 +12,9 @@ import Testing
         for (i, (name, _)) in tensors.enumerated() {
             if let shape = reshape[name] { tensors[i].1 = Tensor.zeros(.float32, shape: shape) }
         }
-        for (name, shape) in add.sorted(by: { $0.key < $1.key }) { tensors.append((name, Tensor.zeros(.float32, shape: shape))) }
+        for (name, shape) in add.sorted(by: { $0.key < $1.key }) {
+            tensors.append((name, Tensor.zeros(.float32, shape: shape)))
+        }
         return Checkpoint(tensors: tensors)
     }
 
@@ -71,10 +73,11 @@ import Testing
     /// Keras `model.variables` adds int seed states of the dropout layers; they are not weights.
     @Test func kerasSeedStatesAreIgnored() throws {
         let fixture = LayoutFixture.named("EfficientNetV2B0-w0.5-d0.5")
-        let tensors = fixture.zeroCheckpoint().entries + [
-            ("seed_generator/seed_generator_state", Tensor(shape: [2], int64s: [1, 0])),
-            ("seed_generator_1/seed_generator_state", Tensor(shape: [2], int64s: [1, 0])),
-        ]
+        let tensors =
+            fixture.zeroCheckpoint().entries + [
+                ("seed_generator/seed_generator_state", Tensor(shape: [2], int64s: [1, 0])),
+                ("seed_generator_1/seed_generator_state", Tensor(shape: [2], int64s: [1, 0])),
+            ]
         let (graph, detected) = try GraphBuilder.build(Checkpoint(tensors: tensors))
         #expect(detected.architecture.name == "EfficientNetV2B0")
         #expect(graph.initializers.keys.allSatisfy { !$0.contains("seed") })
@@ -82,13 +85,16 @@ import Testing
 
     @Test func implausibleIndicesAreUnexpectedNames() throws {
         let fixture = LayoutFixture.named("tf_efficientnetv2_b0-w0.25-d0.5")
-        let tensors = fixture.zeroCheckpoint().entries + [
-            ("blocks.-1.0.conv.weight", Tensor.zeros(.float32, shape: [1])),
-            ("blocks.99999999.0.conv.weight", Tensor.zeros(.float32, shape: [1])),
-        ]
-        #expect(throws: CheckpointError.mismatch(
-            architecture: "tf_efficientnetv2_b0", missing: [],
-            unexpected: ["blocks.-1.0.conv.weight", "blocks.99999999.0.conv.weight"], wrongShape: [])) {
+        let tensors =
+            fixture.zeroCheckpoint().entries + [
+                ("blocks.-1.0.conv.weight", Tensor.zeros(.float32, shape: [1])),
+                ("blocks.99999999.0.conv.weight", Tensor.zeros(.float32, shape: [1])),
+            ]
+        #expect(
+            throws: CheckpointError.mismatch(
+                architecture: "tf_efficientnetv2_b0", missing: [],
+                unexpected: ["blocks.-1.0.conv.weight", "blocks.99999999.0.conv.weight"], wrongShape: [])
+        ) {
             try ArchitectureDetector.detect(Checkpoint(tensors: tensors))
         }
     }

@@ -12,7 +12,7 @@ import Testing
         var state: UInt64
         mutating func next(_ n: Int, _ range: ClosedRange<Float> = -1...1) -> [Float] {
             (0..<n).map { _ in
-                state = state &* 6364136223846793005 &+ 1442695040888963407
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 return range.lowerBound + Float(state >> 40) / Float(1 << 24) * (range.upperBound - range.lowerBound)
             }
         }
@@ -20,7 +20,8 @@ import Testing
 
     /// γ, β, μ, σ² initializers for `c` channels named `prefix.*`, and the BN node reading `input`.
     static func batchNorm(
-        _ input: String, output: String, c: Int, prefix: String, values: inout Values, into initializers: inout [String: Tensor]
+        _ input: String, output: String, c: Int, prefix: String, values: inout Values,
+        into initializers: inout [String: Tensor]
     ) -> Node {
         let names = ["gamma", "beta", "mean", "var"].map { "\(prefix).\($0)" }
         initializers[names[0]] = Tensor(shape: [c], floats: values.next(c, 0.5...1.5))

@@ -27,7 +27,8 @@ import Testing
             let a = expected.split(separator: "\n", omittingEmptySubsequences: false)
             let b = dump.split(separator: "\n", omittingEmptySubsequences: false)
             let first = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
-            Issue.record("""
+            Issue.record(
+                """
                 \(file): optimized graph differs from \(golden.lastPathComponent) at line \(first + 1):
                   golden: \(first < a.count ? String(a[first]) : "<end>")
                   now:    \(first < b.count ? String(b[first]) : "<end>")

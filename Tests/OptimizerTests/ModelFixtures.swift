@@ -28,7 +28,9 @@ enum ModelFixtures {
         let output = io.first { $0.name == "output" }!.tensor
         let name = model.graph.inputs[0].name
         if let dims = model.graph.inputs[0].shape {
-            model.graph.inputs[0].shape = dims.enumerated().map { k, d in k == 0 && d.value == nil ? d : .known(input.shape[k]) }
+            model.graph.inputs[0].shape = dims.enumerated().map { k, d in
+                k == 0 && d.value == nil ? d : .known(input.shape[k])
+            }
         }
         return (model, [name: input], output)
     }

@@ -8,7 +8,7 @@ import Testing
 @Suite struct PassUnitTests {
     static func random(_ shape: [Int], seed: inout UInt64, scale: Float = 1) -> Tensor {
         let values = (0..<shape.reduce(1, *)).map { _ -> Float in
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return (Float(seed >> 40) / Float(1 << 24) * 2 - 1) * scale
         }
         return Tensor(shape: shape, floats: values)
@@ -18,8 +18,11 @@ import Testing
         let a = try ReferenceInterpreter(graph: before, opset: opset).run(feeds)
         let b = try ReferenceInterpreter(graph: after, opset: opset).run(feeds)
         for output in before.outputs {
-            let x = a[output.name]!, y = b[output.name]!
-            #expect(ModelFixtures.allClose(y, x, atol: 1e-5, rtol: 1e-5), "\(output.name): max |Δ| \(ModelFixtures.maxDifference(x, y))")
+            let x = a[output.name]!
+            let y = b[output.name]!
+            #expect(
+                ModelFixtures.allClose(y, x, atol: 1e-5, rtol: 1e-5),
+                "\(output.name): max |Δ| \(ModelFixtures.maxDifference(x, y))")
         }
     }
 
@@ -36,8 +39,10 @@ import Testing
         var graph = Graph(
             nodes: [
                 Node(name: "relu", opType: "Relu", inputs: ["x"], outputs: ["r"]),
-                Node(name: "bn", opType: "BatchNormalization", inputs: ["r", "bn.g", "bn.b", "bn.m", "bn.v"], outputs: ["y"],
-                     attributes: ["epsilon": .float(1e-3)]),
+                Node(
+                    name: "bn", opType: "BatchNormalization", inputs: ["r", "bn.g", "bn.b", "bn.m", "bn.v"],
+                    outputs: ["y"],
+                    attributes: ["epsilon": .float(1e-3)]),
             ],
             inputs: [ValueInfo(name: "x", dtype: .float32, shape: [2, 3, 4, 5])],
             outputs: [ValueInfo(name: "y", dtype: .float32, shape: nil)],
@@ -58,9 +63,12 @@ import Testing
         inits["c"] = Self.random([6], seed: &seed)
         var graph = Graph(
             nodes: [
-                Node(name: "fc", opType: "Gemm", inputs: ["x", "w", "c"], outputs: ["f"],
-                     attributes: ["transB": .int(transB ? 1 : 0), "alpha": .float(0.5), "beta": .float(2)]),
-                Node(name: "bn", opType: "BatchNormalization", inputs: ["f", "bn.g", "bn.b", "bn.m", "bn.v"], outputs: ["y"]),
+                Node(
+                    name: "fc", opType: "Gemm", inputs: ["x", "w", "c"], outputs: ["f"],
+                    attributes: ["transB": .int(transB ? 1 : 0), "alpha": .float(0.5), "beta": .float(2)]),
+                Node(
+                    name: "bn", opType: "BatchNormalization", inputs: ["f", "bn.g", "bn.b", "bn.m", "bn.v"],
+                    outputs: ["y"]),
             ],
             inputs: [ValueInfo(name: "x", dtype: .float32, shape: [3, 4])],
             outputs: [ValueInfo(name: "y", dtype: .float32, shape: nil)], initializers: inits)
@@ -75,8 +83,11 @@ import Testing
         var graph = Graph(
             nodes: [
                 Node(name: "pad", opType: "Pad", inputs: ["x", "pads", "", "axes"], outputs: ["p"]),
-                Node(name: "conv", opType: "Conv", inputs: ["p", "w", "b"], outputs: ["y"],
-                     attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([0, 0, 0, 0])]),
+                Node(
+                    name: "conv", opType: "Conv", inputs: ["p", "w", "b"], outputs: ["y"],
+                    attributes: [
+                        "kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([0, 0, 0, 0]),
+                    ]),
             ],
             inputs: [ValueInfo(name: "x", dtype: .float32, shape: [1, 2, 7, 8])],
             outputs: [ValueInfo(name: "y", dtype: .float32, shape: nil)],
@@ -97,8 +108,9 @@ import Testing
         var seed: UInt64 = 4
         var graph = Graph(
             nodes: [
-                Node(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["y"],
-                     attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "auto_pad": .string(mode)])
+                Node(
+                    name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["y"],
+                    attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "auto_pad": .string(mode)])
             ],
             inputs: [ValueInfo(name: "x", dtype: .float32, shape: [1, 2, 8, 8])],
             outputs: [ValueInfo(name: "y", dtype: .float32, shape: nil)],
@@ -118,7 +130,9 @@ import Testing
             var graph = Graph(
                 nodes: [
                     Node(name: "pad", opType: "Pad", inputs: ["x", "pads", "v"], outputs: ["p"]),
-                    Node(name: "conv", opType: "Conv", inputs: ["p", "w"], outputs: ["y"], attributes: ["kernel_shape": .ints([1, 1])]),
+                    Node(
+                        name: "conv", opType: "Conv", inputs: ["p", "w"], outputs: ["y"],
+                        attributes: ["kernel_shape": .ints([1, 1])]),
                 ],
                 inputs: [ValueInfo(name: "x", dtype: .float32, shape: [1, 2, 4, 4])],
                 outputs: [ValueInfo(name: "y", dtype: .float32, shape: nil)],

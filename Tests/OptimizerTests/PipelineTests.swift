@@ -31,17 +31,24 @@ import Testing
         let (model, _, _) = try ModelFixtures.load(file)
         var graph = model.graph
         _ = try Pipeline.standard.run(&graph, context: PassContext(opset: model.opset))
-        let forbidden: Set = ["BatchNormalization", "Identity", "Dropout", "Shape", "Gather", "Pad", "Constant", "Conv"]
+        let forbidden: Set = [
+            "BatchNormalization", "Identity", "Dropout", "Shape", "Gather", "Pad", "Constant", "Conv",
+        ]
         let left = graph.nodes.filter { forbidden.contains($0.opType) && $0.domain.isEmpty }.map(\.label)
         #expect(left.isEmpty, "\(file): left over \(left)")
         // Every block of the network is one fused op: the stage depths the fixture was made with.
-        let meta = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: ModelFixtures.models.appendingPathComponent(file.split(separator: "/")[0] + "/meta.json")))
+        let meta =
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    contentsOf: ModelFixtures.models.appendingPathComponent(
+                        file.split(separator: "/")[0] + "/meta.json")))
             as! [String: Any]
         if let reduced = meta["reduced"] as? [String: Any], let depths = reduced["stage_depths"] as? [Int] {
             let summary = NetworkSummary(graph: graph)
             let perStage = Dictionary(grouping: summary.blocks, by: \.stage).mapValues(\.count)
-            #expect(summary.blocks.count == depths.reduce(0, +), "\(file): \(summary.blocks.count) blocks, expected \(depths)")
+            #expect(
+                summary.blocks.count == depths.reduce(0, +),
+                "\(file): \(summary.blocks.count) blocks, expected \(depths)")
             #expect((1...depths.count).map { perStage[$0] ?? 0 } == depths, "\(file):\n\(summary.stageTable)")
         }
     }
@@ -61,12 +68,14 @@ import Testing
         // unfused Conv → Sigmoid → Mul rounds in between.
         #expect(
             ModelFixtures.allClose(plain[name]!, fused[name]!, atol: Self.tolerance, rtol: Self.tolerance),
-            "\(file): unfused graph computes differently, max |Δ| = \(ModelFixtures.maxDifference(plain[name]!, fused[name]!))")
+            "\(file): unfused graph computes differently, max |Δ| = \(ModelFixtures.maxDifference(plain[name]!, fused[name]!))"
+        )
     }
 
     @Test func passSelection() throws {
         #expect(try Pipeline.selecting(only: ["fold-batchnorm"], skip: []).passes.map(\.name) == ["fold-batchnorm"])
-        #expect(!(try Pipeline.selecting(only: nil, skip: ["fuse-mbconv"]).passes.contains { $0.name == "fuse-mbconv" }))
+        #expect(
+            !(try Pipeline.selecting(only: nil, skip: ["fuse-mbconv"]).passes.contains { $0.name == "fuse-mbconv" }))
         #expect(throws: OptimizerError.self) { try Pipeline.selecting(only: ["no-such-pass"], skip: []) }
     }
 }

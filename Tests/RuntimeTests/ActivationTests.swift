@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+
 @testable import Runtime
 
 @Suite struct ActivationTests {
@@ -40,5 +42,3 @@ import Testing
         #expect(b.pointer[n] == 0)  // guard: nothing written past the end
     }
 }
-
-import Foundation

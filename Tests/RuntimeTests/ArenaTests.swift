@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Runtime
 
 @Suite struct ArenaTests {
@@ -22,7 +23,8 @@ import Testing
             #expect(a.offset % 16 == 0)
             #expect(a.offset + a.count <= total)
             for b in values[(i + 1)...] where !(a.lastUse < b.firstUse || b.lastUse < a.firstUse) {
-                #expect(a.offset + a.count <= b.offset || b.offset + b.count <= a.offset, "\(a.name) and \(b.name) overlap")
+                #expect(
+                    a.offset + a.count <= b.offset || b.offset + b.count <= a.offset, "\(a.name) and \(b.name) overlap")
             }
         }
     }
@@ -33,7 +35,9 @@ import Testing
         var rng = SeededGenerator(seed: 1)
         let count = shape.reduce(1, *)
         let x = rng.floats(count)
-        let src = buffer(x), nhwc = FloatBuffer(count: count), back = FloatBuffer(count: count)
+        let src = buffer(x)
+        let nhwc = FloatBuffer(count: count)
+        let back = FloatBuffer(count: count)
         LayoutKernels.convert(src.pointer, nhwc.pointer, shape: shape, toNHWC: true, pool: WorkerPool(threads: 2))
         let (c, h, w) = (shape[1], shape[2], shape[3])
         for n in 0..<shape[0] {

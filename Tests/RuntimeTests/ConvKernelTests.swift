@@ -1,11 +1,13 @@
 import Foundation
 import Testing
+
 @testable import Runtime
 
 /// Direct float64 convolution over NHWC (`group` = 1 or depthwise): the scalar reference of the conv kernels.
 /// Returns values and, per element, Σ|w·x| + |b| (the scale the float32 rounding error is proportional to).
 func referenceConvNHWC(
-    _ x: [Float], _ g: NHWCConvGeometry, weights w: [Float], bias: [Float], depthwise: Bool, activation: KernelActivation
+    _ x: [Float], _ g: NHWCConvGeometry, weights w: [Float], bias: [Float], depthwise: Bool,
+    activation: KernelActivation
 ) -> (values: [Double], scale: [Double]) {
     let cinPer = depthwise ? 1 : g.inChannels
     var out = [Double](repeating: 0, count: g.outPixels * g.outChannels)
@@ -24,7 +26,8 @@ func referenceConvNHWC(
                             for kx in 0..<g.kernelWidth {
                                 let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
                                 if ix < 0 || ix >= g.inWidth { continue }
-                                let p = Double(x[((n * g.inHeight + iy) * g.inWidth + ix) * g.inChannels + c])
+                                let p =
+                                    Double(x[((n * g.inHeight + iy) * g.inWidth + ix) * g.inChannels + c])
                                     * Double(w[((o * cinPer + ci) * g.kernelHeight + ky) * g.kernelWidth + kx])
                                 acc += p
                                 mag += abs(p)
@@ -64,15 +67,20 @@ let awkwardConvCases: [ConvCase] = [
         for cout in [1, 17, 40] {
             var rng = SeededGenerator(seed: UInt64(h * 31 + w * 7 + cin + cout))
             let g = NHWCConvGeometry(
-                batch: batch, inHeight: h, inWidth: w, inChannels: cin, outChannels: cout, kernel: (k, k), stride: (s, s),
+                batch: batch, inHeight: h, inWidth: w, inChannels: cin, outChannels: cout, kernel: (k, k),
+                stride: (s, s),
                 pads: pads, dilation: (d, d))
-            let x = rng.floats(g.inPixels * cin), wt = rng.floats(cout * cin * k * k), b = rng.floats(cout)
+            let x = rng.floats(g.inPixels * cin)
+            let wt = rng.floats(cout * cin * k * k)
+            let b = rng.floats(cout)
             let packed = PackedWeights(convWeights: wt, shape: [cout, cin, k, k], bias: b)
-            let input = buffer(x), out = FloatBuffer(count: g.outPixels * cout)
+            let input = buffer(x)
+            let out = FloatBuffer(count: g.outPixels * cout)
             let conv = DenseConv(geometry: g, weights: packed, input: input.pointer, inputStride: cin)
             conv.run(output: out.pointer, outputStride: cout, activation: .silu, pool: WorkerPool(threads: 2))
             let ref = referenceConvNHWC(x, g, weights: wt, bias: b, depthwise: false, activation: .silu)
-            #expect(worstRatio(out.array, ref.values, scale: ref.scale, atol: 1e-5, rtol: 2e-5) <= 1, "\(c) cout=\(cout)")
+            #expect(
+                worstRatio(out.array, ref.values, scale: ref.scale, atol: 1e-5, rtol: 2e-5) <= 1, "\(c) cout=\(cout)")
             #expect(out.pointer[out.count] == 0)
         }
     }
@@ -87,22 +95,29 @@ let awkwardConvCases: [ConvCase] = [
         let g = NHWCConvGeometry(
             batch: batch, inHeight: h, inWidth: w, inChannels: ch, outChannels: ch, kernel: (k, k), stride: (s, s),
             pads: pads, dilation: (d, d))
-        let x = rng.floats(g.inPixels * ch), wt = rng.floats(ch * k * k), b = rng.floats(ch)
+        let x = rng.floats(g.inPixels * ch)
+        let wt = rng.floats(ch * k * k)
+        let b = rng.floats(ch)
         let weights = DepthwiseWeights(weights: wt, shape: [ch, 1, k, k], bias: b)
         let ref = referenceConvNHWC(x, g, weights: wt, bias: b, depthwise: true, activation: .silu)
         for threads in [1, 2] {
-            let input = buffer(x), out = FloatBuffer(count: g.outPixels * ch)
+            let input = buffer(x)
+            let out = FloatBuffer(count: g.outPixels * ch)
             let pc = weights.paddedChannels
-            let sums = FloatBuffer(count: batch * pc), scratch = FloatBuffer(count: g.batch * g.outHeight * pc)
+            let sums = FloatBuffer(count: batch * pc)
+            let scratch = FloatBuffer(count: g.batch * g.outHeight * pc)
             Depthwise.run(
                 input: input.pointer, geometry: g, weights: weights, output: out.pointer, activation: .silu,
                 seSums: sums.pointer, seScratch: scratch.pointer, pool: WorkerPool(threads: threads))
-            #expect(worstRatio(out.array, ref.values, scale: ref.scale, atol: 1e-5, rtol: 1e-5) <= 1, "\(c) threads=\(threads)")
+            #expect(
+                worstRatio(out.array, ref.values, scale: ref.scale, atol: 1e-5, rtol: 1e-5) <= 1,
+                "\(c) threads=\(threads)")
             #expect(out.pointer[out.count] == 0)
             let pixels = g.outHeight * g.outWidth
             for n in 0..<batch {
                 for cc in 0..<ch {
-                    var want = 0.0, mag = 0.0
+                    var want = 0.0
+                    var mag = 0.0
                     for p in 0..<pixels {
                         want += ref.values[(n * pixels + p) * ch + cc]
                         mag += abs(ref.values[(n * pixels + p) * ch + cc])
@@ -119,13 +134,19 @@ let awkwardConvCases: [ConvCase] = [
     func squeezeExciteMatchesReference(_ shape: (Int, Int)) {
         let (c, r) = shape
         var rng = SeededGenerator(seed: UInt64(c * 100 + r))
-        let rw = rng.floats(r * c), rb = rng.floats(r), ew = rng.floats(c * r), eb = rng.floats(c)
-        let se = SqueezeExcite(reduce: rw, reduceBias: rb, expand: ew, expandBias: eb, channels: c, reduced: r, activation: .silu, gate: .sigmoid)
+        let rw = rng.floats(r * c)
+        let rb = rng.floats(r)
+        let ew = rng.floats(c * r)
+        let eb = rng.floats(c)
+        let se = SqueezeExcite(
+            reduce: rw, reduceBias: rb, expand: ew, expandBias: eb, channels: c, reduced: r, activation: .silu,
+            gate: .sigmoid)
         let pixels = 7
         let sumsValues = rng.floats(c, in: -5...5)
         let sums = FloatBuffer(count: se.paddedChannels)
         for i in 0..<c { sums.pointer[i] = sumsValues[i] }
-        let hidden = FloatBuffer(count: r), scale = FloatBuffer(count: se.paddedChannels)
+        let hidden = FloatBuffer(count: r)
+        let scale = FloatBuffer(count: se.paddedChannels)
         se.computeScale(sums: sums.pointer, pixels: pixels, hidden: hidden.pointer, scale: scale.pointer)
         let mean = sumsValues.map { Double($0) / Double(pixels) }
         let h = (0..<r).map { j -> Double in
@@ -139,20 +160,25 @@ let awkwardConvCases: [ConvCase] = [
         }
         // Both scale sites give the same project output.
         let n = 20
-        let x = rng.floats(pixels * c), pw = rng.floats(n * c)
+        let x = rng.floats(pixels * c)
+        let pw = rng.floats(n * c)
         let packed = PackedWeights(convWeights: pw, shape: [n, c, 1, 1], bias: nil)
         let g = NHWCConvGeometry(batch: 1, inHeight: 1, inWidth: pixels, inChannels: c, outChannels: n, kernel: (1, 1))
-        let viaWeights = FloatBuffer(count: pixels * n), scaled = FloatBuffer(count: packed.data.count)
+        let viaWeights = FloatBuffer(count: pixels * n)
+        let scaled = FloatBuffer(count: packed.data.count)
         let input = buffer(x)
         SqueezeExcite.scalePacked(packed, scale: scale.pointer, into: scaled.pointer)
         DenseConv(geometry: g, weights: packed, input: input.pointer, inputStride: c)
-            .run(output: viaWeights.pointer, outputStride: n, activation: .none, packedOverride: scaled.pointer, pool: nil)
+            .run(
+                output: viaWeights.pointer, outputStride: n, activation: .none, packedOverride: scaled.pointer,
+                pool: nil)
         SqueezeExcite.scaleRows(input.pointer, pixels: 0..<pixels, channels: c, scale: scale.pointer)
         let viaActivations = FloatBuffer(count: pixels * n)
         DenseConv(geometry: g, weights: packed, input: input.pointer, inputStride: c)
             .run(output: viaActivations.pointer, outputStride: n, activation: .none, pool: nil)
         for i in 0..<(pixels * n) {
-            #expect(abs(viaWeights.pointer[i] - viaActivations.pointer[i]) <= 1e-5 * (1 + abs(viaActivations.pointer[i])))
+            #expect(
+                abs(viaWeights.pointer[i] - viaActivations.pointer[i]) <= 1e-5 * (1 + abs(viaActivations.pointer[i])))
         }
     }
 
@@ -190,10 +216,14 @@ let awkwardConvCases: [ConvCase] = [
     func winogradMatchesReference(_ c: (Int, Int, Int, Int, Int, [Int])) {
         let (batch, h, w, cin, cout, pads) = c
         var rng = SeededGenerator(seed: UInt64(h * 7 + w * 3 + cin + cout * 11))
-        let g = NHWCConvGeometry(batch: batch, inHeight: h, inWidth: w, inChannels: cin, outChannels: cout, kernel: (3, 3), pads: pads)
-        let x = rng.floats(g.inPixels * cin), wt = rng.floats(cout * cin * 9), b = rng.floats(cout)
+        let g = NHWCConvGeometry(
+            batch: batch, inHeight: h, inWidth: w, inChannels: cin, outChannels: cout, kernel: (3, 3), pads: pads)
+        let x = rng.floats(g.inPixels * cin)
+        let wt = rng.floats(cout * cin * 9)
+        let b = rng.floats(cout)
         let residual = rng.floats(g.outPixels * cout)
-        let input = buffer(x), res = buffer(residual)
+        let input = buffer(x)
+        let res = buffer(residual)
         var ref = referenceConvNHWC(x, g, weights: wt, bias: b, depthwise: false, activation: .silu)
         for i in ref.values.indices { ref.values[i] += Double(residual[i]) }
         for threads in [1, 2] {
@@ -202,7 +232,9 @@ let awkwardConvCases: [ConvCase] = [
             conv.run(
                 output: out.pointer, outputStride: cout, activation: .silu, residual: res.pointer, residualStride: cout,
                 pool: WorkerPool(threads: threads))
-            #expect(worstRatio(out.array, ref.values, scale: ref.scale, atol: 2e-5, rtol: 5e-5) <= 1, "\(c) threads=\(threads)")
+            #expect(
+                worstRatio(out.array, ref.values, scale: ref.scale, atol: 2e-5, rtol: 5e-5) <= 1,
+                "\(c) threads=\(threads)")
             #expect(out.pointer[out.count] == 0)
         }
     }

@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+
 @testable import Runtime
 
 /// C = act(A·B + bias) + R in float64: the scalar reference of the GEMM driver.
@@ -17,7 +19,9 @@ func referenceGEMM(
                 mag += abs(prod)
             }
             var y = Double(activation.reference(Float(s)))
-            if activation == .sigmoid || activation == .silu { y = activation == .sigmoid ? 1 / (1 + exp(-s)) : s / (1 + exp(-s)) }
+            if activation == .sigmoid || activation == .silu {
+                y = activation == .sigmoid ? 1 / (1 + exp(-s)) : s / (1 + exp(-s))
+            }
             if let residual { y += Double(residual[i * n + j]) }
             out[i * n + j] = y
             scale[i * n + j] = mag + abs(y)
@@ -39,16 +43,21 @@ func referenceGEMM(
         for activation in [KernelActivation.none, .silu, .relu6] {
             for withResidual in [false, true] {
                 var rng = SeededGenerator(seed: UInt64(m * 1000 + n * 10 + k))
-                let a = rng.floats(m * k), b = rng.floats(k * n), bias = rng.floats(n)
+                let a = rng.floats(m * k)
+                let b = rng.floats(k * n)
+                let bias = rng.floats(n)
                 let residual = withResidual ? rng.floats(m * n) : nil
                 let weights = PackedWeights(matrix: b, k: k, n: n, transposed: false, bias: bias)
-                let aBuf = buffer(a), cBuf = FloatBuffer(count: m * n), rBuf = residual.map(buffer)
+                let aBuf = buffer(a)
+                let cBuf = FloatBuffer(count: m * n)
+                let rBuf = residual.map(buffer)
                 GEMM.run(
                     GEMM.Problem(
                         rows: .direct(base: aBuf.pointer, stride: k), m: m, weights: weights, c: cBuf.pointer, ldc: n,
                         activation: activation, residual: rBuf.map { UnsafePointer($0.pointer) }, ldr: n),
                     pool: nil)
-                let ref = referenceGEMM(a: a, m: m, k: k, b: b, n: n, bias: bias, activation: activation, residual: residual)
+                let ref = referenceGEMM(
+                    a: a, m: m, k: k, b: b, n: n, bias: bias, activation: activation, residual: residual)
                 let ratio = worstRatio(cBuf.array, ref.values, scale: ref.scale, atol: 1e-5, rtol: 2e-5)
                 #expect(ratio <= 1, "m=\(m) n=\(n) k=\(k) \(activation) residual=\(withResidual): \(ratio)")
                 #expect(cBuf.pointer[m * n] == 0)  // guard past the end
@@ -62,14 +71,18 @@ func referenceGEMM(
     func threadsDoNotChangeResults(_ shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         var rng = SeededGenerator(seed: 99)
-        let a = buffer(rng.floats(m * k)), b = rng.floats(k * n), bias = rng.floats(n)
+        let a = buffer(rng.floats(m * k))
+        let b = rng.floats(k * n)
+        let bias = rng.floats(n)
         let weights = PackedWeights(matrix: b, k: k, n: n, transposed: true, bias: bias)
         var results = [[Float]]()
         for threads in [1, 2, 3] {
             let pool = WorkerPool(threads: threads)
             let c = FloatBuffer(count: m * n)
             GEMM.run(
-                GEMM.Problem(rows: .direct(base: a.pointer, stride: k), m: m, weights: weights, c: c.pointer, ldc: n, activation: .silu),
+                GEMM.Problem(
+                    rows: .direct(base: a.pointer, stride: k), m: m, weights: weights, c: c.pointer, ldc: n,
+                    activation: .silu),
                 pool: pool)
             results.append(c.array)
         }
@@ -83,7 +96,8 @@ func referenceGEMM(
         var rng = SeededGenerator(seed: UInt64(m + n + taps + channels))
         let sourceRows = 7
         let source = rng.floats(sourceRows * channels)
-        let sourceBuf = buffer(source), zero = FloatBuffer(count: channels)
+        let sourceBuf = buffer(source)
+        let zero = FloatBuffer(count: channels)
         var picks = [Int]()  // -1 = zero row
         for _ in 0..<(m * taps) { picks.append(Int.random(in: -1..<sourceRows, using: &rng)) }
         let table = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: m * taps)
@@ -92,7 +106,8 @@ func referenceGEMM(
             table[i] = pick < 0 ? UnsafePointer(zero.pointer) : UnsafePointer(sourceBuf.pointer + pick * channels)
         }
         let k = taps * channels
-        let b = rng.floats(k * n), bias = rng.floats(n)
+        let b = rng.floats(k * n)
+        let bias = rng.floats(n)
         var a = [Float](repeating: 0, count: m * k)
         for i in 0..<m {
             for t in 0..<taps where picks[i * taps + t] >= 0 {
@@ -104,11 +119,11 @@ func referenceGEMM(
         }
         let cBuf = FloatBuffer(count: m * n)
         GEMM.run(
-            GEMM.Problem(rows: .indirect(table: UnsafePointer(table)), m: m, weights: weights, c: cBuf.pointer, ldc: n, activation: .hardswish),
+            GEMM.Problem(
+                rows: .indirect(table: UnsafePointer(table)), m: m, weights: weights, c: cBuf.pointer, ldc: n,
+                activation: .hardswish),
             pool: WorkerPool(threads: 2))
         let ref = referenceGEMM(a: a, m: m, k: k, b: b, n: n, bias: bias, activation: .hardswish, residual: nil)
         #expect(worstRatio(cBuf.array, ref.values, scale: ref.scale, atol: 1e-5, rtol: 2e-5) <= 1)
     }
 }
-
-import Foundation

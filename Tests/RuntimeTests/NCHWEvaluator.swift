@@ -1,5 +1,6 @@
 import Foundation
 import IR
+
 @testable import Runtime
 
 /// A deliberately plain NCHW evaluator (float64) for the graphs these tests build: the oracle for the fast plan.
@@ -19,7 +20,9 @@ struct NCHWEvaluator {
         for node in graph.nodes {
             let x = env[node.inputs[0]]!
             func w(_ i: Int) -> Value? { node.input(i).map { env[$0]! } }
-            func act(_ key: String, _ fallback: String) -> KernelActivation { KernelActivation(attribute: node.string(key) ?? fallback)! }
+            func act(_ key: String, _ fallback: String) -> KernelActivation {
+                KernelActivation(attribute: node.string(key) ?? fallback)!
+            }
             var y: Value
             switch node.opType {
             case "Conv", "FusedConv":
@@ -27,14 +30,20 @@ struct NCHWEvaluator {
                 if node.opType == "FusedConv" { y = apply(act("activation", "none"), y) }
             case "FusedMBConv":
                 var t = apply(act("activation", "silu"), conv(x, w(1)!, w(2), node: node))
-                if let r = w(3) { t = squeezeExcite(t, r, w(4)!, w(5)!, w(6)!, act("se_activation", "silu"), act("se_gate", "sigmoid")) }
+                if let r = w(3) {
+                    t = squeezeExcite(
+                        t, r, w(4)!, w(5)!, w(6)!, act("se_activation", "silu"), act("se_gate", "sigmoid"))
+                }
                 if let p = w(7) { t = conv(t, p, w(8), node: nil) }
                 y = node.int("residual") == 1 ? add(t, x) : t
             case "MBConv":
                 var t = x
                 if let e = w(1) { t = apply(act("activation", "silu"), conv(t, e, w(2), node: nil)) }
                 t = apply(act("activation", "silu"), conv(t, w(3)!, w(4), node: node, group: t.shape[1]))
-                if let r = w(5) { t = squeezeExcite(t, r, w(6)!, w(7)!, w(8)!, act("se_activation", "silu"), act("se_gate", "sigmoid")) }
+                if let r = w(5) {
+                    t = squeezeExcite(
+                        t, r, w(6)!, w(7)!, w(8)!, act("se_activation", "silu"), act("se_gate", "sigmoid"))
+                }
                 t = conv(t, w(9)!, w(10), node: nil)
                 y = node.int("residual") == 1 ? add(t, x) : t
             case "Sigmoid": y = apply(.sigmoid, x)
@@ -46,7 +55,8 @@ struct NCHWEvaluator {
             case "GlobalAveragePool": y = mean(x)
             case "Flatten": y = Value(shape: [x.shape[0], x.data.count / x.shape[0]], data: x.data)
             case "Gemm":
-                let b = w(1)!, c = w(2)
+                let b = w(1)!
+                let c = w(2)
                 let (m, k) = (x.shape[0], x.shape[1])
                 let transB = node.int("transB") == 1
                 let n = transB ? b.shape[0] : b.shape[1]
@@ -78,13 +88,15 @@ struct NCHWEvaluator {
     }
 
     func apply(_ a: KernelActivation, _ x: Value) -> Value {
-        Value(shape: x.shape, data: x.data.map { v in
-            switch a {
-            case .sigmoid: 1 / (1 + exp(-v))
-            case .silu: v / (1 + exp(-v))
-            default: Double(a.reference(Float(v)))
-            }
-        })
+        Value(
+            shape: x.shape,
+            data: x.data.map { v in
+                switch a {
+                case .sigmoid: 1 / (1 + exp(-v))
+                case .silu: v / (1 + exp(-v))
+                default: Double(a.reference(Float(v)))
+                }
+            })
     }
 
     func add(_ a: Value, _ b: Value) -> Value { Value(shape: a.shape, data: zip(a.data, b.data).map(+)) }
@@ -95,7 +107,8 @@ struct NCHWEvaluator {
         let (n, c, hw) = (a.shape[0], a.shape[1], a.shape[2] * a.shape[3])
         var out = a.data
         for i in 0..<(n * c * hw) {
-            let img = i / (c * hw), ch = (i / hw) % c
+            let img = i / (c * hw)
+            let ch = (i / hw) % c
             out[i] = f(a.data[i], b.data[(b.shape[0] == 1 ? 0 : img * c) + ch])
         }
         return Value(shape: a.shape, data: out)
@@ -108,7 +121,9 @@ struct NCHWEvaluator {
         return Value(shape: [n, c, 1, 1], data: out)
     }
 
-    func squeezeExcite(_ x: Value, _ rw: Value, _ rb: Value, _ ew: Value, _ eb: Value, _ a: KernelActivation, _ gate: KernelActivation) -> Value {
+    func squeezeExcite(
+        _ x: Value, _ rw: Value, _ rb: Value, _ ew: Value, _ eb: Value, _ a: KernelActivation, _ gate: KernelActivation
+    ) -> Value {
         let s = apply(gate, conv(apply(a, conv(mean(x), rw, rb, node: nil)), ew, eb, node: nil))
         return broadcast(x, s, *)
     }
@@ -120,8 +135,10 @@ struct NCHWEvaluator {
         let g = group ?? node?.int("group") ?? 1
         let s = node?.ints("strides") ?? [1, 1]
         let p = node?.ints("pads") ?? [0, 0, 0, 0]
-        let oh = (h + p[0] + p[2] - kh) / s[0] + 1, ow = (wd + p[1] + p[3] - kw) / s[1] + 1
-        let cinPerGroup = cin / g, coutPerGroup = cout / g
+        let oh = (h + p[0] + p[2] - kh) / s[0] + 1
+        let ow = (wd + p[1] + p[3] - kw) / s[1] + 1
+        let cinPerGroup = cin / g
+        let coutPerGroup = cout / g
         var out = [Double](repeating: 0, count: n * cout * oh * ow)
         for img in 0..<n {
             for o in 0..<cout {
@@ -137,7 +154,9 @@ struct NCHWEvaluator {
                                 for kx in 0..<kw {
                                     let ix = ox * s[1] - p[1] + kx
                                     if ix < 0 || ix >= wd { continue }
-                                    acc += x.data[((img * cin + c) * h + iy) * wd + ix] * w.data[((o * cinPerGroup + ci) * kh + ky) * kw + kx]
+                                    acc +=
+                                        x.data[((img * cin + c) * h + iy) * wd + ix]
+                                        * w.data[((o * cinPerGroup + ci) * kh + ky) * kw + kx]
                                 }
                             }
                         }

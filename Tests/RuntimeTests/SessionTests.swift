@@ -1,6 +1,7 @@
 import Foundation
 import IR
 import Testing
+
 @testable import Runtime
 
 /// Builds small EfficientNetV2-shaped graphs with random, fan-in-scaled weights (activations stay O(1)).
@@ -26,16 +27,27 @@ struct GraphMaker {
         return "b\(counter)"
     }
 
-    mutating func node(_ op: String, _ inputs: [String], _ attrs: [String: Attribute] = [:], domain: String = "") -> String {
+    mutating func node(_ op: String, _ inputs: [String], _ attrs: [String: Attribute] = [:], domain: String = "")
+        -> String
+    {
         counter += 1
         let out = "v\(counter)"
-        nodes.append(Node(name: "\(op)_\(counter)", opType: op, domain: domain, inputs: inputs, outputs: [out], attributes: attrs))
+        nodes.append(
+            Node(
+                name: "\(op)_\(counter)", opType: op, domain: domain, inputs: inputs, outputs: [out], attributes: attrs)
+        )
         return out
     }
 
     mutating func fusedConv(_ x: String, _ cin: Int, _ cout: Int, k: Int, s: Int, pads: [Int], act: String) -> String {
-        let w = weight([cout, cin, k, k], fanIn: cin * k * k), b = bias(cout)
-        return node("FusedConv", [x, w, b], ["kernel_shape": .ints([k, k]), "strides": .ints([s, s]), "pads": .ints(pads), "activation": .string(act)], domain: "ai.effnet")
+        let w = weight([cout, cin, k, k], fanIn: cin * k * k)
+        let b = bias(cout)
+        return node(
+            "FusedConv", [x, w, b],
+            [
+                "kernel_shape": .ints([k, k]), "strides": .ints([s, s]), "pads": .ints(pads),
+                "activation": .string(act),
+            ], domain: "ai.effnet")
     }
 
     mutating func se(_ c: Int, _ r: Int) -> [String] {
@@ -43,28 +55,40 @@ struct GraphMaker {
         [weight([r, c, 1, 1], fanIn: c, gain: 12), bias(r), weight([c, r, 1, 1], fanIn: r, gain: 4), bias(c)]
     }
 
-    mutating func fusedMBConv(_ x: String, _ cin: Int, _ cout: Int, expand: Int, k: Int, s: Int, pads: [Int], se seRatio: Int = 0, residual: Bool) -> String {
+    mutating func fusedMBConv(
+        _ x: String, _ cin: Int, _ cout: Int, expand: Int, k: Int, s: Int, pads: [Int], se seRatio: Int = 0,
+        residual: Bool
+    ) -> String {
         let mid = expand == 1 ? cout : cin * expand
         var inputs = [x, weight([mid, cin, k, k], fanIn: cin * k * k), bias(mid)]
         inputs += seRatio > 0 ? se(mid, max(1, cin / seRatio)) : ["", "", "", ""]
         inputs += expand == 1 ? ["", ""] : [weight([cout, mid, 1, 1], fanIn: mid), bias(cout)]
-        return node("FusedMBConv", inputs, [
-            "kernel_shape": .ints([k, k]), "strides": .ints([s, s]), "pads": .ints(pads), "activation": .string("silu"),
-            "se_activation": .string("silu"), "se_gate": .string("sigmoid"), "residual": .int(residual ? 1 : 0),
-        ], domain: "ai.effnet")
+        return node(
+            "FusedMBConv", inputs,
+            [
+                "kernel_shape": .ints([k, k]), "strides": .ints([s, s]), "pads": .ints(pads),
+                "activation": .string("silu"),
+                "se_activation": .string("silu"), "se_gate": .string("sigmoid"), "residual": .int(residual ? 1 : 0),
+            ], domain: "ai.effnet")
     }
 
-    mutating func mbConv(_ x: String, _ cin: Int, _ cout: Int, expand: Int, k: Int, s: Int, pads: [Int], residual: Bool, gate: String = "sigmoid") -> String {
+    mutating func mbConv(
+        _ x: String, _ cin: Int, _ cout: Int, expand: Int, k: Int, s: Int, pads: [Int], residual: Bool,
+        gate: String = "sigmoid"
+    ) -> String {
         let mid = cin * expand
         var inputs = [x]
         inputs += expand == 1 ? ["", ""] : [weight([mid, cin, 1, 1], fanIn: cin), bias(mid)]
         inputs += [weight([mid, 1, k, k], fanIn: k * k), bias(mid)]
         inputs += se(mid, max(1, cin / 4))
         inputs += [weight([cout, mid, 1, 1], fanIn: mid), bias(cout)]
-        return node("MBConv", inputs, [
-            "kernel_shape": .ints([k, k]), "strides": .ints([s, s]), "pads": .ints(pads), "activation": .string("silu"),
-            "se_activation": .string("silu"), "se_gate": .string(gate), "residual": .int(residual ? 1 : 0),
-        ], domain: "ai.effnet")
+        return node(
+            "MBConv", inputs,
+            [
+                "kernel_shape": .ints([k, k]), "strides": .ints([s, s]), "pads": .ints(pads),
+                "activation": .string("silu"),
+                "se_activation": .string("silu"), "se_gate": .string(gate), "residual": .int(residual ? 1 : 0),
+            ], domain: "ai.effnet")
     }
 
     func graph(input: String, shape: [Dim], outputs: [String]) -> Graph {
@@ -100,10 +124,12 @@ func miniEfficientNet(seed: UInt64, classes: Int = 10, withBlockOutputs: Bool = 
     blocks.append(x)
     x = g.node("GlobalAveragePool", [x])
     x = g.node("Flatten", [x], ["axis": .int(1)])
-    let fc = g.weight([classes, 48], fanIn: 48), fcb = g.bias(classes)
+    let fc = g.weight([classes, 48], fanIn: 48)
+    let fcb = g.bias(classes)
     let logits = g.node("Gemm", [x, fc, fcb], ["transB": .int(1)])
     let probs = g.node("Softmax", [logits], ["axis": .int(-1)])
-    return g.graph(input: "input", shape: [.symbol("N"), 3, 33, 31], outputs: [logits, probs] + (withBlockOutputs ? blocks : []))
+    return g.graph(
+        input: "input", shape: [.symbol("N"), 3, 33, 31], outputs: [logits, probs] + (withBlockOutputs ? blocks : []))
 }
 
 func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Double) -> Double {
@@ -161,8 +187,11 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
     @Test(arguments: [1, 2])
     func unfusedOpsMatchReference(_ threads: Int) throws {
         var g = GraphMaker(seed: 21)
-        let w1 = g.weight([20, 5, 3, 3], fanIn: 45), b1 = g.bias(20)
-        let c = g.node("Conv", ["x", w1, b1], ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1]), "strides": .ints([1, 1])])
+        let w1 = g.weight([20, 5, 3, 3], fanIn: 45)
+        let b1 = g.bias(20)
+        let c = g.node(
+            "Conv", ["x", w1, b1],
+            ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1]), "strides": .ints([1, 1])])
         let s = g.node("Sigmoid", [c])
         let silu = g.node("Mul", [c, s])
         let pooled = g.node("GlobalAveragePool", [silu])
@@ -235,7 +264,9 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         #expect(throws: RuntimeError.missingInput("input", expected: ["input"])) { try session.run([:]) }
         let wrong = Tensor(shape: [1, 4, 33, 31], floats: [Float](repeating: 0, count: 4 * 33 * 31))
         #expect(throws: RuntimeError.self) { try session.run(["input": wrong]) }
-        #expect(throws: RuntimeError.self) { try session.run(["input": Tensor(shape: [3, 33, 31], floats: [Float](repeating: 0, count: 3 * 33 * 31))]) }
+        #expect(throws: RuntimeError.self) {
+            try session.run(["input": Tensor(shape: [3, 33, 31], floats: [Float](repeating: 0, count: 3 * 33 * 31))])
+        }
         var bad = graph
         bad.nodes[0].opType = "LSTM"
         #expect(throws: RuntimeError.self) { try InferenceSession(graph: bad, threads: 1) }
@@ -248,7 +279,8 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
     /// Tolerance 1e-5 absolute + 1e-4 relative (27-term float32 sums).
     @Test func samePaddingChainFoldsAndPads() throws {
         var g = GraphMaker(seed: 4)
-        let w = g.weight([8, 3, 3, 3], fanIn: 27), b = g.bias(8)
+        let w = g.weight([8, 3, 3, 3], fanIn: 27)
+        let b = g.bias(8)
         g.initializers["two"] = Tensor(shape: [1], int64s: [2])
         g.initializers["eight"] = .scalar(Int64(8))
         g.initializers["zeros6"] = Tensor(shape: [6], int64s: [0, 0, 0, 0, 0, 0])
@@ -262,8 +294,12 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         var rng = SeededGenerator(seed: 2)
         let x = Tensor(shape: [1, 3, 9, 9], floats: rng.floats(243))
         let out = try InferenceSession(graph: graph, threads: 2).run(["x": x])[y]!
-        let direct = Node(name: "c", opType: "Conv", inputs: ["x", w, b], outputs: ["y"], attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([0, 0, 1, 1])])
-        let refGraph = Graph(nodes: [direct], inputs: graph.inputs, outputs: [ValueInfo(name: "y", dtype: .float32, shape: nil)], initializers: g.initializers)
+        let direct = Node(
+            name: "c", opType: "Conv", inputs: ["x", w, b], outputs: ["y"],
+            attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([0, 0, 1, 1])])
+        let refGraph = Graph(
+            nodes: [direct], inputs: graph.inputs, outputs: [ValueInfo(name: "y", dtype: .float32, shape: nil)],
+            initializers: g.initializers)
         let ref = NCHWEvaluator(graph: refGraph).run(["x": x])["y"]!
         #expect(out.shape == [1, 8, 4, 4])
         #expect(compare(out, ref, atol: 1e-5, rtol: 1e-4) <= 1)

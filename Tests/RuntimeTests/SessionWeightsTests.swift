@@ -35,7 +35,8 @@ import Testing
     /// activation — stay with the session; a weight only packed goes.
     @Test func constantsReadAsValuesStay() throws {
         var g = GraphMaker(seed: 3)
-        let w = g.weight([4, 4, 1, 1], fanIn: 4), b = g.bias(4)
+        let w = g.weight([4, 4, 1, 1], fanIn: 4)
+        let b = g.bias(4)
         let shared = g.weight([4, 4, 1, 1], fanIn: 4)
         let offset = g.bias(4)
         let offsetShaped = "offset4"
@@ -67,7 +68,10 @@ import Testing
         #expect(packed == [1, 2, 3, 4])
         weights.finished(conv1, remaining: &remaining)
         #expect(!weights.isReleased("w"))
-        let again: [Float] = try weights.prepared(key) { Issue.record("packed twice"); return [] }
+        let again: [Float] = try weights.prepared(key) {
+            Issue.record("packed twice")
+            return []
+        }
         #expect(again == packed)
         weights.finished(conv2, remaining: &remaining)
         #expect(weights.isReleased("w"))

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Runtime
 
 /// SplitMix64: a deterministic generator so that failures reproduce.

@@ -1,5 +1,7 @@
+import Foundation
 import Synchronization
 import Testing
+
 @testable import Runtime
 
 @Suite struct WorkerPoolTests {
@@ -40,7 +42,8 @@ import Testing
     /// without waiting for it to work through its whole share.
     @Test func idleWorkersStealFromASlowOne() {
         let pool = WorkerPool(threads: 2)
-        let ranByMain = Atomic<Int>(0), total = Atomic<Int>(0)
+        let ranByMain = Atomic<Int>(0)
+        let total = Atomic<Int>(0)
         pool.parallelFor(8, chunksPerWorker: 4) { range, worker in
             if worker == 1 { usleep(100_000) }
             if worker == 0 { ranByMain.add(range.count, ordering: .relaxed) }
@@ -62,5 +65,3 @@ import Testing
         }
     }
 }
-
-import Foundation

@@ -1,5 +1,6 @@
 import IR
 import Testing
+
 @testable import Verify
 
 @Suite struct ComparisonTests {

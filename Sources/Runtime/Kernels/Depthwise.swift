@@ -49,8 +49,11 @@ package enum Depthwise {
         sumsPerRow: Bool = false, rows: Range<Int>
     ) {
         let c = g.inChannels
-        let kh = g.kernelHeight, kw = g.kernelWidth, taps = kh * kw
-        let outH = g.outHeight, outW = g.outWidth
+        let kh = g.kernelHeight
+        let kw = g.kernelWidth
+        let taps = kh * kw
+        let outH = g.outHeight
+        let outW = g.outWidth
         let pc = w.paddedChannels
         let fullBlocks = c / 16
         let tail = c - fullBlocks * 16
@@ -65,7 +68,8 @@ package enum Depthwise {
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps) { buffer in
             let tp = buffer.baseAddress!
             for row in rows {
-                let n = row / outH, oy = row % outH
+                let n = row / outH
+                let oy = row % outH
                 let inImage = input + n * g.inHeight * g.inWidth * c
                 let sums = seSums.map { $0 + (sumsPerRow ? row : n) * pc }
                 var ox = 0
@@ -75,7 +79,8 @@ package enum Depthwise {
                         // the FMA latency, and the overlapping input columns hit L1.
                         for ky in 0..<kh {
                             let iy = oy * g.strideH - g.padTop + ky
-                            tp[ky] = iy >= 0 && iy < g.inHeight ? inImage + (iy * g.inWidth + ox * sw - g.padLeft) * c : zero
+                            tp[ky] =
+                                iy >= 0 && iy < g.inHeight ? inImage + (iy * g.inWidth + ox * sw - g.padLeft) * c : zero
                         }
                         let out = output + ((n * outH + oy) * outW + ox) * c
                         let step = sw * c
@@ -83,7 +88,10 @@ package enum Depthwise {
                         for block in 0..<blocks {
                             let cb = block * 16
                             let b = loadVector(w.bias.pointer + cb)
-                            var a0 = b, a1 = b, a2 = b, a3 = b
+                            var a0 = b
+                            var a1 = b
+                            var a2 = b
+                            var a3 = b
                             for ky in 0..<kh {
                                 let r = tp[ky] + cb
                                 let wk = wp + ky * kw * 16
@@ -117,7 +125,8 @@ package enum Depthwise {
                         let iy = oy * g.strideH - g.padTop + ky * g.dilationH
                         for kx in 0..<kw {
                             let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
-                            tp[ky * kw + kx] = iy >= 0 && iy < g.inHeight && ix >= 0 && ix < g.inWidth
+                            tp[ky * kw + kx] =
+                                iy >= 0 && iy < g.inHeight && ix >= 0 && ix < g.inWidth
                                 ? inImage + (iy * g.inWidth + ix) * c : zero
                         }
                     }
@@ -135,7 +144,11 @@ package enum Depthwise {
                         }
                         if t < taps { acc0.addProduct(loadVector(tp[t] + cb), loadVector(wp + t * 16)) }
                         wp += taps * 16
-                        if block < fullBlocks { storeVector(acc0 + acc1, out + cb) } else { storePartial(acc0 + acc1, out + cb, tail) }
+                        if block < fullBlocks {
+                            storeVector(acc0 + acc1, out + cb)
+                        } else {
+                            storePartial(acc0 + acc1, out + cb, tail)
+                        }
                     }
                     // Second pass over the pixel's channels while they are in L1 (see `KernelActivation.apply(_:count:sums:)`).
                     activation.apply(out, count: c, sums: sums)
@@ -158,7 +171,9 @@ package enum Depthwise {
         guard let seSums, let seScratch else {
             precondition(seSums == nil, "SE sums need row scratch")
             let body: (Range<Int>, Int) -> Void = { rows, _ in
-                run(input: input, geometry: g, weights: w, output: output, activation: activation, seSums: nil, rows: rows)
+                run(
+                    input: input, geometry: g, weights: w, output: output, activation: activation, seSums: nil,
+                    rows: rows)
             }
             if let pool { pool.parallelFor(rowCount, body) } else { body(0..<rowCount, 0) }
             return
@@ -172,7 +187,8 @@ package enum Depthwise {
         if let pool { pool.parallelFor(rowCount, body) } else { body(0..<rowCount, 0) }
         seSums.update(repeating: 0, count: g.batch * pc)
         for row in 0..<rowCount {
-            let dst = seSums + (row / g.outHeight) * pc, src = seScratch + row * pc
+            let dst = seSums + (row / g.outHeight) * pc
+            let src = seScratch + row * pc
             var c = 0
             while c < pc {
                 storeVector(loadVector(dst + c) + loadVector(src + c), dst + c)

@@ -39,7 +39,8 @@ package final class FloatBuffer: @unchecked Sendable {
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         pointer = raw.bindMemory(to: Float.self, capacity: count + 16)
         FloatBuffer.counter.add(1, ordering: .relaxed)
-        pthread_setspecific(FloatBuffer.threadKey, UnsafeRawPointer(bitPattern: FloatBuffer.allocationsOnThisThread + 1))
+        pthread_setspecific(
+            FloatBuffer.threadKey, UnsafeRawPointer(bitPattern: FloatBuffer.allocationsOnThisThread + 1))
     }
 
     package convenience init(_ values: [Float]) {

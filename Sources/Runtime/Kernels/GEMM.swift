@@ -61,7 +61,9 @@ package enum GEMM {
     static func kBlocks(taps: Int, channels: Int, limit: Int = kBlock) -> [KBlock] {
         if channels <= limit {
             let per = max(1, limit / max(channels, 1))
-            return stride(from: 0, to: taps, by: per).map { KBlock(tap: $0, taps: min(per, taps - $0), channel: 0, channels: channels) }
+            return stride(from: 0, to: taps, by: per).map {
+                KBlock(tap: $0, taps: min(per, taps - $0), channel: 0, channels: channels)
+            }
         }
         let pieces = (channels + limit - 1) / limit
         let size = (channels + pieces - 1) / pieces

@@ -133,10 +133,18 @@ func clamp(_ v: SIMD16<Float>, _ lo: Float, _ hi: Float) -> SIMD16<Float> {
 /// `@inline(__always)` function were not: they stayed calls, one per vector).
 protocol PointwiseOp { static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> }
 enum IdentityOp: PointwiseOp { @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { v } }
-enum ReluOp: PointwiseOp { @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { pointwiseMax(v, SIMD16(repeating: 0)) } }
-enum Relu6Op: PointwiseOp { @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { clamp(v, 0, 6) } }
-enum SigmoidOp: PointwiseOp { @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { 1 / (1 + fastExp(-v)) } }
-enum SiluOp: PointwiseOp { @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { v / (1 + fastExp(-v)) } }
+enum ReluOp: PointwiseOp {
+    @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { pointwiseMax(v, SIMD16(repeating: 0)) }
+}
+enum Relu6Op: PointwiseOp {
+    @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { clamp(v, 0, 6) }
+}
+enum SigmoidOp: PointwiseOp {
+    @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { 1 / (1 + fastExp(-v)) }
+}
+enum SiluOp: PointwiseOp {
+    @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { v / (1 + fastExp(-v)) }
+}
 enum HardSigmoidOp: PointwiseOp {
     @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { clamp(v + 3, 0, 6) * (1.0 / 6) }
 }

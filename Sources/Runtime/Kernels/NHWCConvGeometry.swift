@@ -61,7 +61,9 @@ package final class IndirectionTable: @unchecked Sendable {
     package let count: Int
 
     /// `input` is NHWC with row stride `inputStride` floats (≥ inChannels); `zero` holds at least inChannels zeros.
-    package init(geometry g: NHWCConvGeometry, input: UnsafePointer<Float>, inputStride: Int, zero: UnsafePointer<Float>) {
+    package init(
+        geometry g: NHWCConvGeometry, input: UnsafePointer<Float>, inputStride: Int, zero: UnsafePointer<Float>
+    ) {
         count = g.outPixels * g.taps
         pointer = .allocate(capacity: max(count, 1))
         var i = 0
@@ -118,7 +120,8 @@ package final class DenseConv: @unchecked Sendable {
     /// Output pixels `firstPixel ..< firstPixel + pixels` on the calling thread into `out` (row 0 = firstPixel,
     /// `outputStride` floats per row): one block of a depth-first fused pipeline.
     package func computeBlock(
-        firstPixel: Int, pixels: Int, into out: UnsafeMutablePointer<Float>, outputStride: Int, activation: KernelActivation
+        firstPixel: Int, pixels: Int, into out: UnsafeMutablePointer<Float>, outputStride: Int,
+        activation: KernelActivation
     ) {
         let shiftedRows: GEMMRows
         switch rows {
@@ -126,7 +129,8 @@ package final class DenseConv: @unchecked Sendable {
         case .indirect(let t): shiftedRows = .indirect(table: t + firstPixel * geometry.taps)
         }
         GEMM.compute(
-            GEMM.Problem(rows: shiftedRows, m: pixels, weights: weights, c: out, ldc: outputStride, activation: activation),
+            GEMM.Problem(
+                rows: shiftedRows, m: pixels, weights: weights, c: out, ldc: outputStride, activation: activation),
             tiles: 0..<((pixels + microRows - 1) / microRows), panels: 0..<weights.panels.count)
     }
 

@@ -56,7 +56,9 @@ package final class SqueezeExcite: @unchecked Sendable {
         var c = 0
         while c < pc {
             var acc = loadVector(expandBias.pointer + c)
-            for r in 0..<reduced { acc.addProduct(SIMD16(repeating: hidden[r]), loadVector(expandWeights.pointer + r * pc + c)) }
+            for r in 0..<reduced {
+                acc.addProduct(SIMD16(repeating: hidden[r]), loadVector(expandWeights.pointer + r * pc + c))
+            }
             storeVector(gate.apply(acc), scale + c)
             c += 16
         }
@@ -77,7 +79,8 @@ package final class SqueezeExcite: @unchecked Sendable {
 
     /// Writes `packed` with every row k of every panel multiplied by scale[k] into `out` (same layout).
     package static func scalePacked(
-        _ w: PackedWeights, scale: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, panels: Range<Int>? = nil
+        _ w: PackedWeights, scale: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+        panels: Range<Int>? = nil
     ) {
         precondition(w.taps == 1)
         for panel in w.panels[panels ?? w.panels.indices] {
@@ -128,7 +131,8 @@ package enum GlobalPool {
             var c = 0
             while c < channels {
                 let lanes = min(16, channels - c)
-                var s0 = SIMD16<Float>(), s1 = SIMD16<Float>()
+                var s0 = SIMD16<Float>()
+                var s1 = SIMD16<Float>()
                 var p = 0
                 if lanes == 16 {
                     while p + 1 < pixels {

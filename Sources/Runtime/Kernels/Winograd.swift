@@ -107,7 +107,8 @@ package final class WinogradConv: @unchecked Sendable {
         output: UnsafeMutablePointer<Float>, outputStride: Int, activation: KernelActivation,
         residual: UnsafePointer<Float>? = nil, residualStride: Int = 0, pool: WorkerPool?
     ) {
-        let (blocks, per) = balancedBlocks(total: totalTiles, capacity: blockTiles, threads: pool?.threadCount ?? 1, granule: 2)
+        let (blocks, per) = balancedBlocks(
+            total: totalTiles, capacity: blockTiles, threads: pool?.threadCount ?? 1, granule: 2)
         let body: (Range<Int>, Int) -> Void = { range, worker in
             for block in range {
                 let first = block * per
@@ -115,7 +116,8 @@ package final class WinogradConv: @unchecked Sendable {
                 if count <= 0 { continue }
                 self.runBlock(
                     first: first, count: count, scratch: self.workerScratch(worker), output: output,
-                    outputStride: outputStride, activation: activation, residual: residual, residualStride: residualStride)
+                    outputStride: outputStride, activation: activation, residual: residual,
+                    residualStride: residualStride)
             }
         }
         if let pool { pool.parallelFor(blocks, body) } else { body(0..<blocks, 0) }
@@ -125,7 +127,8 @@ package final class WinogradConv: @unchecked Sendable {
     /// `stride`) holds pixel k (row-major in the 2×2 tile) of tile first + i. Rows of pixels past the image edge
     /// hold finite, meaningless values (see `pixel(tile:k:)`). For depth-first fusion with a following 1×1 conv.
     package func runTiles(
-        first: Int, count: Int, worker: Int, into rows: UnsafeMutablePointer<Float>, stride: Int, activation: KernelActivation
+        first: Int, count: Int, worker: Int, into rows: UnsafeMutablePointer<Float>, stride: Int,
+        activation: KernelActivation
     ) {
         runBlock(
             first: first, count: count, scratch: workerScratch(worker), output: rows, outputStride: stride,
@@ -136,8 +139,11 @@ package final class WinogradConv: @unchecked Sendable {
     @inline(__always)
     package func pixel(tile: Int, k: Int) -> Int? {
         let perImage = tilesH * tilesW
-        let n = tile / perImage, ty = (tile % perImage) / tilesW, tx = tile % tilesW
-        let y = 2 * ty + k / 2, x = 2 * tx + k % 2
+        let n = tile / perImage
+        let ty = (tile % perImage) / tilesW
+        let tx = tile % tilesW
+        let y = 2 * ty + k / 2
+        let x = 2 * tx + k % 2
         if y >= geometry.outHeight || x >= geometry.outWidth { return nil }
         return (n * geometry.outHeight + y) * geometry.outWidth + x
     }
@@ -149,14 +155,17 @@ package final class WinogradConv: @unchecked Sendable {
     ) {
         let g = geometry
         let (cin, cout) = (g.inChannels, g.outChannels)
-        let v = scratch, m = scratch + 16 * vStride
+        let v = scratch
+        let m = scratch + 16 * vStride
         transformInput(first: first, count: count, into: v)
         let panels = positions[0].panels
         var start = 0
         while start < panels.count {
             // Panels covering about `groupChannels` output channels.
             var end = start
-            while end < panels.count && panels[end].start + panels[end].width - panels[start].start <= WinogradConv.groupChannels {
+            while end < panels.count
+                && panels[end].start + panels[end].width - panels[start].start <= WinogradConv.groupChannels
+            {
                 end += 1
             }
             end = max(end, start + 1)
@@ -191,8 +200,11 @@ package final class WinogradConv: @unchecked Sendable {
             let d = dbuf.baseAddress!
             for i in 0..<count {
                 let tile = first + i
-                let n = tile / perImage, ty = (tile % perImage) / tilesW, tx = tile % tilesW
-                let y0 = 2 * ty - g.padTop, x0 = 2 * tx - g.padLeft
+                let n = tile / perImage
+                let ty = (tile % perImage) / tilesW
+                let tx = tile % tilesW
+                let y0 = 2 * ty - g.padTop
+                let x0 = 2 * tx - g.padLeft
                 let image = input + n * g.inHeight * g.inWidth * cin
                 let interior = y0 >= 0 && y0 + 3 < g.inHeight && x0 >= 0 && x0 + 3 < g.inWidth
                 var cb = 0
@@ -204,7 +216,8 @@ package final class WinogradConv: @unchecked Sendable {
                         for r in 0..<4 {
                             let row = base + r * g.inWidth * cin
                             for c in 0..<4 {
-                                d[r * 4 + c] = lanes == 16 ? loadVector(row + c * cin) : loadPartial(row + c * cin, lanes)
+                                d[r * 4 + c] =
+                                    lanes == 16 ? loadVector(row + c * cin) : loadPartial(row + c * cin, lanes)
                             }
                         }
                     } else {
@@ -255,7 +268,10 @@ package final class WinogradConv: @unchecked Sendable {
     /// four exp/divide chains and sixteen loads live at once and spilled (measured: 23% of the layer's time).
     private func transformOutput<Op: PointwiseOp>(
         _ op: Op.Type,
-        _ a: (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>?, Int, Range<Int>, Bool)
+        _ a: (
+            Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>?, Int,
+            Range<Int>, Bool
+        )
     ) {
         let (first, count, m, output, outputStride, residual, residualStride, channels, tileOrder) = a
         let cout = geometry.outChannels
@@ -288,10 +304,14 @@ package final class WinogradConv: @unchecked Sendable {
                         return lanes == 16 ? loadVector(p) : loadPartial(p, lanes)
                     }
                     // Aᵀ m: two rows of four.
-                    let s00 = at(0) + at(4) + at(8), s01 = at(1) + at(5) + at(9)
-                    let s02 = at(2) + at(6) + at(10), s03 = at(3) + at(7) + at(11)
-                    let s10 = at(4) - at(8) - at(12), s11 = at(5) - at(9) - at(13)
-                    let s12 = at(6) - at(10) - at(14), s13 = at(7) - at(11) - at(15)
+                    let s00 = at(0) + at(4) + at(8)
+                    let s01 = at(1) + at(5) + at(9)
+                    let s02 = at(2) + at(6) + at(10)
+                    let s03 = at(3) + at(7) + at(11)
+                    let s10 = at(4) - at(8) - at(12)
+                    let s11 = at(5) - at(9) - at(13)
+                    let s12 = at(6) - at(10) - at(14)
+                    let s13 = at(7) - at(11) - at(15)
                     let b = loadVector(bias.pointer + cb)
                     @inline(__always) func put(_ v: SIMD16<Float>, _ d: UnsafeMutablePointer<Float>?) {
                         guard let d else { return }
@@ -369,7 +389,9 @@ package final class WinogradWeights: @unchecked Sendable {
 
     private static func pack(_ u: [Float], cin: Int, cout: Int) -> [PackedWeights] {
         (0..<16).map { e in
-            PackedWeights(outputs: cout, taps: 1, inputChannels: cin, bias: nil) { o, _, c in u[(e * cout + o) * cin + c] }
+            PackedWeights(outputs: cout, taps: 1, inputChannels: cin, bias: nil) { o, _, c in
+                u[(e * cout + o) * cin + c]
+            }
         }
     }
 }

@@ -24,7 +24,8 @@ final class SEStage {
     func computeScales(pixels: Int) {
         let pc = se.paddedChannels
         for n in 0..<batch {
-            se.computeScale(sums: sums.pointer + n * pc, pixels: pixels, hidden: hidden.pointer, scale: scale.pointer + n * pc)
+            se.computeScale(
+                sums: sums.pointer + n * pc, pixels: pixels, hidden: hidden.pointer, scale: scale.pointer + n * pc)
         }
     }
 
@@ -78,14 +79,18 @@ extension PlanBuilder {
             let ew = node.input(range + 2),
             try constantShape(ew, node: node, reason: "SE expand weights").reduce(1, *) == reduced * channels
         else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "SE weights do not match \(channels) channels")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "SE weights do not match \(channels) channels")
         }
-        let rb = node.input(range + 1), eb = node.input(range + 3)
+        let rb = node.input(range + 1)
+        let eb = node.input(range + 3)
         try checkCount(rb, node: node, what: "SE reduce bias", count: reduced)
         try checkCount(eb, node: node, what: "SE expand bias", count: channels)
         let act = try activation(node, "se_activation", default: "silu")
         let gate = try activation(node, "se_gate", default: "sigmoid")
-        let se: SqueezeExcite = try prepared("squeeze-excite(\(act),\(gate))", [rw, rb, ew, eb], parameters: [Float(channels)]) {
+        let se: SqueezeExcite = try prepared(
+            "squeeze-excite(\(act),\(gate))", [rw, rb, ew, eb], parameters: [Float(channels)]
+        ) {
             SqueezeExcite(
                 reduce: try packingInput(rw, node: node, reason: "SE reduce weights").floats,
                 reduceBias: try floats(rb, node: node, what: "SE reduce bias", count: reduced)
@@ -103,11 +108,13 @@ extension PlanBuilder {
         guard let weight else { return nil }
         let shape = try constantShape(weight, node: node, reason: "1×1 weights")
         guard shape.count == 4, shape[0] > 0, shape[1] == inputs, shape[2] == 1, shape[3] == 1 else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "1×1 weight shape \(shape) for \(inputs) inputs")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "1×1 weight shape \(shape) for \(inputs) inputs")
         }
         let packed: PackedWeights = try prepared("pointwise", [weight, bias]) {
             let w = try packingInput(weight, node: node, reason: "1×1 weights")
-            return PackedWeights(convWeights: w.floats, shape: shape, bias: try floats(bias, node: node, what: "bias", count: shape[0]))
+            return PackedWeights(
+                convWeights: w.floats, shape: shape, bias: try floats(bias, node: node, what: "bias", count: shape[0]))
         }
         return packed
     }
@@ -127,15 +134,20 @@ extension PlanBuilder {
     func planMBConv(_ node: Node) throws {
         let x = node.inputs[0]
         let xs = try shape(of: x, node: node)
-        guard xs.count == 4 else { throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xs.count)") }
+        guard xs.count == 4 else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xs.count)")
+        }
         let (batch, cin, h, w) = (xs[0], xs[1], xs[2], xs[3])
         let act = try activation(node, "activation", default: "silu")
         let expand = try pointwise(node, weight: node.input(1), bias: node.input(2), inputs: cin)
         let cexp = expand?.outputs ?? cin
-        guard let dwName = node.input(3) else { throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "no depthwise weights") }
+        guard let dwName = node.input(3) else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "no depthwise weights")
+        }
         let dwShape = try constantShape(dwName, node: node, reason: "depthwise weights")
         guard dwShape.count == 4, dwShape[0] == cexp, dwShape[1] == 1 else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "depthwise weight shape \(dwShape)")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "depthwise weight shape \(dwShape)")
         }
         let dw = try depthwise(node, weight: dwName, bias: node.input(4), biasWhat: "dw bias")
         let attrs = try ConvAttributes(node: node, weightShape: dwShape, inputHW: (h, w))
@@ -147,7 +159,8 @@ extension PlanBuilder {
         let cout = project.outputs
         let residual = node.int("residual") == 1
         if residual && (cout != cin || dg.outHeight != h || dg.outWidth != w) {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "residual with changing shape")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "residual with changing shape")
         }
         let input = try value(x, .nhwc, node: node)
         let expanded = expand == nil ? input : temporary(node.label + ".expand", count: batch * h * w * cexp)
@@ -157,15 +170,20 @@ extension PlanBuilder {
         let pixels = dg.outHeight * dg.outWidth
         let scaledId = scaledProjectScratch(node, se: se, project: project, pixels: pixels)
         addStep(node.label, reads: [input], writes: [expanded, dwOut, output] + [scaledId].compactMap { $0 }) { b in
-            let xp = b.pointer(input), ep = b.pointer(expanded), dp = b.pointer(dwOut), yp = b.pointer(output)
+            let xp = b.pointer(input)
+            let ep = b.pointer(expanded)
+            let dp = b.pointer(dwOut)
+            let yp = b.pointer(output)
             let expandConv = expand.map {
                 DenseConv(
-                    geometry: NHWCConvGeometry(batch: batch, inHeight: h, inWidth: w, inChannels: cin, outChannels: cexp, kernel: (1, 1)),
+                    geometry: NHWCConvGeometry(
+                        batch: batch, inHeight: h, inWidth: w, inChannels: cin, outChannels: cexp, kernel: (1, 1)),
                     weights: $0, input: xp, inputStride: cin)
             }
             let projectConv = DenseConv(
                 geometry: NHWCConvGeometry(
-                    batch: batch, inHeight: dg.outHeight, inWidth: dg.outWidth, inChannels: cexp, outChannels: cout, kernel: (1, 1)),
+                    batch: batch, inHeight: dg.outHeight, inWidth: dg.outWidth, inChannels: cexp, outChannels: cout,
+                    kernel: (1, 1)),
                 weights: project, input: dp, inputStride: cexp)
             let stage = se.map { SEStage(se: $0, batch: batch, rows: batch * dg.outHeight) }
             let scaled = scaledId.map { b.pointer($0) }
@@ -181,7 +199,9 @@ extension PlanBuilder {
                         projectConv, input: dp, pixels: pixels, output: yp, outputStride: cout, residual: res,
                         residualStride: cin, scaled: scaled, pool: pool)
                 } else {
-                    projectConv.run(output: yp, outputStride: cout, activation: .none, residual: res, residualStride: cin, pool: pool)
+                    projectConv.run(
+                        output: yp, outputStride: cout, activation: .none, residual: res, residualStride: cin,
+                        pool: pool)
                 }
             }
         }
@@ -191,12 +211,15 @@ extension PlanBuilder {
     func planFusedMBConv(_ node: Node) throws {
         let x = node.inputs[0]
         let xs = try shape(of: x, node: node)
-        guard xs.count == 4 else { throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xs.count)") }
+        guard xs.count == 4 else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xs.count)")
+        }
         let (batch, cin, h, w) = (xs[0], xs[1], xs[2], xs[3])
         let act = try activation(node, "activation", default: "silu")
         let wShape = try constantShape(node.inputs[1], node: node, reason: "conv weights")
         guard wShape.count == 4, wShape[0] > 0, wShape[1] == cin else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "conv weight shape \(wShape) for \(cin) inputs")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "conv weight shape \(wShape) for \(cin) inputs")
         }
         let attrs = try ConvAttributes(node: node, weightShape: wShape, inputHW: (h, w))
         let g = attrs.geometry(batch: batch, inChannels: cin, outChannels: wShape[0], inputHW: (h, w))
@@ -207,7 +230,8 @@ extension PlanBuilder {
         let cout = project?.outputs ?? cmid
         let residual = node.int("residual") == 1
         if residual && (cout != cin || g.outHeight != h || g.outWidth != w) {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "residual with changing shape")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "residual with changing shape")
         }
         let input = try value(x, .nhwc, node: node)
         let output = newValue(node.outputs[0], shape: [batch, cout, g.outHeight, g.outWidth], layout: .nhwc)
@@ -218,12 +242,15 @@ extension PlanBuilder {
         if let project, se == nil {
             // Depth-first: each block of pixels goes through the k×k conv into a per-worker buffer and straight
             // into the project GEMM, so the expanded activation (7 MB at V2-S stage 2) never leaves L2.
-            let perWorker = FusedPipeline.scratchFloats(rows: conv.blockRows, cmid: cmid, cout: cout, winograd: conv.isWinograd)
+            let perWorker = FusedPipeline.scratchFloats(
+                rows: conv.blockRows, cmid: cmid, cout: cout, winograd: conv.isWinograd)
             let blockScratch = temporary(node.label + ".blocks", count: threads * perWorker)
             addStep(node.label, reads: [input], writes: [output, blockScratch] + [convScratch].compactMap { $0 }) { b in
-                let xp = b.pointer(input), yp = b.pointer(output)
+                let xp = b.pointer(input)
+                let yp = b.pointer(output)
                 return FusedPipeline(
-                    conv: conv.bind(input: xp, scratch: convScratch.map { b.pointer($0) }), project: project, cmid: cmid,
+                    conv: conv.bind(input: xp, scratch: convScratch.map { b.pointer($0) }), project: project,
+                    cmid: cmid,
                     cout: cout, residual: residual ? UnsafePointer(xp) : nil, residualStride: cin, output: yp,
                     activation: act, threads: threads, scratch: b.pointer(blockScratch)
                 ).run
@@ -233,11 +260,15 @@ extension PlanBuilder {
         let mid = project == nil && se == nil ? output : temporary(node.label + ".conv", count: g.outPixels * cmid)
         let scaledId = scaledProjectScratch(node, se: se, project: project, pixels: pixels)
         addStep(node.label, reads: [input], writes: [mid, output] + [scaledId, convScratch].compactMap { $0 }) { b in
-            let xp = b.pointer(input), mp = b.pointer(mid), yp = b.pointer(output)
+            let xp = b.pointer(input)
+            let mp = b.pointer(mid)
+            let yp = b.pointer(output)
             let first = conv.bind(input: xp, scratch: convScratch.map { b.pointer($0) })
             let projectConv = project.map {
                 DenseConv(
-                    geometry: NHWCConvGeometry(batch: batch, inHeight: g.outHeight, inWidth: g.outWidth, inChannels: cmid, outChannels: cout, kernel: (1, 1)),
+                    geometry: NHWCConvGeometry(
+                        batch: batch, inHeight: g.outHeight, inWidth: g.outWidth, inChannels: cmid, outChannels: cout,
+                        kernel: (1, 1)),
                     weights: $0, input: mp, inputStride: cmid)
             }
             let stage = se.map { SEStage(se: $0, batch: batch, rows: batch) }
@@ -253,7 +284,9 @@ extension PlanBuilder {
                     let pc = stage.se.paddedChannels
                     let sums = stage.sums.pointer
                     pool.parallelFor(batch) { images, _ in
-                        GlobalPool.average(mp, batch: batch, pixels: pixels, channels: cmid, into: stage.scratch.pointer, images: images)
+                        GlobalPool.average(
+                            mp, batch: batch, pixels: pixels, channels: cmid, into: stage.scratch.pointer,
+                            images: images)
                         for n in images {
                             for c in 0..<cmid { sums[n * pc + c] = stage.scratch.pointer[n * cmid + c] * Float(pixels) }
                         }
@@ -267,12 +300,15 @@ extension PlanBuilder {
                         for p in 0..<(batch * pixels) {
                             let n = p / pixels
                             for c in 0..<cout {
-                                yp[p * cout + c] = mp[p * cout + c] * stage.scale.pointer[n * pc + c] + (res?[p * cin + c] ?? 0)
+                                yp[p * cout + c] =
+                                    mp[p * cout + c] * stage.scale.pointer[n * pc + c] + (res?[p * cin + c] ?? 0)
                             }
                         }
                     }
                 } else if let projectConv {
-                    projectConv.run(output: yp, outputStride: cout, activation: .none, residual: res, residualStride: cin, pool: pool)
+                    projectConv.run(
+                        output: yp, outputStride: cout, activation: .none, residual: res, residualStride: cin,
+                        pool: pool)
                 }
             }
         }

@@ -9,7 +9,8 @@ import IR
 enum ConstantFolding {
     static let foldable: Set<String> = [
         "Shape", "Gather", "Cast", "Ceil", "Floor", "Add", "Sub", "Mul", "Div", "Unsqueeze", "Squeeze", "Concat",
-        "ConstantOfShape", "Reshape", "Slice", "Identity", "Clip", "Sqrt", "Neg", "Max", "Min", "Range", "Equal", "Where",
+        "ConstantOfShape", "Reshape", "Slice", "Identity", "Clip", "Sqrt", "Neg", "Max", "Min", "Range", "Equal",
+        "Where",
     ]
 
     /// The node's outputs, or nil when it cannot be folded (some input not constant, or an unknown op).
@@ -20,7 +21,8 @@ enum ConstantFolding {
         guard foldable.contains(node.opType), node.domain.isEmpty || node.domain == "ai.onnx" else { return nil }
         if node.opType == "Shape" {
             guard let s = shapeOf(node.inputs[0]) else { return nil }
-            var start = node.int("start") ?? 0, end = node.int("end") ?? s.count
+            var start = node.int("start") ?? 0
+            var end = node.int("end") ?? s.count
             if start < 0 { start += s.count }
             if end < 0 { end += s.count }
             let dims = Array(s[max(0, start)..<min(s.count, max(start, end))])
@@ -28,19 +30,27 @@ enum ConstantFolding {
         }
         var inputs = [Tensor?]()
         for name in node.inputs {
-            if name.isEmpty { inputs.append(nil); continue }
+            if name.isEmpty {
+                inputs.append(nil)
+                continue
+            }
             guard let t = try constant(name) else { return nil }
             inputs.append(t)
         }
         guard let x = inputs.first ?? nil else { return nil }
         func bad(_ why: String) -> RuntimeError {
-            RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "cannot evaluate at plan time: \(why)")
+            RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "cannot evaluate at plan time: \(why)")
         }
         func reshaped(_ t: Tensor, _ shape: [Int]) throws -> [Tensor] {
-            guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == t.count else { throw bad("\(t.shape) cannot become \(shape)") }
+            guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == t.count else {
+                throw bad("\(t.shape) cannot become \(shape)")
+            }
             return [t.reshaped(shape)]
         }
-        func out(_ dtype: DType, _ shape: [Int], _ v: [Double]) -> [Tensor] { [Tensor(dtype: dtype, shape: shape, values: v)] }
+        func out(_ dtype: DType, _ shape: [Int], _ v: [Double]) -> [Tensor] {
+            [Tensor(dtype: dtype, shape: shape, values: v)]
+        }
         func ints(_ i: Int) -> [Int]? { i < inputs.count ? inputs[i]?.ints : nil }
         func axes(_ rank: Int) -> [Int] { (node.ints("axes") ?? ints(1) ?? []).map { $0 < 0 ? $0 + rank : $0 } }
         switch node.opType {
@@ -49,7 +59,10 @@ enum ConstantFolding {
             guard let to = node.int("to"), let dtype = onnxDType(to) else { return nil }
             return [x.converted(to: dtype)]
         case "Ceil", "Floor", "Sqrt", "Neg":
-            let f: (Double) -> Double = node.opType == "Ceil" ? { $0.rounded(.up) } : node.opType == "Floor" ? { $0.rounded(.down) } : node.opType == "Sqrt" ? { $0.squareRoot() } : { -$0 }
+            let f: (Double) -> Double =
+                node.opType == "Ceil"
+                ? { $0.rounded(.up) }
+                : node.opType == "Floor" ? { $0.rounded(.down) } : node.opType == "Sqrt" ? { $0.squareRoot() } : { -$0 }
             return out(x.dtype, x.shape, x.doubles.map(f))
         case "Add", "Sub", "Mul", "Div", "Max", "Min", "Equal":
             guard inputs.count > 1, let y = inputs[1] else { return nil }
@@ -68,15 +81,21 @@ enum ConstantFolding {
             let (shape, v) = broadcast(x, y, f)
             return out(node.opType == "Equal" ? .bool : x.dtype, shape, v)
         case "Clip":
-            let lo = inputs.count > 1 ? inputs[1]?.doubles.first ?? -.infinity : Double(node.float("min") ?? -.greatestFiniteMagnitude)
-            let hi = inputs.count > 2 ? inputs[2]?.doubles.first ?? .infinity : Double(node.float("max") ?? .greatestFiniteMagnitude)
+            let lo =
+                inputs.count > 1
+                ? inputs[1]?.doubles.first ?? -.infinity : Double(node.float("min") ?? -.greatestFiniteMagnitude)
+            let hi =
+                inputs.count > 2
+                ? inputs[2]?.doubles.first ?? .infinity : Double(node.float("max") ?? .greatestFiniteMagnitude)
             return out(x.dtype, x.shape, x.doubles.map { min(max($0, lo), hi) })
         case "Gather":
             guard inputs.count > 1, let idxT = inputs[1] else { return nil }
             var axis = node.int("axis") ?? 0
             if axis < 0 { axis += x.rank }
             guard axis >= 0 && axis < x.rank else { throw bad("axis \(axis) of \(x.shape)") }
-            let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *), n = x.shape[axis]
+            let outer = x.shape[..<axis].reduce(1, *)
+            let inner = x.shape[(axis + 1)...].reduce(1, *)
+            let n = x.shape[axis]
             let idx = idxT.ints.map { $0 < 0 ? $0 + n : $0 }
             guard idx.allSatisfy({ $0 >= 0 && $0 < n }) else { throw bad("indices \(idxT.ints) out of range for \(n)") }
             let v = x.doubles
@@ -87,18 +106,24 @@ enum ConstantFolding {
             let raw = node.ints("axes") ?? ints(1) ?? []
             let rank = x.rank + raw.count
             let add = Set(axes(rank))
-            guard add.count == raw.count, add.allSatisfy({ $0 >= 0 && $0 < rank }) else { throw bad("axes \(raw) for \(x.shape)") }
+            guard add.count == raw.count, add.allSatisfy({ $0 >= 0 && $0 < rank }) else {
+                throw bad("axes \(raw) for \(x.shape)")
+            }
             var it = x.shape.makeIterator()
             return try reshaped(x, (0..<rank).map { add.contains($0) ? 1 : it.next() ?? 1 })
         case "Squeeze":
-            let drop = Set(node.ints("axes") == nil && inputs.count < 2 ? x.shape.indices.filter { x.shape[$0] == 1 } : axes(x.rank))
+            let drop = Set(
+                node.ints("axes") == nil && inputs.count < 2
+                    ? x.shape.indices.filter { x.shape[$0] == 1 } : axes(x.rank))
             return try reshaped(x, x.shape.enumerated().filter { !drop.contains($0.offset) }.map(\.element))
         case "Concat":
             let parts = inputs.compactMap { $0 }
             var axis = node.int("axis") ?? 0
             if axis < 0 { axis += x.rank }
             guard axis >= 0 && axis < x.rank,
-                parts.allSatisfy({ p in p.rank == x.rank && p.shape.indices.allSatisfy { $0 == axis || p.shape[$0] == x.shape[$0] } })
+                parts.allSatisfy({ p in
+                    p.rank == x.rank && p.shape.indices.allSatisfy { $0 == axis || p.shape[$0] == x.shape[$0] }
+                })
             else { throw bad("inputs \(parts.map(\.shape)) along axis \(axis)") }
             let outer = x.shape[..<axis].reduce(1, *)
             var r = [Double]()
@@ -122,7 +147,9 @@ enum ConstantFolding {
             if let free = s.firstIndex(of: -1) { s[free] = x.count / max(1, s.filter { $0 != -1 }.reduce(1, *)) }
             return try reshaped(x, s)
         case "Slice":
-            guard let starts = ints(1) ?? node.ints("starts"), let ends = ints(2) ?? node.ints("ends") else { return nil }
+            guard let starts = ints(1) ?? node.ints("starts"), let ends = ints(2) ?? node.ints("ends") else {
+                return nil
+            }
             let ax = (ints(3) ?? node.ints("axes") ?? Array(0..<starts.count)).map { $0 < 0 ? $0 + x.rank : $0 }
             let steps = ints(4) ?? [Int](repeating: 1, count: starts.count)
             guard ends.count == starts.count, ax.count == starts.count, steps.count == starts.count,
@@ -130,8 +157,10 @@ enum ConstantFolding {
             else { throw bad("starts \(starts), ends \(ends), axes \(ax), steps \(steps) for \(x.shape)") }
             var ranges = x.shape.map { (0, $0, 1) }
             for (i, a) in ax.enumerated() {
-                let n = x.shape[a], st = steps[i]
-                var s = starts[i] < 0 ? starts[i] + n : starts[i], e = ends[i] < 0 ? ends[i] + n : ends[i]
+                let n = x.shape[a]
+                let st = steps[i]
+                var s = starts[i] < 0 ? starts[i] + n : starts[i]
+                var e = ends[i] < 0 ? ends[i] + n : ends[i]
                 s = st > 0 ? min(max(s, 0), n) : min(max(s, -1), n - 1)
                 e = st > 0 ? min(max(e, 0), n) : min(max(e, -1), n - 1)
                 ranges[a] = (s, e, st)
@@ -140,7 +169,10 @@ enum ConstantFolding {
             let v = x.doubles
             var r = [Double]()
             func walk(_ d: Int, _ offset: Int) {
-                if d == x.rank { r.append(v[offset]); return }
+                if d == x.rank {
+                    r.append(v[offset])
+                    return
+                }
                 let st = x.shape[(d + 1)...].reduce(1, *)
                 for i in idx[d] { walk(d + 1, offset + i * st) }
             }
@@ -150,7 +182,9 @@ enum ConstantFolding {
             guard inputs.count > 2, let limit = inputs[1]?.doubles.first, let delta = inputs[2]?.doubles.first,
                 let start = x.doubles.first
             else { return nil }
-            guard delta != 0, abs((limit - start) / delta) <= Double(1 << 26) else { throw bad("range \(start)..<\(limit) by \(delta)") }
+            guard delta != 0, abs((limit - start) / delta) <= Double(1 << 26) else {
+                throw bad("range \(start)..<\(limit) by \(delta)")
+            }
             let v = Array(stride(from: start, to: limit, by: delta))
             return out(x.dtype, [v.count], v)
         case "Where":
@@ -167,19 +201,26 @@ enum ConstantFolding {
 
     static func compatible(_ a: [Int], _ b: [Int]) -> Bool {
         let rank = max(a.count, b.count)
-        let ap = [Int](repeating: 1, count: rank - a.count) + a, bp = [Int](repeating: 1, count: rank - b.count) + b
+        let ap = [Int](repeating: 1, count: rank - a.count) + a
+        let bp = [Int](repeating: 1, count: rank - b.count) + b
         return zip(ap, bp).allSatisfy { $0 == $1 || $0 == 1 || $1 == 1 }
     }
 
     static func broadcast(_ a: Tensor, _ b: Tensor, _ f: (Double, Double) -> Double) -> ([Int], [Double]) {
         let rank = max(a.rank, b.rank)
-        let ap = [Int](repeating: 1, count: rank - a.rank) + a.shape, bp = [Int](repeating: 1, count: rank - b.rank) + b.shape
+        let ap = [Int](repeating: 1, count: rank - a.rank) + a.shape
+        let bp = [Int](repeating: 1, count: rank - b.rank) + b.shape
         let shape = zip(ap, bp).map { max($0, $1) }
-        let av = a.doubles, bv = b.doubles
+        let av = a.doubles
+        let bv = b.doubles
         let count = shape.reduce(1, *)
         var r = [Double](repeating: 0, count: count)
         for i in 0..<count {
-            var rem = i, ia = 0, ib = 0, sa = 1, sb = 1
+            var rem = i
+            var ia = 0
+            var ib = 0
+            var sa = 1
+            var sb = 1
             for d in stride(from: rank - 1, through: 0, by: -1) {
                 let c = rem % shape[d]
                 rem /= shape[d]

@@ -11,7 +11,9 @@ struct ConvAttributes {
     /// Reads `kernel_shape`, `strides`, `pads`, `dilations`, `group`, `auto_pad` (SAME_UPPER / SAME_LOWER / VALID).
     init(node: Node, weightShape: [Int], inputHW: (Int, Int)) throws {
         guard weightShape.count == 4 else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "only 2-D convolutions run here (weight shape \(weightShape))")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType,
+                reason: "only 2-D convolutions run here (weight shape \(weightShape))")
         }
         let k = node.ints("kernel_shape") ?? [weightShape[2], weightShape[3]]
         let s = node.ints("strides") ?? [1, 1]
@@ -21,7 +23,9 @@ struct ConvAttributes {
         else {
             throw RuntimeError.unsupportedNode(
                 node: node.label, opType: node.opType,
-                reason: "kernel_shape \(k), strides \(s), dilations \(d) do not describe a 2-D convolution with weights \(weightShape)")
+                reason:
+                    "kernel_shape \(k), strides \(s), dilations \(d) do not describe a 2-D convolution with weights \(weightShape)"
+            )
         }
         kernel = (k[0], k[1])
         strides = (s[0], s[1])
@@ -34,10 +38,13 @@ struct ConvAttributes {
         let autoPad = node.string("auto_pad") ?? "NOTSET"
         if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
             var p = [0, 0, 0, 0]
-            for (axis, (size, kk, ss, dd)) in [(inputHW.0, k[0], s[0], d[0]), (inputHW.1, k[1], s[1], d[1])].enumerated() {
+            for (axis, (size, kk, ss, dd)) in [(inputHW.0, k[0], s[0], d[0]), (inputHW.1, k[1], s[1], d[1])]
+                .enumerated()
+            {
                 let out = (size + ss - 1) / ss
                 let total = max(0, (out - 1) * ss + (kk - 1) * dd + 1 - size)
-                let small = total / 2, large = total - small
+                let small = total / 2
+                let large = total - small
                 p[axis] = autoPad == "SAME_UPPER" ? small : large
                 p[axis + 2] = autoPad == "SAME_UPPER" ? large : small
             }
@@ -76,9 +83,13 @@ enum BoundConv {
     ) {
         switch self {
         case .winograd(let c):
-            c.run(output: out, outputStride: stride, activation: act, residual: res, residualStride: resStride, pool: pool)
+            c.run(
+                output: out, outputStride: stride, activation: act, residual: res, residualStride: resStride, pool: pool
+            )
         case .direct(let c):
-            c.run(output: out, outputStride: stride, activation: act, residual: res, residualStride: resStride, pool: pool)
+            c.run(
+                output: out, outputStride: stride, activation: act, residual: res, residualStride: resStride, pool: pool
+            )
         }
     }
 }
@@ -122,13 +133,16 @@ extension PlanBuilder {
     /// Packs a dense convolution's weights (once per session, see `prepared`) for the kernel that will run it:
     /// Winograd F(2×2, 3×3) where it pays (`WinogradConv.preferred`), the implicit-GEMM `DenseConv` otherwise.
     /// The choice depends on kernel, stride and channels only, so every plan of a session agrees.
-    func denseConv(_ g: NHWCConvGeometry, node: Node, weight: String, bias: String?, biasWhat: String) throws -> PlannedConv {
+    func denseConv(_ g: NHWCConvGeometry, node: Node, weight: String, bias: String?, biasWhat: String) throws
+        -> PlannedConv
+    {
         let winograd = WinogradConv.preferred(for: g)
         let packed = try prepared(winograd ? "winograd" : "conv", [weight, bias]) { () throws -> DenseWeights in
             let w = try packingInput(weight, node: node, reason: "convolution weights")
             let b = try floats(bias, node: node, what: biasWhat, count: g.outChannels)
             if winograd {
-                return .winograd(WinogradWeights(weights: w.floats, bias: b, inChannels: g.inChannels, outChannels: g.outChannels))
+                return .winograd(
+                    WinogradWeights(weights: w.floats, bias: b, inChannels: g.inChannels, outChannels: g.outChannels))
             }
             let shape = [g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth]
             return .gemm(PackedWeights(convWeights: w.floats, shape: shape, bias: b))
@@ -161,7 +175,8 @@ extension PlanBuilder {
     func activation(_ node: Node, _ key: String, default value: String = "none") throws -> KernelActivation {
         let text = node.string(key) ?? value
         guard let a = KernelActivation(attribute: text) else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "unknown \(key) '\(text)'")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "unknown \(key) '\(text)'")
         }
         return a
     }
@@ -171,17 +186,21 @@ extension PlanBuilder {
         let x = node.inputs[0]
         let xShape = try shape(of: x, node: node)
         guard xShape.count == 4 else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xShape.count), expected 4")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "input rank \(xShape.count), expected 4")
         }
-        let weight = node.inputs[1], bias = node.input(2)
+        let weight = node.inputs[1]
+        let bias = node.input(2)
         let wShape = try constantShape(weight, node: node, reason: "convolution weights")
         guard wShape.count == 4, wShape[0] > 0 else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "weights of shape \(wShape)")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "weights of shape \(wShape)")
         }
         try checkCount(bias, node: node, what: "convolution bias", count: wShape[0])
         let attrs = try ConvAttributes(node: node, weightShape: wShape, inputHW: (xShape[2], xShape[3]))
         let act = node.opType == "FusedConv" ? try activation(node, "activation") : .none
-        let g = attrs.geometry(batch: xShape[0], inChannels: xShape[1], outChannels: wShape[0], inputHW: (xShape[2], xShape[3]))
+        let g = attrs.geometry(
+            batch: xShape[0], inChannels: xShape[1], outChannels: wShape[0], inputHW: (xShape[2], xShape[3]))
         if attrs.group == 1 && wShape[1] == xShape[1] {
             let planned = try denseConv(g, node: node, weight: weight, bias: bias, biasWhat: "convolution bias")
             let (input, output) = try convValues(node, g)
@@ -195,7 +214,8 @@ extension PlanBuilder {
             let dw = try depthwise(node, weight: weight, bias: bias, biasWhat: "convolution bias")
             let (input, output) = try convValues(node, g)
             addStep(node.label, reads: [input], writes: [output]) { b in
-                let src = b.pointer(input), out = b.pointer(output)
+                let src = b.pointer(input)
+                let out = b.pointer(output)
                 return { pool in
                     Depthwise.run(
                         input: src, geometry: g, weights: dw, output: out, activation: act, seSums: nil, seScratch: nil,

@@ -19,15 +19,18 @@ extension PlanBuilder {
         let count = v.count
         let op: (SIMD16<Float>) -> SIMD16<Float>
         let simple: [String: KernelActivation] = [
-            "Identity": .none, "Dropout": .none, "Relu": .relu, "Sigmoid": .sigmoid, "Silu": .silu, "HardSwish": .hardswish,
+            "Identity": .none, "Dropout": .none, "Relu": .relu, "Sigmoid": .sigmoid, "Silu": .silu,
+            "HardSwish": .hardswish,
         ]
         if let act = simple[node.opType] {
             // Copy, then the specialised in-place loop (a closure per vector would not be inlined).
             addStep(node.label, reads: [input], writes: [output]) { b in
-                let src = b.pointer(input), dst = b.pointer(output)
+                let src = b.pointer(input)
+                let dst = b.pointer(output)
                 return { pool in
                     pool.parallelFor((count + 4095) / 4096) { range, _ in
-                        let start = range.lowerBound * 4096, end = min(count, range.upperBound * 4096)
+                        let start = range.lowerBound * 4096
+                        let end = min(count, range.upperBound * 4096)
                         (dst + start).update(from: src + start, count: end - start)
                         act.apply(dst + start, count: end - start)
                     }
@@ -37,7 +40,8 @@ extension PlanBuilder {
         }
         switch node.opType {
         case "HardSigmoid":
-            let alpha = node.float("alpha") ?? 0.2, beta = node.float("beta") ?? 0.5
+            let alpha = node.float("alpha") ?? 0.2
+            let beta = node.float("beta") ?? 0.5
             op = { pointwiseMin(pointwiseMax($0 * alpha + beta, SIMD16(repeating: 0)), SIMD16(repeating: 1)) }
         case "Clip":
             var lo = node.float("min") ?? -Float.greatestFiniteMagnitude
@@ -49,11 +53,13 @@ extension PlanBuilder {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "not a unary op")
         }
         addStep(node.label, reads: [input], writes: [output]) { b in
-            let src = b.pointer(input), dst = b.pointer(output)
+            let src = b.pointer(input)
+            let dst = b.pointer(output)
             return { pool in
                 let chunks = (count + 4095) / 4096
                 pool.parallelFor(chunks) { range, _ in
-                    let start = range.lowerBound * 4096, end = min(count, range.upperBound * 4096)
+                    let start = range.lowerBound * 4096
+                    let end = min(count, range.upperBound * 4096)
                     var i = start
                     while i + 16 <= end {
                         storeVector(op(loadVector(src + i)), dst + i)
@@ -69,15 +75,18 @@ extension PlanBuilder {
     /// operand against a per-channel or per-(image, channel) operand (SE scaling, bias adds). Everything else runs
     /// a scalar broadcast in C order.
     func planBinary(_ node: Node) throws {
-        let aName = node.inputs[0], bName = node.inputs[1]
-        let aShape = try shape(of: aName, node: node), bShape = try shape(of: bName, node: node)
+        let aName = node.inputs[0]
+        let bName = node.inputs[1]
+        let aShape = try shape(of: aName, node: node)
+        let bShape = try shape(of: bName, node: node)
         let rank = max(aShape.count, bShape.count)
         let ap = [Int](repeating: 1, count: rank - aShape.count) + aShape
         let bp = [Int](repeating: 1, count: rank - bShape.count) + bShape
         var outShape = [Int]()
         for i in 0..<rank {
             guard ap[i] == bp[i] || ap[i] == 1 || bp[i] == 1 else {
-                throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "shapes \(aShape) and \(bShape) do not broadcast")
+                throw RuntimeError.unsupportedNode(
+                    node: node.label, opType: node.opType, reason: "shapes \(aShape) and \(bShape) do not broadcast")
             }
             outShape.append(max(ap[i], bp[i]))
         }
@@ -91,7 +100,9 @@ extension PlanBuilder {
         let count = outShape.reduce(1, *)
         // Which operand is "full" (has the output's shape) and the other's role.
         let full4 = outShape.count == 4
-        func perChannel(_ s: [Int]) -> Bool { s.count == 4 && s[2] == 1 && s[3] == 1 && (s[1] == outShape[1] || s[1] == 1) }
+        func perChannel(_ s: [Int]) -> Bool {
+            s.count == 4 && s[2] == 1 && s[3] == 1 && (s[1] == outShape[1] || s[1] == 1)
+        }
         if ap == bp {
             let a = try anyValue(aName, node: node)
             let layout = values[a].layout
@@ -99,10 +110,13 @@ extension PlanBuilder {
             let out = newValue(node.outputs[0], shape: outShape, layout: layout)
             define(node.outputs[0], out)
             addStep(node.label, reads: [a, b], writes: [out]) { bind in
-                let x = bind.pointer(a), y = bind.pointer(b), z = bind.pointer(out)
+                let x = bind.pointer(a)
+                let y = bind.pointer(b)
+                let z = bind.pointer(out)
                 return { pool in
                     pool.parallelFor((count + 4095) / 4096) { range, _ in
-                        let start = range.lowerBound * 4096, end = min(count, range.upperBound * 4096)
+                        let start = range.lowerBound * 4096
+                        let end = min(count, range.upperBound * 4096)
                         var i = start
                         while i + 16 <= end {
                             storeVector(fn(loadVector(x + i), loadVector(y + i)), z + i)
@@ -126,9 +140,12 @@ extension PlanBuilder {
             let out = newValue(node.outputs[0], shape: outShape, layout: layout)
             define(node.outputs[0], out)
             let (n, c, hw) = (outShape[0], outShape[1], outShape[2] * outShape[3])
-            let perImage = small[0] != 1, perCh = small[1] != 1
+            let perImage = small[0] != 1
+            let perCh = small[1] != 1
             addStep(node.label, reads: [fullId, smallId], writes: [out]) { bind in
-                let x = bind.pointer(fullId), s = bind.pointer(smallId), z = bind.pointer(out)
+                let x = bind.pointer(fullId)
+                let s = bind.pointer(smallId)
+                let z = bind.pointer(out)
                 return { pool in
                     pool.parallelFor(n * (layout == .nhwc ? hw : c)) { range, _ in
                         for r in range {
@@ -139,11 +156,16 @@ extension PlanBuilder {
                                 for ch in 0..<c {
                                     let sv = s[(perImage ? img * (perCh ? c : 1) : 0) + (perCh ? ch : 0)]
                                     let xv = x[row + ch]
-                                    z[row + ch] = fullIsA ? fn(SIMD16(repeating: xv), SIMD16(repeating: sv))[0] : fn(SIMD16(repeating: sv), SIMD16(repeating: xv))[0]
+                                    z[row + ch] =
+                                        fullIsA
+                                        ? fn(SIMD16(repeating: xv), SIMD16(repeating: sv))[0]
+                                        : fn(SIMD16(repeating: sv), SIMD16(repeating: xv))[0]
                                 }
                             } else {
-                                let img = r / c, ch = r % c
-                                let sv = SIMD16<Float>(repeating: s[(perImage ? img * (perCh ? c : 1) : 0) + (perCh ? ch : 0)])
+                                let img = r / c
+                                let ch = r % c
+                                let sv = SIMD16<Float>(
+                                    repeating: s[(perImage ? img * (perCh ? c : 1) : 0) + (perCh ? ch : 0)])
                                 let base = r * hw
                                 var i = 0
                                 while i + 16 <= hw {
@@ -164,7 +186,8 @@ extension PlanBuilder {
             return
         }
         // General broadcast, C order, scalar.
-        let a = try value(aName, .plain, node: node), b = try value(bName, .plain, node: node)
+        let a = try value(aName, .plain, node: node)
+        let b = try value(bName, .plain, node: node)
         let out = newValue(node.outputs[0], shape: outShape, layout: .plain)
         define(node.outputs[0], out)
         func strides(_ s: [Int]) -> [Int] {
@@ -176,12 +199,17 @@ extension PlanBuilder {
             }
             return st
         }
-        let sa = strides(ap), sb = strides(bp)
+        let sa = strides(ap)
+        let sb = strides(bp)
         addStep(node.label, reads: [a, b], writes: [out]) { bind in
-            let x = bind.pointer(a), y = bind.pointer(b), z = bind.pointer(out)
+            let x = bind.pointer(a)
+            let y = bind.pointer(b)
+            let z = bind.pointer(out)
             return { _ in
                 for i in 0..<count {
-                    var rem = i, ia = 0, ib = 0
+                    var rem = i
+                    var ia = 0
+                    var ib = 0
                     for d in stride(from: rank - 1, through: 0, by: -1) {
                         let coord = rem % outShape[d]
                         rem /= outShape[d]
@@ -194,10 +222,6 @@ extension PlanBuilder {
         }
     }
 
-
-
-
-
     /// Unfolded BatchNormalization (inference): y = (x − μ)·γ/√(σ² + ε) + β per channel (axis 1), any layout.
     func planBatchNorm(_ node: Node) throws {
         let xShape = try shape(of: node.inputs[0], node: node)
@@ -208,7 +232,8 @@ extension PlanBuilder {
         let eps = node.float("epsilon") ?? 1e-5
         let c = xShape.count > 1 ? xShape[1] : 1
         guard [gamma, beta, mean, variance].allSatisfy({ $0.count == c }) else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "parameters do not have \(c) channels")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "parameters do not have \(c) channels")
         }
         let scale = (0..<c).map { gamma[$0] / (variance[$0] + eps).squareRoot() }
         let shift = (0..<c).map { beta[$0] - mean[$0] * scale[$0] }
@@ -219,7 +244,8 @@ extension PlanBuilder {
         let count = xShape.reduce(1, *)
         let inner = xShape.count > 2 ? xShape[2...].reduce(1, *) : 1
         addStep(node.label, reads: [input], writes: [output]) { b in
-            let x = b.pointer(input), y = b.pointer(output)
+            let x = b.pointer(input)
+            let y = b.pointer(output)
             return { _ in
                 for i in 0..<count {
                     let ch = layout == .nhwc ? i % c : (i / inner) % c

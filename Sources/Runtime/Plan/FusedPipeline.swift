@@ -55,7 +55,8 @@ final class FusedPipeline {
             (total, capacity) = (d.geometry.outPixels, 256)
             isWinograd = false
         }
-        (blocks, unitsPerBlock) = balancedBlocks(total: total, capacity: capacity, threads: threads, granule: isWinograd ? 2 : 8)
+        (blocks, unitsPerBlock) = balancedBlocks(
+            total: total, capacity: capacity, threads: threads, granule: isWinograd ? 2 : 8)
         blockRows = rows
         self.scratch = scratch
         scratchStride = Self.scratchFloats(rows: rows, cmid: cmid, cout: cout, winograd: isWinograd)
@@ -77,12 +78,14 @@ final class FusedPipeline {
             w.runTiles(first: first, count: count, worker: worker, into: mid, stride: cmid, activation: activation)
             let proj = mid + blockRows * cmid
             GEMM.compute(
-                GEMM.Problem(rows: .direct(base: mid, stride: cmid), m: count * 4, weights: project, c: proj, ldc: cout),
+                GEMM.Problem(
+                    rows: .direct(base: mid, stride: cmid), m: count * 4, weights: project, c: proj, ldc: cout),
                 tiles: 0..<((count * 4 + microRows - 1) / microRows), panels: 0..<project.panels.count)
             for i in 0..<count {
                 for k in 0..<4 {
                     guard let pixel = w.pixel(tile: first + i, k: k) else { continue }
-                    let src = proj + (i * 4 + k) * cout, dst = output + pixel * cout
+                    let src = proj + (i * 4 + k) * cout
+                    let dst = output + pixel * cout
                     if let residual {
                         let r = residual + pixel * residualStride
                         var c = 0
@@ -106,7 +109,8 @@ final class FusedPipeline {
             d.computeBlock(firstPixel: first, pixels: count, into: mid, outputStride: cmid, activation: activation)
             GEMM.compute(
                 GEMM.Problem(
-                    rows: .direct(base: mid, stride: cmid), m: count, weights: project, c: output + first * cout, ldc: cout,
+                    rows: .direct(base: mid, stride: cmid), m: count, weights: project, c: output + first * cout,
+                    ldc: cout,
                     residual: residual.map { $0 + first * residualStride }, ldr: residualStride),
                 tiles: 0..<((count + microRows - 1) / microRows), panels: 0..<project.panels.count)
         }

@@ -49,7 +49,8 @@ public final class InferenceSession: @unchecked Sendable {
         self.threads = max(1, threads)
         pool = WorkerPool(threads: self.threads)
         for node in self.graph.nodes where !InferenceSession.supportedOps.contains(node.opType) {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "no runtime implementation")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "no runtime implementation")
         }
         // Plan now when the input shapes are known up to a symbolic batch (assumed 1), so that weights are packed
         // before the first run; other symbolic dimensions wait for the first feed.
@@ -71,11 +72,14 @@ public final class InferenceSession: @unchecked Sendable {
             shapes[input.name] = s
         }
         if guessedBatch {
-            if let plan = try? ExecutionPlan(graph: self.graph, weights: weights, inputShapes: shapes, threads: self.threads) {
+            if let plan = try? ExecutionPlan(
+                graph: self.graph, weights: weights, inputShapes: shapes, threads: self.threads)
+            {
                 plans[shapes] = plan
             }
         } else {
-            plans[shapes] = try ExecutionPlan(graph: self.graph, weights: weights, inputShapes: shapes, threads: self.threads)
+            plans[shapes] = try ExecutionPlan(
+                graph: self.graph, weights: weights, inputShapes: shapes, threads: self.threads)
         }
     }
 
@@ -89,11 +93,13 @@ public final class InferenceSession: @unchecked Sendable {
                 throw RuntimeError.missingInput(input.name, expected: graph.inputs.map(\.name))
             }
             if let declared = input.shape, declared.count != t.shape.count {
-                throw RuntimeError.badInput(input.name, message: "rank \(t.shape.count), the graph expects \(declared.text)")
+                throw RuntimeError.badInput(
+                    input.name, message: "rank \(t.shape.count), the graph expects \(declared.text)")
             }
             for (d, size) in zip(input.shape ?? [], t.shape) {
                 if let v = d.value, v != size {
-                    throw RuntimeError.badInput(input.name, message: "shape \(t.shape), the graph expects \(input.shape!.text)")
+                    throw RuntimeError.badInput(
+                        input.name, message: "shape \(t.shape), the graph expects \(input.shape!.text)")
                 }
             }
             shapes[input.name] = t.shape
@@ -113,7 +119,8 @@ public final class InferenceSession: @unchecked Sendable {
         _ = try run(feeds)
         lock.lock()
         defer { lock.unlock() }
-        guard let plan = plans.values.first(where: { p in p.inputs.allSatisfy { feeds[$0.name]?.count == $0.count } }) else { return [] }
+        guard let plan = plans.values.first(where: { p in p.inputs.allSatisfy { feeds[$0.name]?.count == $0.count } })
+        else { return [] }
         var best = [Double](repeating: .infinity, count: plan.steps.count)
         for _ in 0..<runs {
             for (i, step) in plan.steps.enumerated() {
@@ -153,11 +160,17 @@ final class ExecutionPlan {
             inputIds.append((input.name, id))
         }
         for node in graph.nodes where node.opType == "Constant" {
-            if let t = node.tensor("value") { constants[node.outputs[0]] = t }
-            else if let f = node.float("value_float") { constants[node.outputs[0]] = .scalar(f) }
-            else if let v = node.floats("value_floats") { constants[node.outputs[0]] = Tensor(shape: [v.count], floats: v) }
-            else if let v = node.ints("value_ints") { constants[node.outputs[0]] = Tensor(shape: [v.count], int64s: v.map(Int64.init)) }
-            else if let v = node.int("value_int") { constants[node.outputs[0]] = .scalar(Int64(v)) }
+            if let t = node.tensor("value") {
+                constants[node.outputs[0]] = t
+            } else if let f = node.float("value_float") {
+                constants[node.outputs[0]] = .scalar(f)
+            } else if let v = node.floats("value_floats") {
+                constants[node.outputs[0]] = Tensor(shape: [v.count], floats: v)
+            } else if let v = node.ints("value_ints") {
+                constants[node.outputs[0]] = Tensor(shape: [v.count], int64s: v.map(Int64.init))
+            } else if let v = node.int("value_int") {
+                constants[node.outputs[0]] = .scalar(Int64(v))
+            }
         }
         builder.constants = constants
         func plan(_ node: Node) throws {
@@ -179,11 +192,15 @@ final class ExecutionPlan {
             case "SqueezeExcite":
                 // Squeeze-excitation outside a whole block: its standard nodes, planned one by one.
                 guard let body = node.graph("body") else {
-                    throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "no 'body' sub-graph")
+                    throw RuntimeError.unsupportedNode(
+                        node: node.label, opType: node.opType, reason: "no 'body' sub-graph")
                 }
                 for inner in try body.sorted().nodes { try plan(inner) }
-            case let op where ConstantFolding.foldable.contains(op) && !["Add", "Sub", "Mul", "Div", "Identity", "Clip", "Reshape", "Squeeze", "Unsqueeze"].contains(op):
-                throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "runs only on constant inputs (shape computations)")
+            case let op
+            where ConstantFolding.foldable.contains(op)
+                && !["Add", "Sub", "Mul", "Div", "Identity", "Clip", "Reshape", "Squeeze", "Unsqueeze"].contains(op):
+                throw RuntimeError.unsupportedNode(
+                    node: node.label, opType: node.opType, reason: "runs only on constant inputs (shape computations)")
             case "Conv", "FusedConv": try builder.planConv(node)
             case "MBConv": try builder.planMBConv(node)
             case "FusedMBConv": try builder.planFusedMBConv(node)

@@ -133,7 +133,8 @@ final class PlanBuilder {
         current[name, default: [:]][wanted] = target
         let toNHWC = wanted == .nhwc
         addStep("layout(\(name))", reads: [source], writes: [target]) { b in
-            let src = b.pointer(source), dst = b.pointer(target)
+            let src = b.pointer(source)
+            let dst = b.pointer(target)
             return { pool in
                 LayoutKernels.convert(src, dst, shape: shape, toNHWC: toNHWC, pool: pool)
             }
@@ -167,7 +168,8 @@ enum LayoutKernels {
         let plane = h * w
         let body: (Range<Int>, Int) -> Void = { rows, _ in
             for row in rows {
-                let img = row / h, y = row % h
+                let img = row / h
+                let y = row % h
                 for x in 0..<w {
                     let p = y * w + x
                     for ch in 0..<c {
@@ -194,7 +196,8 @@ enum Arena {
         var total = 0
         for id in order {
             let size = (values[id].count + 15) / 16 * 16 + 16
-            let first = values[id].firstUse, last = values[id].lastUse
+            let first = values[id].firstUse
+            let last = values[id].lastUse
             let conflicts = placed.filter { !($0.last < first || last < $0.first) }.sorted { $0.start < $1.start }
             var offset = 0
             for c in conflicts {

@@ -13,7 +13,8 @@ extension PlanBuilder {
             var axis = node.int("axis") ?? 1
             if axis < 0 { axis += xShape.count }
             guard axis >= 0 && axis <= xShape.count else {
-                throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "axis \(axis) of \(xShape)")
+                throw RuntimeError.unsupportedNode(
+                    node: node.label, opType: node.opType, reason: "axis \(axis) of \(xShape)")
             }
             out = [xShape[..<axis].reduce(1, *), xShape[axis...].reduce(1, *)]
         case "Reshape":
@@ -24,28 +25,35 @@ extension PlanBuilder {
             }
         case "Squeeze":
             var axes = node.ints("axes")
-            if axes == nil, let name = node.input(1) { axes = try constant(name, node: node, reason: "Squeeze axes").ints }
+            if axes == nil, let name = node.input(1) {
+                axes = try constant(name, node: node, reason: "Squeeze axes").ints
+            }
             let drop = Set((axes ?? xShape.indices.filter { xShape[$0] == 1 }).map { $0 < 0 ? $0 + xShape.count : $0 })
             out = xShape.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
         default:  // Unsqueeze
             var axes = node.ints("axes")
-            if axes == nil, let name = node.input(1) { axes = try constant(name, node: node, reason: "Unsqueeze axes").ints }
+            if axes == nil, let name = node.input(1) {
+                axes = try constant(name, node: node, reason: "Unsqueeze axes").ints
+            }
             let rank = xShape.count + (axes ?? []).count
             let add = Set((axes ?? []).map { $0 < 0 ? $0 + rank : $0 })
             guard add.count == (axes ?? []).count, add.allSatisfy({ $0 >= 0 && $0 < rank }) else {
-                throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "axes \(axes ?? []) for \(xShape)")
+                throw RuntimeError.unsupportedNode(
+                    node: node.label, opType: node.opType, reason: "axes \(axes ?? []) for \(xShape)")
             }
             var it = xShape.makeIterator()
             out = (0..<rank).map { add.contains($0) ? 1 : it.next() ?? 1 }
         }
         guard out.reduce(1, *) == count else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "cannot reshape \(xShape) to \(out)")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "cannot reshape \(xShape) to \(out)")
         }
         let input = try value(node.inputs[0], .plain, node: node)
         let output = newValue(node.outputs[0], shape: out, layout: .plain)
         define(node.outputs[0], output)
         addStep(node.label, reads: [input], writes: [output]) { b in
-            let x = b.pointer(input), y = b.pointer(output)
+            let x = b.pointer(input)
+            let y = b.pointer(output)
             return { _ in y.update(from: x, count: count) }
         }
     }
@@ -62,20 +70,24 @@ extension PlanBuilder {
         guard mode == "constant", xShape.count == 4, let p = pads, p.count == 8, node.input(3) == nil,
             p[0] == 0, p[1] == 0, p[4] == 0, p[5] == 0, p.allSatisfy({ $0 >= 0 })
         else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "only non-negative constant padding of H and W runs")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "only non-negative constant padding of H and W runs")
         }
         let (n, c, h, w) = (xShape[0], xShape[1], xShape[2], xShape[3])
         let (top, left, bottom, right) = (p[2], p[3], p[6], p[7])
-        let oh = h + top + bottom, ow = w + left + right
+        let oh = h + top + bottom
+        let ow = w + left + right
         let input = try value(node.inputs[0], .nhwc, node: node)
         let output = newValue(node.outputs[0], shape: [n, c, oh, ow], layout: .nhwc)
         define(node.outputs[0], output)
         addStep(node.label, reads: [input], writes: [output]) { b in
-            let x = b.pointer(input), y = b.pointer(output)
+            let x = b.pointer(input)
+            let y = b.pointer(output)
             return { pool in
                 pool.parallelFor(n * oh) { rows, _ in
                     for r in rows {
-                        let img = r / oh, oy = r % oh
+                        let img = r / oh
+                        let oy = r % oh
                         let dst = y + r * ow * c
                         let iy = oy - top
                         if iy < 0 || iy >= h {
@@ -100,7 +112,8 @@ extension PlanBuilder {
         let rank = xShape.count
         let perm = node.ints("perm") ?? Array((0..<rank).reversed())
         guard perm.count == rank, Set(perm) == Set(0..<rank) else {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "perm \(perm) for \(xShape)")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "perm \(perm) for \(xShape)")
         }
         let out = perm.map { xShape[$0] }
         let count = xShape.reduce(1, *)
@@ -109,7 +122,8 @@ extension PlanBuilder {
             let output = newValue(node.outputs[0], shape: out, layout: .nhwc)
             define(node.outputs[0], output)
             addStep(node.label, reads: [input], writes: [output]) { b in
-                let x = b.pointer(input), y = b.pointer(output)
+                let x = b.pointer(input)
+                let y = b.pointer(output)
                 return { _ in y.update(from: x, count: count) }
             }
             return
@@ -120,11 +134,13 @@ extension PlanBuilder {
         let output = newValue(node.outputs[0], shape: out, layout: .plain)
         define(node.outputs[0], output)
         addStep(node.label, reads: [input], writes: [output]) { b in
-            let x = b.pointer(input), y = b.pointer(output)
+            let x = b.pointer(input)
+            let y = b.pointer(output)
             return { _ in
                 // Output index digits from the flat index (no per-run allocation).
                 for i in 0..<count {
-                    var rest = i, source = 0
+                    var rest = i
+                    var source = 0
                     for k in stride(from: rank - 1, through: 0, by: -1) {
                         source += (rest % out[k]) * strides[k]
                         rest /= out[k]

@@ -153,7 +153,8 @@ private final class Shared: @unchecked Sendable {
             let slot = slots[(worker + k) % threads]
             while true {
                 let v = slot.word.load(ordering: .acquiring)
-                let next = Int((v >> 20) & 0xF_FFFF), end = Int(v & 0xF_FFFF)
+                let next = Int((v >> 20) & 0xF_FFFF)
+                let end = Int(v & 0xF_FFFF)
                 if v >> 40 != tag || next >= end { break }
                 let (exchanged, _) = slot.word.compareExchange(
                     expected: v, desired: v + (1 << 20), ordering: .acquiringAndReleasing)
