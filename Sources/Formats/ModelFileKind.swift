@@ -11,10 +11,10 @@ public enum ModelFileKind: String, Sendable, CustomStringConvertible {
 
     /// Sniffs the first bytes of `path`.
     public static func detect(path: String) throws -> ModelFileKind {
-        let file: ONNXInputFile
+        let file: InputFile
         let prefix: [UInt8]
         do {
-            file = try ONNXInputFile(path: path)
+            file = try InputFile(path: path)
             prefix = try file.read(offset: 0, count: min(file.size, FileSignature.prefixLength))
         } catch {
             throw ModelFileError.cannotOpen(path: path, reason: error.reason)

@@ -22,8 +22,13 @@ public enum NPZ {
     /// the process's resident set once its array is decoded, so the archive and its arrays are not resident
     /// together (for an 85 MB checkpoint that was 85 MB more at the peak).
     public static func read(contentsOf path: String) throws -> [NamedTensor] {
-        let file = try NPZMappedFile(path: path)
-        return try file.withBytes { try read(archive: $0, file: path, decoded: file.dropPages) }
+        let file: InputFile
+        do {
+            file = try InputFile(path: path)
+        } catch {
+            throw NPZError.cannotOpen(file: path, reason: error.reason)
+        }
+        return try file.withMappedBytes { try read(archive: $0, file: path, decoded: file.dropMappedPages) }
     }
 
     /// Reads every array of an archive held in memory.

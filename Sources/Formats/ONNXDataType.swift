@@ -5,38 +5,11 @@ import IR
 /// Codes are the wire values of `onnx.proto`; names are the enum's, so that an error about an unsupported type
 /// reads the way ONNX tools print it (`UINT16`, `FLOAT8E4M3FN`, …).
 enum ONNXDataType {
-    /// The ONNX code of each supported dtype.
-    static func code(of dtype: DType) -> Int32 {
-        switch dtype {
-        case .float32: 1
-        case .uint8: 2
-        case .int8: 3
-        case .int16: 5
-        case .int32: 6
-        case .int64: 7
-        case .bool: 9
-        case .float16: 10
-        case .float64: 11
-        case .bfloat16: 16
-        }
-    }
+    /// The ONNX code of each supported dtype (the table lives with `DType`).
+    static func code(of dtype: DType) -> Int32 { Int32(dtype.onnxCode) }
 
     /// The dtype of an ONNX code, or nil when effnet does not carry that element type.
-    static func dtype(of code: Int32) -> DType? {
-        switch code {
-        case 1: .float32
-        case 2: .uint8
-        case 3: .int8
-        case 5: .int16
-        case 6: .int32
-        case 7: .int64
-        case 9: .bool
-        case 10: .float16
-        case 11: .float64
-        case 16: .bfloat16
-        default: nil
-        }
-    }
+    static func dtype(of code: Int32) -> DType? { DType(onnxCode: Int(code)) }
 
     /// The `onnx.proto` name of a code (`"UINT16"`), or `"code N"` for values the proto does not define.
     static func name(of code: Int32) -> String {

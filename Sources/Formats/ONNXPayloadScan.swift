@@ -155,7 +155,7 @@ enum ONNXWire {
 enum ONNXPayloadSource {
     /// The model file, read with `pread`: bytes go from the page cache straight into the tensor, and the file's
     /// pages never count towards the process's resident memory as touched pages of a mapping would.
-    case file(ONNXInputFile)
+    case file(InputFile)
     /// The bytes the scan ran on (valid while `ONNXReader.parse` runs).
     case memory(UnsafeRawBufferPointer)
 }
@@ -167,7 +167,7 @@ struct ONNXPayloads {
         let range: ONNXPayloadScan.Payload
         let source: ONNXPayloadSource
 
-        func read() throws(ONNXInputFile.OpenFailure) -> [UInt8] {
+        func read() throws(InputFile.OpenFailure) -> [UInt8] {
             switch source {
             case .file(let file): return try file.read(offset: range.offset, count: range.count)
             case .memory(let bytes): return Array(bytes[range.offset..<(range.offset + range.count)])

@@ -19,7 +19,7 @@ final class ONNXExternalData {
     let modelFile: String
     let folder: String
     private var resolvedFolder: String?
-    private var files = [String: ONNXInputFile]()
+    private var files = [String: InputFile]()
 
     init(modelFile: String, folder: String) {
         self.modelFile = modelFile
@@ -73,7 +73,7 @@ final class ONNXExternalData {
     }
 
     /// Opens (once) the data file at `location`, after checking it cannot leave the model's folder.
-    private func open(_ location: String, fail: (String) -> ONNXReadError) throws -> ONNXInputFile {
+    private func open(_ location: String, fail: (String) -> ONNXReadError) throws -> InputFile {
         guard !location.hasPrefix("/") else {
             throw fail("location '\(location)' is an absolute path; it must be relative to the model's folder")
         }
@@ -86,7 +86,7 @@ final class ONNXExternalData {
         let joined = folder + "/" + location
         guard let resolved = Self.realPath(joined) else {
             let reason =
-                errno == ENOENT ? "not found beside the model" : "cannot be opened: " + ONNXInputFile.errnoText()
+                errno == ENOENT ? "not found beside the model" : "cannot be opened: " + InputFile.errnoText()
             throw fail("data file '\(location)' \(reason)")
         }
         guard resolved.hasPrefix(root == "/" ? "/" : root + "/") else {
@@ -95,7 +95,7 @@ final class ONNXExternalData {
         }
         if let cached = files[resolved] { return cached }
         do {
-            let file = try ONNXInputFile(path: resolved)
+            let file = try InputFile(path: resolved)
             files[resolved] = file
             return file
         } catch {
@@ -106,7 +106,7 @@ final class ONNXExternalData {
     private func resolveFolder(fail: (String) -> ONNXReadError) throws -> String {
         if let resolvedFolder { return resolvedFolder }
         guard let root = Self.realPath(folder) else {
-            throw fail("the model's folder '\(folder)' cannot be resolved: \(ONNXInputFile.errnoText())")
+            throw fail("the model's folder '\(folder)' cannot be resolved: \(InputFile.errnoText())")
         }
         resolvedFolder = root
         return root

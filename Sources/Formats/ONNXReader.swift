@@ -17,9 +17,9 @@ public enum ONNXReader {
     /// - Parameter checkOperators: when false, unsupported operators are left for the caller to report
     ///   (`effnet inspect` can still list the graph); SSA validation always runs.
     public static func read(contentsOf path: String, checkOperators: Bool = true) throws -> Model {
-        let file: ONNXInputFile
+        let file: InputFile
         do {
-            file = try ONNXInputFile(path: path)
+            file = try InputFile(path: path)
         } catch {
             throw ONNXReadError.cannotOpen(file: path, reason: error.reason)
         }

@@ -24,3 +24,28 @@ public enum DType: String, Sendable, CaseIterable, Hashable, CustomStringConvert
 
     public var description: String { rawValue }
 }
+
+extension DType {
+    /// The dtype of an ONNX `TensorProto.DataType` code (initializers, value types, Cast's `to`), or nil for codes
+    /// effnet does not carry (strings, complex, unsigned 16/32/64-bit, float8, 4-bit types).
+    public init?(onnxCode code: Int) {
+        guard let dtype = DType.allCases.first(where: { $0.onnxCode == code }) else { return nil }
+        self = dtype
+    }
+
+    /// The ONNX `TensorProto.DataType` code (the wire value in `onnx.proto`).
+    public var onnxCode: Int {
+        switch self {
+        case .float32: 1
+        case .uint8: 2
+        case .int8: 3
+        case .int16: 5
+        case .int32: 6
+        case .int64: 7
+        case .bool: 9
+        case .float16: 10
+        case .float64: 11
+        case .bfloat16: 16
+        }
+    }
+}

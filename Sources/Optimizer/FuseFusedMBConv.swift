@@ -18,27 +18,13 @@ public struct FuseFusedMBConv: GraphPass {
         var fused = 0
         let stem = graph.nodes.firstIndex { ($0.opType == "Conv" || $0.opType == "FusedConv") }
         // With a project convolution.
-        for (j, project) in graph.nodes.enumerated() where project.opType == "Conv" && project.domain.isEmpty {
-            guard let pf = ConvFacts(project, graph: graph), pf.isPointwise,
-                (project.string("auto_pad") ?? "NOTSET") == "NOTSET"
-            else { continue }
-            var parts = [(index: Int, node: Node)]()
-            var cursor = project.inputs[0]
-            var se: Node? = nil
-            if let (s, node) = rewriter.producerNode(cursor), node.opType == "SqueezeExcite",
-                rewriter.soleConsumer(cursor)?.index == j
-            {
-                se = node
-                parts.append((s, node))
-                cursor = node.inputs[0]
-            }
-            let reader = parts.last?.index ?? j
-            guard let (c, conv) = rewriter.producerNode(cursor), conv.opType == "FusedConv", c != stem,
-                rewriter.soleConsumer(cursor)?.index == reader,
-                let cf = ConvFacts(conv, graph: graph), cf.isDense, cf.kernel.allSatisfy({ $0 > 1 }),
+        for (j, project) in graph.nodes.enumerated() {
+            guard let chain = ProjectChain(project: j, project, in: rewriter), chain.body.index != stem,
+                let cf = ConvFacts(chain.body.node, graph: graph), cf.isDense, cf.kernel.allSatisfy({ $0 > 1 }),
                 cf.dilations == [1, 1]
             else { continue }
-            parts.append((c, conv))
+            var parts = chain.parts
+            let (conv, se) = (chain.body.node, chain.se)
             parts.append((j, project))
             if fuse(
                 parts: parts, conv: conv, cf: cf, se: se, project: project, rewriter: &rewriter, extra: &extra,

@@ -17,27 +17,14 @@ public struct FuseMBConv: GraphPass {
         var taken = graph.allValueNames
         var extra = [String: Tensor]()
         var fused = 0
-        for (j, project) in graph.nodes.enumerated() where project.opType == "Conv" && project.domain.isEmpty {
-            guard let pf = ConvFacts(project, graph: graph), pf.isPointwise,
-                (project.string("auto_pad") ?? "NOTSET") == "NOTSET"
+        for (j, project) in graph.nodes.enumerated() {
+            guard let chain = ProjectChain(project: j, project, in: rewriter),
+                let df = ConvFacts(chain.body.node, graph: graph),
+                df.isDepthwise, df.dilations == [1, 1], let activation = chain.body.node.string("activation")
             else { continue }
-            var parts = [(index: Int, node: Node)]()
-            var cursor = project.inputs[0]
-            var se: Node? = nil
-            if let (s, node) = rewriter.producerNode(cursor), node.opType == "SqueezeExcite",
-                rewriter.soleConsumer(cursor)?.index == j
-            {
-                se = node
-                parts.append((s, node))
-                cursor = node.inputs[0]
-            }
-            let dwReader = parts.last?.index ?? j
-            guard let (d, dw) = rewriter.producerNode(cursor), dw.opType == "FusedConv",
-                rewriter.soleConsumer(cursor)?.index == dwReader,
-                let df = ConvFacts(dw, graph: graph), df.isDepthwise, df.dilations == [1, 1],
-                let activation = dw.string("activation")
-            else { continue }
-            parts.append((d, dw))
+            var parts = chain.parts
+            let (d, dw) = chain.body
+            let se = chain.se
             var x = dw.inputs[0]
             var expand: Node? = nil
             if let (e, node) = rewriter.producerNode(x), node.opType == "FusedConv",

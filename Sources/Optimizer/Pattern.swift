@@ -46,3 +46,35 @@ extension Rewriter {
         return name
     }
 }
+
+/// The tail every block ends in: a pointwise project Conv without activation, read through an optional
+/// `SqueezeExcite` that only it reads. `body` is the FusedConv (depthwise for MBConv, dense k×k for Fused-MBConv)
+/// whose output feeds that chain, when its output is read by nothing else.
+struct ProjectChain {
+    /// The SE node (if any) and then the body conv, with their node indices.
+    var parts: [(index: Int, node: Node)]
+    var se: Node?
+    var body: (index: Int, node: Node)
+
+    init?(project j: Int, _ project: Node, in rewriter: Rewriter) {
+        guard project.opType == "Conv", project.domain.isEmpty,
+            let facts = ConvFacts(project, graph: rewriter.graph), facts.isPointwise,
+            (project.string("auto_pad") ?? "NOTSET") == "NOTSET"
+        else { return nil }
+        parts = []
+        var cursor = project.inputs[0]
+        if let (s, node) = rewriter.producerNode(cursor), node.opType == "SqueezeExcite",
+            rewriter.soleConsumer(cursor)?.index == j
+        {
+            se = node
+            parts.append((s, node))
+            cursor = node.inputs[0]
+        }
+        let reader = parts.last?.index ?? j
+        guard let (b, node) = rewriter.producerNode(cursor), node.opType == "FusedConv",
+            rewriter.soleConsumer(cursor)?.index == reader
+        else { return nil }
+        body = (b, node)
+        parts.append(body)
+    }
+}

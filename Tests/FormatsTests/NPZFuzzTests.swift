@@ -3,18 +3,6 @@ import Testing
 
 @testable import Formats
 
-/// A small deterministic generator (SplitMix64) so that fuzz failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
-
 /// Damaged archives must throw an `NPZError` or decode, never trap: every truncation length and every single
 /// byte flip of several valid archives (numpy's stored, deflated, ZIP64 and data-descriptor archives, and a
 /// ZIP64 archive written here), plus random multi-byte damage. A trap (out-of-bounds read, overflow, failed
@@ -68,7 +56,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func randomDamageThrowsOrDecodes() throws {
-        var rng = SplitMix64(state: 42)
+        var rng = SplitMix64(seed: 42)
         for (name, good) in try Self.archives() {
             for round in 0..<400 {
                 var bad = good
@@ -83,7 +71,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func damagedNPYHeadersThrowOrDecode() throws {
-        var rng = SplitMix64(state: 7)
+        var rng = SplitMix64(seed: 7)
         for file in ["f4_le.npy", "fortran_f8_4d.npy", "v3_f4.npy", "structured.npy"] {
             let good = try NPFixtures.bytes(file)
             for position in 0..<min(good.count, 128) {

@@ -216,7 +216,7 @@ func temporaryDirectory() throws -> URL {
         #expect(try NPZ.read(bytes: bytes) == zeros)
 
         // 1 MiB of incompressible data behind a header claiming 10⁹ bytes: a ratio deflate allows, a lie still.
-        var rng = SplitMix64(state: 3)
+        var rng = SplitMix64(seed: 3)
         let header = NPY.header(descr: "<f4", shape: [250_000_000])
         let noise = (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let deflated = ZipDeflate.compress([header, noise])

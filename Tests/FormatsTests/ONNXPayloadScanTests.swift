@@ -74,7 +74,7 @@ import Testing
     @Test(arguments: ["dtypes_raw.onnx", "bad_raw_length.onnx"])
     func byteFlipsFailTheSame(file: String) throws {
         let original = try fileBytes(ONNXFixtures.path(file))
-        var rng = ONNXReaderFuzzTests.SplitMix(state: UInt64(original.count) &* 31)
+        var rng = SplitMix64(seed: UInt64(original.count) &* 31)
         for round in 0..<1500 {
             var bytes = original
             for _ in 0..<Int.random(in: 1...3, using: &rng) {

@@ -5,17 +5,7 @@ import Testing
 
 /// Damaged input must produce an `ONNXReadError` or a model, never a crash or another error type.
 @Suite struct ONNXReaderFuzzTests {
-    /// A small deterministic generator (SplitMix64) so that a failure reproduces.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-    }
+    typealias SplitMix = SplitMix64
 
     /// Parses `bytes`; records an issue if anything but an ONNXReadError escapes. Returns true when it parsed.
     @discardableResult
@@ -46,7 +36,7 @@ import Testing
     @Test(arguments: ["dtypes_raw.onnx", "dtypes_typed.onnx", "attributes.onnx", "constants.onnx"])
     func randomByteFlips(file: String) throws {
         let original = try fileBytes(ONNXFixtures.path(file))
-        var rng = SplitMix(state: UInt64(original.count))
+        var rng = SplitMix64(seed: UInt64(original.count))
         var failures = 0
         let rounds = 1500
         for round in 0..<rounds {
@@ -64,7 +54,7 @@ import Testing
     }
 
     @Test func randomBytesAreNotAModel() {
-        var rng = SplitMix(state: 42)
+        var rng = SplitMix64(seed: 42)
         for length in [1, 2, 3, 7, 64, 1000, 65536] {
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
             #expect(!Self.parse(bytes, "random \(length)"))

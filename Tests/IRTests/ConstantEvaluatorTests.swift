@@ -80,7 +80,7 @@ import Testing
 
     /// `Broadcast.forEachRun` (merged runs) visits exactly what a per-element index computation gives.
     @Test func broadcastRunsMatchPerElementIndexing() {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for _ in 0..<300 {
             let rank = Int(rng.next() % 4) + 1
             let out = (0..<rank).map { _ in
@@ -109,7 +109,7 @@ import Testing
 
     /// `GatherPlan.sources` (incremental odometer) equals a direct Σ tables[d][o_d] per element.
     @Test func gatherPlanMatchesDirectSums() {
-        var rng = SplitMix(seed: 11)
+        var rng = SplitMix64(seed: 11)
         for _ in 0..<200 {
             let rank = Int(rng.next() % 4) + 1
             let shape = (0..<rank).map { _ in Self.sizes[Int(rng.next() % UInt64(Self.sizes.count))] % 7 }
@@ -148,18 +148,5 @@ import Testing
             }
             return index
         }
-    }
-}
-
-/// A tiny deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

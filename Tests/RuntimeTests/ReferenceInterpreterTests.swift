@@ -9,7 +9,7 @@ import Testing
 @Suite struct ReferenceInterpreterTests {
     /// x[N,3,H,W] → Conv(4, 3×3, pad 1) → Relu → GlobalAveragePool → Flatten → Gemm(5) → Softmax.
     static func classifier(batch: Dim = .symbol("N")) -> Graph {
-        var rng = SplitMix(seed: 3)
+        var rng = SplitMix64(seed: 3)
         func random(_ shape: [Int]) -> Tensor {
             Tensor(
                 shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 1000 })
@@ -33,7 +33,7 @@ import Testing
     }
 
     static func input(_ shape: [Int], seed: UInt64 = 1) -> Tensor {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return Tensor(
             shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 500 })
     }
@@ -145,7 +145,7 @@ import Testing
     /// The row-accumulating convolution equals a direct seven-loop definition, computed here in Double and
     /// rounded to float once, so the two agree to 1 float ulp (|d| ≤ 2^-23·|y|, plus 1e-30 for zeros).
     @Test(arguments: [1, 2, 3]) func convMatchesDirectDefinition(stride: Int) throws {
-        var rng = SplitMix(seed: UInt64(stride))
+        var rng = SplitMix64(seed: UInt64(stride))
         for trial in 0..<12 {
             let h = Self.sizes[trial % Self.sizes.count]
             let w = Self.sizes[(trial * 3 + 1) % Self.sizes.count]
@@ -208,18 +208,5 @@ import Testing
             }
         }
         return Tensor(dtype: .float32, shape: [n, m, oh, ow], values: out)
-    }
-}
-
-/// A tiny deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

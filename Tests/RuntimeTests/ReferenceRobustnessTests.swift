@@ -9,7 +9,7 @@ import Testing
 /// and the interpreter. A crash would kill the test process; thrown errors are the expected outcome.
 @Suite struct ReferenceRobustnessTests {
     @Test(arguments: OpFixtures.files) func mutatedGraphsThrowInsteadOfCrashing(file: String) throws {
-        var rng = SplitMix(seed: UInt64(file.utf8.reduce(0) { $0 &* 31 &+ Int($1) }.magnitude))
+        var rng = SplitMix64(seed: UInt64(file.utf8.reduce(0) { $0 &* 31 &+ Int($1) }.magnitude))
         var outcomes = (ok: 0, failed: 0)
         for c in try OpFixtures.load(file) {
             for _ in 0..<24 {
@@ -53,5 +53,3 @@ import Testing
         #expect(outcomes.ok + outcomes.failed > 0)
     }
 }
-
-extension SplitMix: RandomNumberGenerator {}

@@ -46,23 +46,3 @@ extension Tensor {
         }
     }
 }
-
-extension DType {
-    /// The ONNX `TensorProto.DataType` code (Cast's `to`, ConstantOfShape's value), or nil for codes effnet
-    /// does not carry (strings, complex, unsigned 16/32/64-bit, float8).
-    init?(onnxCode code: Int) {
-        switch code {
-        case 1: self = .float32
-        case 2: self = .uint8
-        case 3: self = .int8
-        case 5: self = .int16
-        case 6: self = .int32
-        case 7: self = .int64
-        case 9: self = .bool
-        case 10: self = .float16
-        case 11: self = .float64
-        case 16: self = .bfloat16
-        default: return nil
-        }
-    }
-}

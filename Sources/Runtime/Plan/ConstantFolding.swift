@@ -56,7 +56,7 @@ enum ConstantFolding {
         switch node.opType {
         case "Identity": return [x]
         case "Cast":
-            guard let to = node.int("to"), let dtype = onnxDType(to) else { return nil }
+            guard let to = node.int("to"), let dtype = DType(onnxCode: to) else { return nil }
             return [x.converted(to: dtype)]
         case "Ceil", "Floor", "Sqrt", "Neg":
             let f: (Double) -> Double =
@@ -232,22 +232,5 @@ enum ConstantFolding {
             r[i] = f(av[ia], bv[ib])
         }
         return (shape, r)
-    }
-
-    /// ONNX TensorProto.DataType codes.
-    static func onnxDType(_ code: Int) -> DType? {
-        switch code {
-        case 1: .float32
-        case 2: .uint8
-        case 3: .int8
-        case 5: .int16
-        case 6: .int32
-        case 7: .int64
-        case 9: .bool
-        case 10: .float16
-        case 11: .float64
-        case 16: .bfloat16
-        default: nil
-        }
     }
 }

@@ -4,11 +4,13 @@
     import Darwin
 #endif
 
-/// A regular file opened read-only, owning its descriptor (closed in `deinit`).
+/// A regular file opened read-only, owning its descriptor (closed in `deinit`); the one way the ONNX and NPZ
+/// readers read files.
 ///
 /// Reads either a byte range (`pread`, so that external data reads only what a tensor needs) or maps the whole
-/// file for protobuf-c, which copies what it keeps, so the mapping can be dropped right after unpacking.
-final class ONNXInputFile {
+/// file for the duration of a call (an ONNX model for its wire-format scan, an `.npz` archive of several hundred
+/// MB without first copying it), dropping pages from the resident set once their bytes have been copied.
+final class InputFile {
     let path: String
     let size: Int
     private let descriptor: Int32
@@ -86,6 +88,15 @@ final class ONNXInputFile {
     func dropMappedPages() {
         guard let mapping else { return }
         madvise(mapping, size, MADV_DONTNEED)
+    }
+
+    /// Takes the pages holding `range` of the mapped file out of the resident set (an `.npz` member once decoded).
+    func dropMappedPages(_ range: Range<Int>) {
+        guard let mapping, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = range.lowerBound / page * page
+        let end = min(size, (range.upperBound + page - 1) / page * page)
+        madvise(mapping + start, end - start, MADV_DONTNEED)
     }
 
     static func errnoText() -> String {
