@@ -84,7 +84,6 @@ public struct FoldBatchNorm: GraphPass {
                     if producer.opType == "Gemm", let bT = graph.constant(producer.inputs[1]), bT.rank == 2 {
                         let transB = (producer.int("transB") ?? 0) != 0
                         let n = transB ? bT.shape[0] : bT.shape[1]
-                        let k = transB ? bT.shape[1] : bT.shape[0]
                         if n == c {
                             let gemmBeta = Double(producer.float("beta") ?? 1)
                             var cv = [Double](repeating: 0, count: c)
