@@ -32,7 +32,9 @@ public struct DetectedModel: Hashable, Sendable {
         switch match {
         case .exact: architecture.name
         case .scaled(let w, let d): "\(architecture.name) (width \(w), depth \(d))"
-        case .custom: "\(architecture.name) (custom widths/depths)"
+        case .custom:
+            "\(architecture.name) (custom widths/depths"
+                + (alternatives.isEmpty ? ")" : "; also fits \(alternatives.joined(separator: ", ")))")
         }
     }
 }
@@ -146,7 +148,16 @@ public enum ArchitectureDetector {
             return model(best.arch, .scaled(width: best.w, depth: best.d), same.map(\.name))
         }
         notes.append("no multiplier pair reproduces these widths; conventions from the nearest variant")
-        return model(nearest(structure, among: candidates), .custom, [])
+        let ranked = nearest(structure, among: candidates)
+        // Other stage tables that fit almost as well are named, not hidden: at small widths B0 and S round to the
+        // same channels, and only `--arch` can settle which one was meant.
+        var tables = [ranked[0].architecture.stages]
+        let close = ranked.dropFirst().filter { $0.score - ranked[0].score < 0.5 }.compactMap { r -> String? in
+            guard !tables.contains(r.architecture.stages) else { return nil }
+            tables.append(r.architecture.stages)
+            return r.architecture.name
+        }
+        return model(ranked[0].architecture, .custom, close)
     }
 
     /// How `structure` relates to one given architecture.
@@ -192,11 +203,13 @@ public enum ArchitectureDetector {
         return nil
     }
 
-    /// For widths no multiplier pair explains: the candidate whose table, at its best-fitting width and depth
-    /// multipliers, comes closest (sum of |log(predicted / actual)| over stage widths and depths), with a penalty
-    /// when the first stage differs in shape (B-series 32 → 16 halving at that width, rw projection); ties keep
-    /// table order.
-    private static func nearest(_ structure: NetworkStructure, among candidates: [Architecture]) -> Architecture {
+    /// For widths no multiplier pair explains: the candidates ranked, best first, by how far their table at its
+    /// best-fitting width and depth multipliers is from the weights (sum of |log(predicted / actual)| over stage
+    /// widths and depths), with a penalty when the first stage differs in shape (B-series 32 → 16 halving at that
+    /// width, rw projection); ties keep table order.
+    private static func nearest(
+        _ structure: NetworkStructure, among candidates: [Architecture]
+    ) -> [(architecture: Architecture, score: Double)] {
         var outs = [Int](repeating: 0, count: structure.stageCount)
         for b in structure.blocks { outs[b.stage] = b.outChannels }
         let counts = structure.blocksPerStage
@@ -222,7 +235,8 @@ public enum ArchitectureDetector {
             return s
         }
         let scores = candidates.map(score)
-        return candidates[scores.indices.min { scores[$0] < scores[$1] }!]
+        return scores.indices.sorted { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+            .map { (candidates[$0], scores[$0]) }
     }
 
     // MARK: - Strict check
