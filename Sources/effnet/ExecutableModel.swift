@@ -1,6 +1,5 @@
 import Foundation
 import IR
-import Optimizer
 import Runtime
 
 /// A model made ready to run on the fast runtime: spatial input size fixed (so SAME padding folds), optimized,
@@ -12,7 +11,6 @@ struct ExecutableModel {
     /// The model as loaded and optimized, without initializers (the session owns them).
     var loaded: LoadedModel
     var session: InferenceSession
-    var report: [PassReportEntry]
     /// The (single) image input's name and layout.
     var inputName: String
     var channelsLast: Bool
@@ -44,7 +42,7 @@ struct ExecutableModel {
         var bound = dims
         for axis in spatial { bound[axis] = .known(size) }
         loaded.model.graph.inputs[0].shape = bound
-        report = try ModelLoader.optimize(&loaded.model, passes: passes)
+        _ = try ModelLoader.optimize(&loaded.model, passes: passes)
         let graph = loaded.model.graph
         loaded.model.graph.initializers = [:]
         session = try InferenceSession(graph: consume graph, threads: threads)

@@ -62,6 +62,7 @@ struct VerifyCommand: ParsableCommand {
         let loaded = try ModelLoader.load(model)
         let graph = loaded.model.graph
         let tol = chosenTolerance
+        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var feeds: [String: Tensor]
         var expected: [String: Tensor]
         let interpreter = try ReferenceInterpreter(graph: graph, opset: loaded.model.opset)
@@ -81,8 +82,7 @@ struct VerifyCommand: ParsableCommand {
         var optimized = loaded.model
         optimized.graph.bindSpatialDims(feeds)
         let report = try Pipeline.standard.run(&optimized.graph, context: PassContext(opset: optimized.opset))
-        let session = try InferenceSession(
-            graph: optimized.graph, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let session = try InferenceSession(graph: optimized.graph, threads: threadCount)
         let fast = try session.run(feeds)
         checks.append(
             try .init(
@@ -99,8 +99,7 @@ struct VerifyCommand: ParsableCommand {
         var divergence: Divergence? = nil
         if !passed {
             divergence = try DivergenceFinder(
-                model: loaded.model, optimizedGraph: optimized.graph, feeds: feeds, tolerance: tol,
-                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount
+                model: loaded.model, optimizedGraph: optimized.graph, feeds: feeds, tolerance: tol, threads: threadCount
             ).locate(importFailed: !checks[0].passed && reference != nil)
         }
         let result = VerifyReport(
