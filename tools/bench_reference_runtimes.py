@@ -11,27 +11,9 @@ import time
 import numpy as np
 import torch
 
-# torchvision's C ops fail to load with the CPU torch build; timm imports torchvision, which registers fake
-# kernels for them. Ignore those registration errors (EfficientNetV2 needs none of the ops).
-_register_fake = torch.library.register_fake
-
-
-def _safe_register_fake(*args, **kwargs):
-    try:
-        decorator = _register_fake(*args, **kwargs)
-    except Exception:
-        return lambda f: f
-
-    def wrap(f):
-        try:
-            return decorator(f)
-        except Exception:
-            return f
-
-    return wrap
-
-
-torch.library.register_fake = _safe_register_fake
+# torchvision's C ops fail to load with the CPU torch build; `effnet_fixtures.env` makes their fake-kernel
+# registrations lenient (EfficientNetV2 needs none of the ops).
+from effnet_fixtures import env  # noqa: E402,F401
 
 import onnxruntime as ort  # noqa: E402
 import openvino as ov  # noqa: E402

@@ -28,25 +28,9 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
 def import_torch_lenient():
-    """Imports torch with `torch.library.register_fake` made lenient: torchvision's C ops do not load with the CPU
-    torch build, and the models need none of them."""
+    """torch, with torchvision's failing fake-kernel registrations ignored (`effnet_fixtures.env`)."""
+    from effnet_fixtures import env  # noqa: F401  (applies the lenient register_fake on import)
     import torch
-    original = torch.library.register_fake
-
-    def lenient(*args, **kwargs):
-        try:
-            decorator = original(*args, **kwargs)
-        except Exception:
-            return lambda fn: fn
-
-        def apply(fn):
-            try:
-                return decorator(fn)
-            except Exception:
-                return fn
-        return apply
-
-    torch.library.register_fake = lenient
     return torch
 
 

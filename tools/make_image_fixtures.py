@@ -34,28 +34,11 @@ REF = os.path.join(OUT, "reference")
 def import_torch_stack():
     """Imports torch, torchvision and timm; torchvision's C ops do not load with the CPU torch build, and the
     transforms need none of them, so errors raised while registering their fake kernels are ignored."""
+    from effnet_fixtures import env
+
+    env.import_torchvision()
+    env.import_timm()
     import torch
-
-    original = torch.library.register_fake
-
-    def lenient(*args, **kwargs):
-        try:
-            decorator = original(*args, **kwargs)
-        except Exception:
-            return lambda fn: fn
-
-        def wrap(fn):
-            try:
-                return decorator(fn)
-            except Exception:
-                return fn
-
-        return wrap
-
-    torch.library.register_fake = lenient
-    import torchvision  # noqa: F401
-    import timm  # noqa: F401
-
     return torch
 
 
