@@ -19,30 +19,18 @@ import numpy as np
 import onnx
 
 
-def feeds_for(session, io):
-    inputs = session.get_inputs()
-    feeds = {}
-    for i in inputs:
-        if i.name in io:
-            feeds[i.name] = io[i.name]
-        elif len(inputs) == 1 and "input" in io:
-            feeds[i.name] = io["input"]
+def arrays_for(values, io, role):
+    """The io.npz array for each graph input or output (`role`): by its name, or the array named `role` when the
+    graph has only one."""
+    arrays = {}
+    for v in values:
+        if v.name in io:
+            arrays[v.name] = io[v.name]
+        elif len(values) == 1 and role in io:
+            arrays[v.name] = io[role]
         else:
-            raise KeyError(f"IO file has no array for input '{i.name}' (arrays: {', '.join(io.files)})")
-    return feeds
-
-
-def expected_for(session, io):
-    outputs = session.get_outputs()
-    expected = {}
-    for o in outputs:
-        if o.name in io:
-            expected[o.name] = io[o.name]
-        elif len(outputs) == 1 and "output" in io:
-            expected[o.name] = io["output"]
-        else:
-            raise KeyError(f"IO file has no array for output '{o.name}' (arrays: {', '.join(io.files)})")
-    return expected
+            raise KeyError(f"IO file has no array for {role} '{v.name}' (arrays: {', '.join(io.files)})")
+    return arrays
 
 
 def compare_with_ort(path, io, tolerance):
@@ -51,8 +39,9 @@ def compare_with_ort(path, io, tolerance):
     options = ort.SessionOptions()
     options.log_severity_level = 3
     session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-    expected = expected_for(session, io)
-    actual = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds_for(session, io))))
+    expected = arrays_for(session.get_outputs(), io, "output")
+    feeds = arrays_for(session.get_inputs(), io, "input")
+    actual = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))
     notes, passed = [], True
     for name, want in expected.items():
         got = actual[name]
