@@ -68,23 +68,19 @@ struct ConvertCommand: ParsableCommand {
                 out, to: output,
                 options: ONNXWriteOptions(opset: opset, externalData: externalData, producerVersion: Effnet.version))
         case .npz:
+            // The graph records the scheme it was built from (`effnet.scheme`): a checkpoint keeps its own naming,
+            // an ONNX file effnet wrote keeps the one it came from; other ONNX files default to timm.
+            let scheme = naming ?? loaded.model.metadata["effnet.scheme"].flatMap(NamingScheme.init(rawValue:)) ?? .timm
             let tensors: [(String, Tensor)]
             if loaded.format == .npz {
-                let checkpoint = Checkpoint(tensors: try NPZ.read(contentsOf: model.model).map { ($0.name, $0.tensor) })
-                let architecture = try model.arch.map { try Architecture.resolve($0) }
-                let exported = try CheckpointFileError.naming(model.model) { () throws -> ExportedCheckpoint in
-                    let scheme =
-                        try naming ?? ArchitectureDetector.detect(checkpoint, architecture: architecture).scheme
-                    return try CheckpointExporter.rename(checkpoint, to: scheme, architecture: architecture)
+                // Built from the checkpoint with explicit BatchNorm, so the export is exact.
+                let exported = try CheckpointFileError.naming(model.model) {
+                    try CheckpointExporter.export(loaded.model.graph, naming: scheme)
                 }
-                let scheme = exported.scheme
                 tensors = exported.tensors
-                report.naming = scheme.rawValue
+                report.naming = exported.scheme.rawValue
                 report.notes = exported.notes
-            } else if let exported = try? CheckpointExporter.export(
-                loaded.model.graph,
-                naming: naming ?? loaded.model.metadata["effnet.scheme"].flatMap(NamingScheme.init(rawValue:)) ?? .timm)
-            {
+            } else if let exported = try? CheckpointExporter.export(loaded.model.graph, naming: scheme) {
                 tensors = exported.tensors
                 report.naming = exported.scheme.rawValue
                 report.notes = exported.notes
