@@ -30,11 +30,9 @@ struct FullSizeTests {
         let io = try NPZ.read(
             contentsOf: folder.appendingPathComponent(relative.split(separator: "/")[0] + "/io.npz").path)
         let input = io.first { $0.name == "input" }!.tensor
-        let dims = model.graph.inputs[0].shape!
-        model.graph.inputs[0].shape = dims.enumerated().map { k, d in
-            k == 0 && d.value == nil ? d : .known(input.shape[k])
-        }
-        return (model, [model.graph.inputs[0].name: input])
+        let feeds = [model.graph.inputs[0].name: input]
+        model.graph.bindSpatialDims(feeds)
+        return (model, feeds)
     }
 
     @Test(arguments: exports)

@@ -26,13 +26,9 @@ enum ModelFixtures {
         let io = try NPZ.read(contentsOf: path("\(id)/io.npz"))
         let input = io.first { $0.name == "input" }!.tensor
         let output = io.first { $0.name == "output" }!.tensor
-        let name = model.graph.inputs[0].name
-        if let dims = model.graph.inputs[0].shape {
-            model.graph.inputs[0].shape = dims.enumerated().map { k, d in
-                k == 0 && d.value == nil ? d : .known(input.shape[k])
-            }
-        }
-        return (model, [name: input], output)
+        let feeds = [model.graph.inputs[0].name: input]
+        model.graph.bindSpatialDims(feeds)
+        return (model, feeds, output)
     }
 
     static func maxDifference(_ a: Tensor, _ b: Tensor) -> Double {
