@@ -52,6 +52,8 @@ public enum ONNXReader {
         case .empty: throw ONNXReadError.emptyFile(file: file)
         case .gitLFSPointer: throw ONNXReadError.gitLFSPointer(file: file)
         case .zip: throw ONNXReadError.zipArchive(file: file)
+        case .pickle: throw ONNXReadError.notONNX(file: file, reason: "a Python pickle (torch.save), not ONNX")
+        case .hdf5: throw ONNXReadError.notONNX(file: file, reason: "an HDF5 file (Keras), not ONNX")
         case .other: break
         }
         guard ONNXNestingCheck.isWithinLimit(bytes) else {

@@ -2,11 +2,11 @@ import Formats
 import IR
 import Models
 
-/// Turns an `.npz` checkpoint into a runnable model: detect the naming scheme and variant (or take `--arch`),
+/// Turns a checkpoint (`.npz`, safetensors, PyTorch, Keras HDF5) into a runnable model: detect the naming scheme and variant (or take `--arch`),
 /// check every tensor against the expected structure, and build the graph.
 enum CheckpointLoader {
-    static func load(path: String, arch: String?) throws -> LoadedModel {
-        let arrays = try NPZ.read(contentsOf: path)
+    static func load(path: String, kind: ModelFileKind, arch: String?) throws -> LoadedModel {
+        let arrays = try WeightFile.read(contentsOf: path, kind: kind)
         let checkpoint = Checkpoint(tensors: arrays.map { ($0.name, $0.tensor) })
         let architecture = try arch.map { try Architecture.resolve($0) }
         let (graph, detected) = try CheckpointFileError.naming(path) {
@@ -30,7 +30,7 @@ enum CheckpointLoader {
         case .timm: preset = a.normalization == .half ? "timm-tf" : "timm"
         }
         return LoadedModel(
-            model: model, format: .npz, path: path, architecture: detected.summary, defaultSize: a.inputSize,
+            model: model, format: LoadedModel.Format(rawValue: kind.rawValue) ?? .npz, path: path, architecture: detected.summary, defaultSize: a.inputSize,
             preset: preset)
     }
 }

@@ -8,10 +8,10 @@ import Optimizer
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert between ONNX and .npz checkpoints, optimizing on the way.",
+        abstract: "Convert between ONNX, .npz and safetensors, optimizing on the way.",
         discussion: """
-            The output kind comes from -o: .onnx or .npz. ONNX output is standard ONNX (fused blocks are written \
-            back as their standard operators; BatchNorm stays folded). .npz output uses a framework's naming \
+            The output kind comes from -o: .onnx, .npz or .safetensors. ONNX output is standard ONNX (fused blocks \
+            are written back as their standard operators; BatchNorm stays folded). .npz and .safetensors output use a framework's naming \
             (--naming; default: the checkpoint's own, the one recorded when effnet built the ONNX file, or timm) when the graph is a recognised \
             EfficientNetV2, and the raw initializer names otherwise. The output is written to a temporary file and \
             renamed into place; the input is never overwritten.
@@ -20,10 +20,10 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var passes: PassOptions
 
-    @Option(name: .shortAndLong, help: "The output file (.onnx or .npz).")
+    @Option(name: .shortAndLong, help: "The output file (.onnx, .npz or .safetensors).")
     var output: String
 
-    @Option(help: "Naming scheme for .npz output: timm, torchvision or keras.")
+    @Option(help: "Naming scheme for .npz or .safetensors output: timm, torchvision or keras.")
     var naming: NamingScheme?
 
     @Flag(help: "Store ONNX initializers in one OUT.data file beside the model.")
@@ -35,17 +35,22 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Print one JSON document.")
     var json = false
 
-    enum OutputKind { case onnx, npz }
+    enum OutputKind { case onnx, npz, safetensors }
 
     var outputKind: OutputKind? {
         if output.hasSuffix(".onnx") { return .onnx }
         if output.hasSuffix(".npz") { return .npz }
+        if output.hasSuffix(".safetensors") { return .safetensors }
         return nil
     }
 
     func validate() throws {
-        guard outputKind != nil else { throw ValidationError("-o must name a .onnx or .npz file: '\(output)'") }
-        if naming != nil && outputKind != .npz { throw ValidationError("--naming applies to .npz output only") }
+        guard outputKind != nil else {
+            throw ValidationError("-o must name a .onnx, .npz or .safetensors file: '\(output)'")
+        }
+        if naming != nil && outputKind == .onnx {
+            throw ValidationError("--naming applies to .npz and .safetensors output only")
+        }
         if externalData && outputKind != .onnx { throw ValidationError("--external-data applies to .onnx output only") }
     }
 
@@ -67,12 +72,12 @@ struct ConvertCommand: ParsableCommand {
             try ONNXWriter.write(
                 out, to: output,
                 options: ONNXWriteOptions(opset: opset, externalData: externalData, producerVersion: Effnet.version))
-        case .npz:
+        case .npz, .safetensors:
             // The graph records the scheme it was built from (`effnet.scheme`): a checkpoint keeps its own naming,
             // an ONNX file effnet wrote keeps the one it came from; other ONNX files default to timm.
             let scheme = naming ?? loaded.model.metadata["effnet.scheme"].flatMap(NamingScheme.init(rawValue:)) ?? .timm
             let tensors: [(String, Tensor)]
-            if loaded.format == .npz {
+            if loaded.format.isCheckpoint {
                 // Built from the checkpoint with explicit BatchNorm, so the export is exact.
                 let exported = try CheckpointFileError.naming(model.model) {
                     try CheckpointExporter.export(loaded.model.graph, naming: scheme)
@@ -93,7 +98,12 @@ struct ConvertCommand: ParsableCommand {
                 report.naming = "initializer names"
             }
             report.parameters = tensors.reduce(0) { $0 + ($1.1.dtype.isFloatingPoint ? $1.1.count : 0) }
-            try NPZ.write(tensors.map { NamedTensor(name: $0.0, tensor: $0.1) }, to: output, compressed: false)
+            let named = tensors.map { NamedTensor(name: $0.0, tensor: $0.1) }
+            if outputKind == .safetensors {
+                try Safetensors.write(named, to: output, metadata: ["format": "pt"])
+            } else {
+                try NPZ.write(named, to: output, compressed: false)
+            }
         }
         report.bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? nil
         if externalData, let data = try? FileManager.default.attributesOfItem(atPath: output + ".data")[.size] as? Int {

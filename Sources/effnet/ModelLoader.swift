@@ -6,7 +6,12 @@ import Optimizer
 
 /// A model as the CLI holds it: the IR model plus where it came from.
 struct LoadedModel {
-    enum Format: String { case onnx, npz }
+    enum Format: String {
+        case onnx, npz, safetensors, pytorch, hdf5, keras
+
+        /// A weight checkpoint (built into a graph by effnet), not an ONNX graph.
+        var isCheckpoint: Bool { self != .onnx }
+    }
 
     var model: Model
     var format: Format
@@ -40,9 +45,10 @@ enum ModelUseError: Error, CustomStringConvertible {
 }
 
 enum ModelLoader {
-    /// Reads an ONNX model or an `.npz` checkpoint, chosen by content.
+    /// Reads an ONNX model or a checkpoint (`.npz`, safetensors, PyTorch, Keras), chosen by content.
     static func load(_ options: ModelOptions) throws -> LoadedModel {
-        switch try ModelFileKind.detect(path: options.model) {
+        let kind = try ModelFileKind.detect(path: options.model)
+        switch kind {
         case .onnx:
             let model = try ONNXReader.read(contentsOf: options.model)
             var loaded = LoadedModel(model: model, format: .onnx, path: options.model, architecture: nil)
@@ -54,8 +60,8 @@ enum ModelLoader {
                 loaded.defaultSize = detected.architecture.inputSize
             }
             return loaded
-        case .npz:
-            return try CheckpointLoader.load(path: options.model, arch: options.arch)
+        case .npz, .safetensors, .pytorch, .hdf5, .keras:
+            return try CheckpointLoader.load(path: options.model, kind: kind, arch: options.arch)
         }
     }
 

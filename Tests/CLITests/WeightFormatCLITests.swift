@@ -1,0 +1,86 @@
+import Formats
+import Foundation
+import IR
+import Testing
+
+/// Weight files where users keep them (`fixtures/formats/`, made by tools/make_format_fixtures.py from the
+/// frameworks themselves): each verifies against its framework's outputs at 1e-4 (Keras softmax: atol 1e-6,
+/// rtol 1e-4), is recognised by content, and converts.
+@Suite struct WeightFormatCLITests {
+    /// `<id>/<file>` of every weight file in fixtures/formats, with the reference beside it.
+    static let files = [
+        "timm_tf_efficientnetv2_b0/model.safetensors",
+    ]
+
+    @Test(arguments: files)
+    func verifiesAgainstTheFramework(_ file: String) throws {
+        let id = String(file.split(separator: "/")[0])
+        let r = try EffnetProcess.run(
+            ["verify", EffnetProcess.fixture("formats/" + file), "--reference", EffnetProcess.fixture("formats/\(id)/io.npz"), "--json"]
+                + EffnetProcess.toleranceArguments(id) + EffnetProcess.archArguments(id))
+        #expect(r.status == 0, "\(file): \(r.stderr)\(r.stdout)")
+        #expect(r.json?["passed"] as? Bool == true)
+    }
+
+    @Test(arguments: files)
+    func inspectAndBenchAccept(_ file: String) throws {
+        let id = String(file.split(separator: "/")[0])
+        let path = EffnetProcess.fixture("formats/" + file)
+        let inspect = try EffnetProcess.run(["inspect", path, "--json"] + EffnetProcess.archArguments(id))
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect((inspect.json?["blocks"] as? [Any])?.isEmpty == false)
+        let bench = try EffnetProcess.run(
+            ["bench", path, "--iterations", "1", "--warmup", "0", "--json"] + EffnetProcess.archArguments(id))
+        #expect(bench.status == 0, "\(bench.stderr)")
+    }
+
+    /// safetensors → .npz → safetensors → .npz: tensors bit-identical at every step (no optimization involved),
+    /// and the .npz equals the source fixture's checkpoint except the BN step counters (written as 0).
+    @Test func safetensorsRoundTripsThroughNPZ() throws {
+        let dir = try EffnetProcess.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = EffnetProcess.fixture("formats/timm_tf_efficientnetv2_b0/model.safetensors")
+        let a = dir.appendingPathComponent("a.npz").path
+        let b = dir.appendingPathComponent("b.safetensors").path
+        let c = dir.appendingPathComponent("c.npz").path
+        for (from, to) in [(src, a), (a, b), (b, c)] {
+            let r = try EffnetProcess.run(["convert", from, "-o", to])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let original = try NPZ.read(contentsOf: EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/checkpoint.npz"))
+        let first = try NPZ.read(contentsOf: a)
+        #expect(try NPZ.read(contentsOf: c) == first)
+        #expect(try Safetensors.read(contentsOf: b).map(\.name).sorted() == first.map(\.name).sorted())
+        let byName = Dictionary(uniqueKeysWithValues: first.map { ($0.name, $0.tensor) })
+        for t in original where !t.name.hasSuffix("num_batches_tracked") {
+            #expect(byName[t.name] == t.tensor, "\(t.name)")
+        }
+    }
+
+    /// ONNX → timm safetensors (--naming) → ONNX --no-optimize keeps the graph's weights.
+    @Test func onnxConvertsToNamedSafetensors() throws {
+        let dir = try EffnetProcess.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("m.safetensors").path
+        let r = try EffnetProcess.run([
+            "convert", EffnetProcess.fixture("models/torchvision_efficientnet_v2_s/torchscript_nofold.onnx"), "-o", out,
+            "--naming", "torchvision",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let names = try Safetensors.read(contentsOf: out).map(\.name)
+        #expect(names.contains("features.0.0.weight"))
+        let v = try EffnetProcess.run([
+            "verify", out, "--reference", EffnetProcess.fixture("models/torchvision_efficientnet_v2_s/io.npz"),
+            "--tolerance", "1e-4",
+        ])
+        #expect(v.status == 0, "\(v.stderr)\(v.stdout)")
+    }
+
+    @Test func namingWithOnnxOutputIsAUsageError() throws {
+        let r = try EffnetProcess.run([
+            "convert", EffnetProcess.fixture("formats/timm_tf_efficientnetv2_b0/model.safetensors"), "-o", "/tmp/x.onnx",
+            "--naming", "timm",
+        ])
+        #expect(r.status == 2)
+    }
+}
