@@ -5,6 +5,7 @@ public enum WeightFile {
         switch kind {
         case .npz: return try NPZ.read(contentsOf: path)
         case .safetensors: return try Safetensors.read(contentsOf: path)
+        case .pytorch: return try TorchCheckpoint.read(contentsOf: path)
         default:
             throw WeightFileError.unsupported(file: path, detail: "\(kind) files are not read as checkpoints")
         }

@@ -10,6 +10,10 @@ import Testing
     /// `<id>/<file>` of every weight file in fixtures/formats, with the reference beside it.
     static let files = [
         "timm_tf_efficientnetv2_b0/model.safetensors",
+        "timm_tf_efficientnetv2_b0/pytorch_model.bin",
+        "timm_tf_efficientnetv2_b0/nested_legacy.pth",
+        "torchvision_efficientnet_v2_s/nested.pth",
+        "torchvision_efficientnet_v2_s/legacy.pth",
     ]
 
     @Test(arguments: files)
@@ -82,5 +86,41 @@ import Testing
             "--naming", "timm",
         ])
         #expect(r.status == 2)
+    }
+
+    /// A pickle that would run `os.system("touch MARKER")` is refused with exit 2 naming the global, and the
+    /// marker never appears: nothing in the file was run. Also a file that ends mid-storage and one whose header
+    /// lies about its length.
+    @Test func maliciousAndDamagedFilesExitTwo() throws {
+        let dir = try EffnetProcess.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let marker = dir.appendingPathComponent("ran").path
+        let command = Array("touch \(marker)".utf8)
+        var pickle: [UInt8] = [0x80, 0x02, 0x63] + Array("os\nsystem\n".utf8) + [0x58]
+        pickle += withUnsafeBytes(of: UInt32(command.count).littleEndian, Array.init) + command + [0x85, 0x52, 0x2e]
+        let evil = dir.appendingPathComponent("evil.pth").path
+        try Data(pickle).write(to: URL(fileURLWithPath: evil))
+        for verb in [["verify"], ["inspect"], ["convert", "-o", dir.appendingPathComponent("o.npz").path]] {
+            let r = try EffnetProcess.run([verb[0], evil] + verb.dropFirst())
+            #expect(r.status == 2)
+            #expect(r.stderr.contains("os.system"), "\(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1)
+        }
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.npz").path))
+
+        let legacy = try Data(contentsOf: URL(fileURLWithPath: EffnetProcess.fixture("formats/torchvision_efficientnet_v2_s/legacy.pth")))
+        let cut = dir.appendingPathComponent("cut.pth").path
+        try legacy.prefix(legacy.count - 1000).write(to: URL(fileURLWithPath: cut))
+        var st = try [UInt8](Data(contentsOf: URL(fileURLWithPath: EffnetProcess.fixture("formats/timm_tf_efficientnetv2_b0/model.safetensors"))))
+        st[0] = 0xff
+        st[1] = 0xff
+        let lying = dir.appendingPathComponent("lying.safetensors").path
+        try Data(st).write(to: URL(fileURLWithPath: lying))
+        for bad in [cut, lying] {
+            let r = try EffnetProcess.run(["inspect", bad])
+            #expect(r.status == 2, "\(bad): \(r.stderr)")
+            #expect(r.stderr.contains(bad))
+        }
     }
 }
