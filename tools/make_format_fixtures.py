@@ -10,12 +10,14 @@ strictly, and the weights saved the way that framework saves them:
 - torchvision (`torchvision_efficientnet_v2_s`): `nested.pth` (zip, state dict under `model`, as torchvision's
   reference training scripts save), `legacy.pth` (legacy non-zip format, plain state dict), and `fp16.onnx`:
   onnxconverter-common's `convert_float_to_float16(keep_io_types=True)` of the TorchScript export, with
-  `io_fp16.npz` holding onnxruntime's output of that file;
+  `io_fp16.npz` holding onnxruntime's output of that file, and `fp16_io.onnx` (`keep_io_types=False`: float16
+  input and output) with `io_fp16_io.npz` (float16 input, onnxruntime's float16 output);
 - Keras (`keras_efficientnetv2_b0`): `model.weights.h5` (Keras 3 `save_weights`), `model.keras` (`model.save`)
   and `legacy.h5` (`model.save` to `.h5`, Keras's legacy HDF5 writer: `layer_names` / `weight_names` attributes).
 
 `io.npz` holds the framework's own output on the source fixture's input, recomputed from the rebuilt model (and
-checked equal to fixtures/models/<id>/io.npz). Usage: ${EFFNET_PYTHON:-.venv/bin/python} tools/make_format_fixtures.py
+checked equal to fixtures/models/<id>/io.npz). Legacy `torch.save` files name storages by memory address, so
+their bytes differ from run to run (the tensors do not). Usage: ${EFFNET_PYTHON:-.venv/bin/python} tools/make_format_fixtures.py
 """
 
 import json
@@ -111,6 +113,15 @@ def make_torchvision(fid="torchvision_efficientnet_v2_s"):
     from effnet_fixtures.npz import write_npz
 
     write_npz(os.path.join(d, "io_fp16.npz"), {"input": x, "output": np.asarray(y16, np.float32)})
+    # End to end in float16 (keep_io_types=False): float16 input and output; the reference keeps both as float16.
+    path = os.path.join(d, "fp16_io.onnx")
+    onnx.save(float16.convert_float_to_float16(src, keep_io_types=False), path)
+    session = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    x16 = x.astype(np.float16)
+    y16io = session.run(None, {session.get_inputs()[0].name: x16})[0]
+    assert y16io.dtype == np.float16
+    print(f"  fp16_io.onnx: onnxruntime vs float32 torch max |diff| {float(np.abs(y16io - y).max()):.3e}")
+    write_npz(os.path.join(d, "io_fp16_io.npz"), {"input": x16, "output": y16io})
     print(f"{fid}: {sorted(os.listdir(d))}")
 
 

@@ -22,6 +22,8 @@ struct LoadedModel {
     var defaultSize: Int? = nil
     /// The preprocessing preset the source framework uses, when known (`timm`, `timm-tf`, `torchvision`, `keras`).
     var preset: String? = nil
+    /// The half-precision dtype of a float16/bfloat16 ONNX model, whose weights were widened to float32 at load.
+    var halfPrecision: DType? = nil
 }
 
 /// Errors about how the CLI was asked to treat a model (file contents errors come from the readers).
@@ -50,8 +52,10 @@ enum ModelLoader {
         let kind = try ModelFileKind.detect(path: options.model)
         switch kind {
         case .onnx:
-            let model = try ONNXReader.read(contentsOf: options.model)
+            var model = try ONNXReader.read(contentsOf: options.model)
+            let half = model.graph.widenHalfPrecision(opset: model.opset)
             var loaded = LoadedModel(model: model, format: .onnx, path: options.model, architecture: nil)
+            loaded.halfPrecision = half
             // Recognition is best effort: a graph that is not an EfficientNetV2 is still a model to run.
             if let recognized = try? GraphRecognizer.recognize(model.graph),
                 let detected = ArchitectureDetector.identify(recognized)

@@ -62,6 +62,10 @@ struct VerifyCommand: ParsableCommand {
         let loaded = try ModelLoader.load(model)
         let graph = loaded.model.graph
         let tol = chosenTolerance
+        // A half-precision model against its reference: the half tolerance unless the user chose one.
+        let userChose = tolerance != nil || atol != nil || rtol != nil
+        let half = loaded.halfPrecision != nil && reference != nil && !userChose ? HalfPrecisionTolerance.self : nil
+        let referenceTol = half?.tolerance ?? tol
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var feeds: [String: Tensor]
         var expected: [String: Tensor]
@@ -74,7 +78,7 @@ struct VerifyCommand: ParsableCommand {
             checks.append(
                 try .init(
                     path: "reference-interpreter", graph: "as read", actual: interpreted!, expected: expected,
-                    graphOutputs: graph.outputs, tolerance: tol))
+                    graphOutputs: graph.outputs, tolerance: referenceTol))
         } else {
             feeds = try RandomInputs.make(for: graph, seed: seed, defaultSize: loaded.defaultSize, path: model.model)
             expected = try interpreter.run(feeds)
@@ -87,7 +91,7 @@ struct VerifyCommand: ParsableCommand {
         checks.append(
             try .init(
                 path: "runtime", graph: "optimized", actual: fast, expected: expected, graphOutputs: graph.outputs,
-                tolerance: tol))
+                tolerance: reference != nil ? referenceTol : tol))
         if let interpreted {
             // The native runtime against the semantic oracle directly, on the reference's inputs.
             checks.append(
@@ -103,14 +107,33 @@ struct VerifyCommand: ParsableCommand {
             ).locate(importFailed: !checks[0].passed && reference != nil)
         }
         let result = VerifyReport(
-            model: model.model, reference: reference, passed: passed, atol: tol.atol, rtol: tol.rtol,
+            model: model.model, reference: reference, passed: passed, atol: referenceTol.atol, rtol: referenceTol.rtol,
             outputs: checks.first { $0.path == "runtime" }!.outputs, checks: checks, firstDivergence: divergence,
-            passes: report.filter { $0.changes > 0 }.map(\.pass))
+            passes: report.filter { $0.changes > 0 }.map(\.pass),
+            toleranceReason: half.map { $0.reason(loaded.halfPrecision!, exact: tol) })
         if json {
             try JSONOutput.print(result)
         } else {
             print(result.text)
         }
         if !passed { throw ExitCode(1) }
+    }
+}
+
+/// The tolerance `verify` uses between a half-precision (float16/bfloat16) model and its reference.
+///
+/// Why: the model's weights are the float32 originals rounded to 11 significant bits (float16; 8 for bfloat16),
+/// and its reference may be either the float32 framework's output or a runtime's output of the half file (which
+/// may round activations too). Rounding every weight moves the logits of the reduced fixtures by up to 2.4e-2 from
+/// the float32 model (max |Δ| of onnxruntime and of effnet alike), and onnxconverter-common's float16 V2-S by
+/// 8.5e-3; 5e-2 (atol and rtol) is twice the largest measured. The native runtime is still held to the default
+/// 1e-4 against the reference interpreter: both compute in float32 on the same widened weights.
+enum HalfPrecisionTolerance {
+    static let tolerance = Tolerance(atol: 5e-2, rtol: 5e-2)
+
+    static func reason(_ dtype: DType, exact: Tolerance) -> String {
+        "\(dtype) model: atol = rtol = \(tolerance.atol) against the reference, because its weights are float32 "
+            + "values rounded to \(dtype == .bfloat16 ? 8 : 11) significant bits (measured: up to 2.4e-2 on the "
+            + "fixtures); runtime vs interpreter stays at atol \(exact.atol), rtol \(exact.rtol) (both float32)"
     }
 }

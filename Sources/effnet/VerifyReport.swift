@@ -39,10 +39,13 @@ struct VerifyReport: Encodable {
     var checks: [Check]
     var firstDivergence: Divergence?
     var passes: [String]
+    /// Why atol/rtol are not the defaults, when effnet chose them (a half-precision model).
+    var toleranceReason: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case model, reference, passed, atol, rtol, outputs, checks, passes
         case firstDivergence = "first_divergence"
+        case toleranceReason = "tolerance_reason"
     }
 
     func encode(to encoder: Encoder) throws {
@@ -56,6 +59,7 @@ struct VerifyReport: Encodable {
         try c.encode(checks, forKey: .checks)
         try c.encode(passes, forKey: .passes)
         try c.encode(firstDivergence, forKey: .firstDivergence)  // null when passed
+        try c.encodeIfPresent(toleranceReason, forKey: .toleranceReason)
     }
 
     var text: String {
@@ -63,6 +67,7 @@ struct VerifyReport: Encodable {
             "\(model): \(passed ? "PASSED" : "FAILED") (atol \(atol), rtol \(rtol))"
                 + (reference.map { " against \($0)" } ?? " against the reference interpreter on random inputs")
         ]
+        if let toleranceReason { lines.append("  tolerance: \(toleranceReason)") }
         for check in checks {
             lines.append("  \(check.path) on the \(check.graph) graph: \(check.passed ? "pass" : "FAIL")")
             for o in check.outputs {

@@ -123,4 +123,34 @@ import Testing
             #expect(r.stderr.contains(bad))
         }
     }
+
+    /// onnxconverter-common float16 output, both keep_io_types settings: verifies against onnxruntime's output of
+    /// the same file within the stated half-precision tolerance (reported in `tolerance_reason`), the Cast pairs
+    /// are gone from the optimized graph, and the native runtime still meets 1e-4 against the interpreter.
+    @Test(arguments: [("fp16.onnx", "io_fp16.npz"), ("fp16_io.onnx", "io_fp16_io.npz")])
+    func halfPrecisionOnnxVerifies(file: String, reference: String) throws {
+        let dir = "formats/torchvision_efficientnet_v2_s/"
+        let r = try EffnetProcess.run([
+            "verify", EffnetProcess.fixture(dir + file), "--reference", EffnetProcess.fixture(dir + reference), "--json",
+        ])
+        #expect(r.status == 0, "\(r.stderr)\(r.stdout)")
+        let json = try #require(r.json)
+        #expect(json["atol"] as? Double == 5e-2)
+        #expect((json["tolerance_reason"] as? String)?.contains("float16") == true)
+        let checks = try #require(json["checks"] as? [[String: Any]])
+        let direct = try #require(checks.first { $0["path"] as? String == "runtime vs reference-interpreter" })
+        let maxAbs = try #require((direct["outputs"] as? [[String: Any]])?.first?["max_abs"] as? Double)
+        #expect(maxAbs <= 1e-4)
+        let inspect = try EffnetProcess.run(["inspect", EffnetProcess.fixture(dir + file), "--json"])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        let ops = try #require(inspect.json?["ops"] as? [String: Int])
+        #expect(ops["Cast"] == nil, "\(ops)")
+        #expect((inspect.json?["blocks"] as? [Any])?.count == 10)
+        // An explicit tolerance replaces the half-precision one: 1e-4 against the float32 framework fails.
+        let strict = try EffnetProcess.run([
+            "verify", EffnetProcess.fixture(dir + file), "--reference", EffnetProcess.fixture(dir + "io.npz"),
+            "--tolerance", "1e-4",
+        ])
+        #expect(strict.status == 1)
+    }
 }

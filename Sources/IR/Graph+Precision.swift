@@ -1,0 +1,58 @@
+/// Half-precision models (float16 or bfloat16 weights, as onnxconverter-common's `convert_float_to_float16`
+/// writes them) made float32 at load.
+///
+/// Widening float16/bfloat16 to float32 is exact (every half value is a float), so the weights the model holds
+/// are unchanged; what changes is the arithmetic, which then rounds to float32 instead of float16 after every
+/// operation — the model computes what its float16 file describes, more accurately than a float16 runtime does.
+extension Graph {
+    /// The half-precision dtypes.
+    static let halfTypes: Set<DType> = [.float16, .bfloat16]
+
+    /// Widens every float16/bfloat16 initializer, `Constant`/`ConstantOfShape` value and declared type to
+    /// float32, retargets `Cast`s to float16/bfloat16 at float32, and replaces each `Cast` that is then
+    /// float32 → float32 (the pairs the converter puts around every half-precision region, which only changed
+    /// precision) by `Identity`, which the optimizer removes. Returns the half dtype found, nil when the graph
+    /// has none (and is left untouched). `opset` is for the type analysis that finds the float32 → float32 casts.
+    public mutating func widenHalfPrecision(opset: Int) -> DType? {
+        var found: DType?
+        func widen(_ t: Tensor) -> Tensor {
+            guard Self.halfTypes.contains(t.dtype) else { return t }
+            found = t.dtype
+            return t.converted(to: .float32)
+        }
+        func widen(_ v: ValueInfo) -> ValueInfo {
+            guard let d = v.dtype, Self.halfTypes.contains(d) else { return v }
+            found = d
+            var w = v
+            w.dtype = .float32
+            return w
+        }
+        initializers = initializers.mapValues(widen)
+        inputs = inputs.map(widen)
+        outputs = outputs.map(widen)
+        valueInfo = valueInfo.mapValues(widen)
+        for i in nodes.indices {
+            if nodes[i].opType == "Cast", let to = nodes[i].int("to"), let d = DType(onnxCode: to),
+                Self.halfTypes.contains(d)
+            {
+                found = d
+                nodes[i].attributes["to"] = .int(DType.float32.onnxCode)
+            }
+            for (key, value) in nodes[i].attributes {
+                if case .tensor(let t) = value, Self.halfTypes.contains(t.dtype) {
+                    nodes[i].attributes[key] = .tensor(widen(t))
+                }
+            }
+        }
+        guard found != nil else { return nil }
+        // Casts that now convert float32 to float32 only copy.
+        if let facts = try? ShapeInference.analyze(self, opset: opset).facts {
+            for i in nodes.indices where nodes[i].opType == "Cast" && nodes[i].int("to") == DType.float32.onnxCode {
+                guard let x = nodes[i].input(0), facts[x]?.dtype == .float32 else { continue }
+                nodes[i].opType = "Identity"
+                nodes[i].attributes = [:]
+            }
+        }
+        return found
+    }
+}

@@ -1,0 +1,37 @@
+import Testing
+
+@testable import IR
+
+/// `Graph.widenHalfPrecision`: float16 weights widen exactly, Cast pairs that only changed precision become
+/// Identity, integer → half casts become integer → float32 casts, and a float32 graph is left untouched.
+@Suite struct HalfPrecisionTests {
+    @Test func castPairsAroundAHalfRegionBecomeIdentity() throws {
+        let half = Tensor(dtype: .float16, shape: [2], values: [0.333251953125, -65504])
+        var g = Graph(
+            nodes: [
+                Node(name: "in_cast", opType: "Cast", inputs: ["x"], outputs: ["x16"], attributes: ["to": .int(10)]),
+                Node(name: "mul", opType: "Mul", inputs: ["x16", "w"], outputs: ["y16"]),
+                Node(name: "shape", opType: "Shape", inputs: ["x16"], outputs: ["s"]),
+                Node(name: "s_cast", opType: "Cast", inputs: ["s"], outputs: ["s16"], attributes: ["to": .int(10)]),
+                Node(name: "out_cast", opType: "Cast", inputs: ["y16"], outputs: ["y"], attributes: ["to": .int(1)]),
+            ],
+            inputs: [ValueInfo(name: "x", dtype: .float32, shape: Shape([2]))],
+            outputs: [ValueInfo(name: "y", dtype: .float32, shape: Shape([2])), ValueInfo(name: "s16", dtype: .float16, shape: Shape([1]))],
+            initializers: ["w": half])
+        #expect(g.widenHalfPrecision(opset: 17) == .float16)
+        #expect(g.initializers["w"] == Tensor(shape: [2], floats: [0.333251953125, -65504]))
+        #expect(g.nodes.map(\.opType) == ["Identity", "Mul", "Shape", "Cast", "Identity"])
+        #expect(g.nodes[3].int("to") == DType.float32.onnxCode)
+        #expect(g.outputs[1].dtype == .float32)
+    }
+
+    @Test func floatGraphsAreUntouched() throws {
+        var g = Graph(
+            nodes: [Node(name: "c", opType: "Cast", inputs: ["x"], outputs: ["y"], attributes: ["to": .int(1)])],
+            inputs: [ValueInfo(name: "x", dtype: .float32, shape: Shape([2]))],
+            outputs: [ValueInfo(name: "y", dtype: .float32, shape: Shape([2]))])
+        let before = g
+        #expect(g.widenHalfPrecision(opset: 17) == nil)
+        #expect(g == before)
+    }
+}
