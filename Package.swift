@@ -35,6 +35,9 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", path: "Sources/CShims/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CHDF5", path: "Sources/CShims/CHDF5", pkgConfig: "hdf5-serial",
+            providers: [.apt(["libhdf5-dev"])]),
         // setjmp targets for libjpeg/libpng fatal errors (Swift cannot longjmp); used only by Imaging.
         .target(name: "CImageShim", dependencies: ["CJPEG", "CPNG"], path: "Sources/CShims/CImageShim"),
         .target(
@@ -42,7 +45,7 @@ let package = Package(
 
         // Swift modules, bottom to top (DESIGN.md).
         .target(name: "IR", swiftSettings: kernelSettings),
-        .target(name: "Formats", dependencies: ["IR", "CZlib", "ONNXProto"], swiftSettings: kernelSettings),
+        .target(name: "Formats", dependencies: ["IR", "CZlib", "ONNXProto", "CHDF5"], swiftSettings: kernelSettings),
         .target(name: "Models", dependencies: ["IR"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Optimizer", dependencies: ["IR"], swiftSettings: kernelSettings),
         .target(name: "Runtime", dependencies: ["IR"], exclude: ["README.md"], swiftSettings: kernelSettings),

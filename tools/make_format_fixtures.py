@@ -1,23 +1,27 @@
 #!/usr/bin/env python3
-"""Writes fixtures/formats/<model-id>/: the weights of fixtures/models/<model-id> in the files users actually have.
+"""Writes fixtures/formats/<model-id>/: small calibrated models saved in the files users actually have.
 
-For each source fixture the reduced, calibrated model is rebuilt with its framework, its `checkpoint.npz` loaded
-strictly, and the weights saved the way that framework saves them:
+Each model is a reduced EfficientNetV2 (one block per stage, narrow, 10 classes, 64×64 input: smaller than the
+fixtures/models ones, since each is saved several times), built and calibrated with the same helpers as
+tools/make_fixtures.py, and saved the way its framework saves weights:
 
 - timm (`timm_tf_efficientnetv2_b0`): `model.safetensors` (`safetensors.torch.save_file`, what timm pushes to the
   hub) with `config.json` (`timm.models._hub.save_config_for_hf`), `pytorch_model.bin` (`torch.save`, zip),
   `nested_legacy.pth` (the legacy non-zip `torch.save` of a training checkpoint, state dict under `state_dict`);
 - torchvision (`torchvision_efficientnet_v2_s`): `nested.pth` (zip, state dict under `model`, as torchvision's
   reference training scripts save), `legacy.pth` (legacy non-zip format, plain state dict), and `fp16.onnx`:
-  onnxconverter-common's `convert_float_to_float16(keep_io_types=True)` of the TorchScript export, with
+  onnxconverter-common's `convert_float_to_float16(keep_io_types=True)` of a TorchScript export, with
   `io_fp16.npz` holding onnxruntime's output of that file, and `fp16_io.onnx` (`keep_io_types=False`: float16
   input and output) with `io_fp16_io.npz` (float16 input, onnxruntime's float16 output);
-- Keras (`keras_efficientnetv2_b0`): `model.weights.h5` (Keras 3 `save_weights`), `model.keras` (`model.save`)
-  and `legacy.h5` (`model.save` to `.h5`, Keras's legacy HDF5 writer: `layer_names` / `weight_names` attributes).
+- Keras (`keras_efficientnetv2_b0`): `model.weights.h5` (Keras 3 `save_weights`), `model.keras` (`model.save`),
+  `legacy.h5` (`model.save` to `.h5`: Keras's legacy writer, weights under `/model_weights`) and `split.h5`
+  (Keras's legacy `save_weights_to_hdf5_group` at the file's root, as TF-Keras 2 `save_weights` wrote, with its
+  64 KB attribute limit lowered to 512 bytes so that `layer_names` and `weight_names` are split into
+  `layer_names0`, `layer_names1`, … as they are in the real applications files).
 
-`io.npz` holds the framework's own output on the source fixture's input, recomputed from the rebuilt model (and
-checked equal to fixtures/models/<id>/io.npz). Legacy `torch.save` files name storages by memory address, so
-their bytes differ from run to run (the tensors do not). Usage: ${EFFNET_PYTHON:-.venv/bin/python} tools/make_format_fixtures.py
+`io.npz` holds the framework's own output on two sample photos preprocessed as the framework expects. Legacy
+`torch.save` files name storages by memory address, so their bytes differ from run to run (the tensors do not).
+Usage: ${EFFNET_PYTHON:-.venv/bin/python} tools/make_format_fixtures.py [timm] [torchvision] [keras]
 """
 
 import json
@@ -31,34 +35,37 @@ from effnet_fixtures import env  # noqa: E402  (first: KERAS_BACKEND, lenient to
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from effnet_fixtures import folder, keras_models  # noqa: E402
+from effnet_fixtures import calibrate, folder, keras_models  # noqa: E402
 import make_fixtures  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODELS = os.path.join(ROOT, "fixtures", "models")
 OUT = os.path.join(ROOT, "fixtures", "formats")
 
 
-def fixture(fid):
-    return next(fx for fx in make_fixtures.FIXTURES if fx["id"] == fid)
-
-
-def source(fid):
-    ckpt = np.load(os.path.join(MODELS, fid, "checkpoint.npz"))
-    io = np.load(os.path.join(MODELS, fid, "io.npz"))
-    return {k: ckpt[k] for k in ckpt.files}, io["input"], io["output"]
+DEPTHS = (1, 1, 1, 1, 1, 1)
+CLASSES = 10
+SOURCES = {
+    "timm_tf_efficientnetv2_b0": dict(id="timm_tf_efficientnetv2_b0", framework="timm", variant="tf_efficientnetv2_b0",
+                                      width=0.25, size=64, depths=DEPTHS, seed=201, second_photo="chelsea",
+                                      classes=CLASSES),
+    "torchvision_efficientnet_v2_s": dict(id="torchvision_efficientnet_v2_s", framework="torchvision",
+                                          variant="efficientnet_v2_s", width=0.2, size=64, depths=DEPTHS, seed=202,
+                                          second_photo="rocket", classes=CLASSES),
+    "keras_efficientnetv2_b0": dict(id="keras_efficientnetv2_b0", framework="keras", variant="efficientnetv2-b0",
+                                    width=0.25, size=64, depths=DEPTHS, seed=203, second_photo="coffee",
+                                    classes=CLASSES),
+}
 
 
 def rebuild_torch(fid):
-    fx = fixture(fid)
+    """The calibrated torch model, the io input (two photos) and the model's output on it."""
+    fx = SOURCES[fid]
     env.deterministic(fx["seed"])
-    model, _, _ = make_fixtures.build_torch(fx)
-    arrays, x, y_ref = source(fid)
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in arrays.items()}, strict=True)
+    model, spec, _ = make_fixtures.build_torch(fx)
+    all_photos, x, _ = make_fixtures.photo_inputs(fx["framework"], spec, fx["second_photo"])
+    calibrate.calibrate_torch_model(model, spec, fx["seed"], all_photos)
     with torch.no_grad():
         y = model(torch.from_numpy(x)).numpy()
-    diff = float(np.abs(y - y_ref).max())
-    assert diff < 1e-5, f"{fid}: rebuilt model differs from fixtures/models by {diff}"
     return model, x, y
 
 
@@ -101,7 +108,12 @@ def make_torchvision(fid="torchvision_efficientnet_v2_s"):
     import onnxruntime as ort
     from onnxconverter_common import float16
 
-    src = onnx.load(os.path.join(MODELS, fid, "torchscript.onnx"))
+    from effnet_fixtures import onnx_export
+
+    exported = os.path.join(d, "float32.onnx")
+    onnx_export.export_torchscript(model, x, exported, 17, True, True)
+    src = onnx.load(exported)
+    os.remove(exported)
     half = float16.convert_float_to_float16(src, keep_io_types=True)
     path = os.path.join(d, "fp16.onnx")
     onnx.save(half, path)
@@ -126,22 +138,30 @@ def make_torchvision(fid="torchvision_efficientnet_v2_s"):
 
 
 def make_keras(fid="keras_efficientnetv2_b0"):
-    fx = fixture(fid)
+    fx = SOURCES[fid]
     env.deterministic(fx["seed"])
-    keras, model, _ = keras_models.build(fx["variant"], fx["width"], fx["depths"], fx["size"], make_fixtures.CLASSES)
-    arrays, x, y_ref = source(fid)
-    by_path = {v.path: v for v in model.weights}
-    assert set(by_path) == set(arrays), "Keras variables differ from the checkpoint"
-    for name, value in arrays.items():
-        by_path[name].assign(value)
+    env.import_keras().utils.set_random_seed(fx["seed"])
+    keras, model, _ = keras_models.build(fx["variant"], fx["width"], fx["depths"], fx["size"], fx["classes"])
+    spec = make_fixtures.photos.preprocess_spec("keras", fx["size"])
+    all_photos, x, _ = make_fixtures.photo_inputs("keras", spec, fx["second_photo"])
+    keras_models.calibrate_keras_model(keras, model, spec, fx["seed"], all_photos)
     y = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), np.float32)
-    diff = float(np.abs(y - y_ref).max())
-    assert diff < 1e-5, f"{fid}: rebuilt Keras model differs from fixtures/models by {diff}"
     d = os.path.join(OUT, fid)
     folder.fresh_dir(d)
     model.save_weights(os.path.join(d, "model.weights.h5"))
     model.save(os.path.join(d, "model.keras"))
     model.save(os.path.join(d, "legacy.h5"))
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    limit = legacy_h5_format.HDF5_OBJECT_HEADER_LIMIT
+    legacy_h5_format.HDF5_OBJECT_HEADER_LIMIT = 512
+    try:
+        with h5py.File(os.path.join(d, "split.h5"), "w") as f:
+            legacy_h5_format.save_weights_to_hdf5_group(f, model)
+            assert "layer_names0" in f.attrs and "layer_names" not in f.attrs
+    finally:
+        legacy_h5_format.HDF5_OBJECT_HEADER_LIMIT = limit
     folder.write_io(d, x, y)
     print(f"{fid}: {sorted(os.listdir(d))}")
 

@@ -6,6 +6,8 @@ public enum WeightFile {
         case .npz: return try NPZ.read(contentsOf: path)
         case .safetensors: return try Safetensors.read(contentsOf: path)
         case .pytorch: return try TorchCheckpoint.read(contentsOf: path)
+        case .hdf5: return try KerasH5.read(contentsOf: path)
+        case .keras: return try KerasH5.readArchive(contentsOf: path)
         default:
             throw WeightFileError.unsupported(file: path, detail: "\(kind) files are not read as checkpoints")
         }
