@@ -8,7 +8,16 @@ enum CheckpointLoader {
     static func load(path: String, kind: ModelFileKind, arch: String?) throws -> LoadedModel {
         let arrays = try WeightFile.read(contentsOf: path, kind: kind)
         let checkpoint = Checkpoint(tensors: arrays.map { ($0.name, $0.tensor) })
-        let architecture = try arch.map { try Architecture.resolve($0) }
+        // A timm config.json beside the weights names the architecture (unless --arch does).
+        let config = TimmConfig.beside(path)
+        let architecture: Architecture?
+        if let arch {
+            architecture = try Architecture.resolve(arch)
+        } else if let config {
+            architecture = try CheckpointFileError.naming(config.path) { try Architecture.resolve(config.architecture) }
+        } else {
+            architecture = nil
+        }
         let (graph, detected) = try CheckpointFileError.naming(path) {
             try GraphBuilder.build(checkpoint, architecture: architecture)
         }
@@ -29,9 +38,14 @@ enum CheckpointLoader {
         case .torchvision: preset = "torchvision"
         case .timm: preset = a.normalization == .half ? "timm-tf" : "timm"
         }
-        return LoadedModel(
+        var loaded = LoadedModel(
             model: model, format: LoadedModel.Format(rawValue: kind.rawValue) ?? .npz, path: path, architecture: detected.summary, defaultSize: a.inputSize,
             preset: preset)
+        if let config {
+            loaded.config = config
+            loaded.defaultSize = config.inputSize ?? loaded.defaultSize
+        }
+        return loaded
     }
 }
 

@@ -24,6 +24,8 @@ struct LoadedModel {
     var preset: String? = nil
     /// The half-precision dtype of a float16/bfloat16 ONNX model, whose weights were widened to float32 at load.
     var halfPrecision: DType? = nil
+    /// The timm config.json beside a checkpoint, when there is one (architecture, preprocessing).
+    var config: TimmConfig? = nil
 }
 
 /// Errors about how the CLI was asked to treat a model (file contents errors come from the readers).

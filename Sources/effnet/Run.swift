@@ -68,6 +68,7 @@ struct RunCommand: ParsableCommand {
         var prep = try Preprocessing.preset(
             name: preset ?? executable.loaded.preset ?? (executable.channelsLast ? "keras" : "torchvision"),
             size: executable.size)
+        if preset == nil { executable.loaded.config?.apply(to: &prep) }  // a timm config.json beside the weights
         if let interpolation { prep.interpolation = interpolation }
         if let cropPct { prep.cropPct = cropPct }
         if let mean { prep.mean = try Preprocessing.parseChannels(mean, option: "--mean") }
