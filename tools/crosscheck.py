@@ -13,6 +13,13 @@ For each `fixtures/models/<id>/`:
      `load_state_dict(strict=True)` into the framework's own model → output equal to io.npz (Keras: softmax of
      the timm twin against Keras's softmax); the same from the BN-folded TorchScript export for torch fixtures.
 
+For each `fixtures/formats/<id>/` (tools/make_format_fixtures.py: safetensors, torch.save zip/legacy, Keras HDF5,
+float16 ONNX):
+  4. every weight file → `effnet convert` → optimized ONNX → checker + onnxruntime vs the framework's io.npz;
+     torch ones also → `.safetensors --naming <framework>` → `safetensors.torch.load_file` →
+     `load_state_dict(strict=True)` → output equal to io.npz; float16 ONNX → optimized (float32) ONNX →
+     onnxruntime vs onnxruntime's output of the float16 file (io_fp16*.npz).
+
 Tolerance: |a − e| ≤ atol + rtol·|e| with atol = rtol = 1e-4 for logits; for Keras's softmax outputs (values
 around 1e-3 … 0.6) atol = 1e-6 and rtol = 1e-4, so that a small probability must still be right to 0.01 %.
 Exit 0 when every check passes, 1 otherwise.
@@ -143,6 +150,55 @@ def check_keras_twin(npz, meta, x, y, label):
     report(ok, f"{label}: strict load into timm twin + softmax vs Keras", f"max |Δ| {diff:.2e}")
 
 
+def check_formats(effnet, root, work):
+    """Section 4: the weight files of fixtures/formats through effnet into onnxruntime and back into torch."""
+    import make_format_fixtures
+    import make_fixtures
+    import torch
+    from safetensors.torch import load_file
+
+    for fid in sorted(os.listdir(root)):
+        folder = os.path.join(root, fid)
+        spec = make_format_fixtures.SOURCES[fid]
+        keras = spec["framework"] == "keras"
+        arch = ["--arch", "EfficientNetV2B0"] if keras else []
+        atol, rtol = (1e-6, 1e-4) if keras else (1e-4, 1e-4)
+        io = npz_arrays(os.path.join(folder, "io.npz"))
+        x, y = io["input"], io["output"]
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".npz") or name.endswith(".json"):
+                continue
+            src = os.path.join(folder, name)
+            out = os.path.join(work, f"formats.{fid}.{name}")
+            if name.startswith("fp16"):
+                ref = npz_arrays(os.path.join(folder, "io_fp16_io.npz" if name == "fp16_io.onnx" else "io_fp16.npz"))
+                if convert(effnet, src, out + ".onnx"):
+                    # effnet widens the model: a float16 input becomes float32 (exactly). A float16 reference output is
+                    # rounded to 11 significant bits: rtol 2^-10 covers that rounding (half a float16 ulp is 2^-11).
+                    rtol16 = 2.0 ** -10 if ref["output"].dtype == np.float16 else 1e-4
+                    check_onnx(out + ".onnx", ref["input"].astype(np.float32), ref["output"], 1e-4, rtol16,
+                               f"formats/{fid}/{name} → optimized float32 ONNX vs onnxruntime on the float16 file")
+                continue
+            if convert(effnet, src, out + ".onnx", *arch):
+                check_onnx(out + ".onnx", x, y, atol, rtol, f"formats/{fid}/{name} → optimized ONNX")
+            if keras:
+                continue
+            naming = spec["framework"]
+            if convert(effnet, src, out + ".safetensors", "--naming", naming):
+                model, _, _ = make_fixtures.build_torch(spec)
+                state = load_file(out + ".safetensors")
+                try:
+                    model.load_state_dict(state, strict=True)
+                except RuntimeError as error:
+                    report(False, f"formats/{fid}/{name} → safetensors: strict load", str(error).splitlines()[0])
+                    continue
+                with torch.no_grad():
+                    got = model.eval()(torch.from_numpy(x)).numpy()
+                ok, diff = close(got, y, 1e-4, 1e-4)
+                report(ok, f"formats/{fid}/{name} → --naming {naming} .safetensors: load_file + strict load + output",
+                       f"max |Δ| {diff:.2e}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--effnet", required=True)
@@ -202,6 +258,8 @@ def main():
             if convert(effnet, os.path.join(folder, "torchscript.onnx"), out(f"onnx.{naming}.npz"), "--naming", naming):
                 check_torch_strict(out(f"onnx.{naming}.npz"), meta, x, y,
                                    f"{fid}/torchscript.onnx (BN folded) → --naming {naming}")
+
+    check_formats(effnet, os.path.join(ROOT, "fixtures", "formats"), work)
 
     print(f"\n{'all cross-checks passed' if not failures else f'{len(failures)} cross-check(s) FAILED'} (work dir {work})")
     return 1 if failures else 0
