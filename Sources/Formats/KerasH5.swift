@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 import IR
 
 /// Keras weights in HDF5, read through libhdf5: the three layouts Keras has written.
@@ -15,9 +16,11 @@ import IR
 /// Tensors are named `layer/variable` as `model.weights` paths are, read as float32 (HDF5 converts other float
 /// widths), and every dataset's size is checked against the bytes it stores before it is read.
 public enum KerasH5 {
+    /// The serial libhdf5 Debian ships is not thread-safe: one read at a time, process-wide.
+    static let libraryLock = NSLock()
+
     public static func read(contentsOf path: String) throws -> [NamedTensor] {
-        let file = try H5File(path: path)
-        return try read(file)
+        try libraryLock.withLock { try read(try H5File(path: path)) }
     }
 
     /// A `.keras` archive: its `model.weights.h5` member.
@@ -35,7 +38,7 @@ public enum KerasH5 {
             }
             return try directory.memberBytes(entry)
         }
-        return try read(try H5File(image: image, name: path + ":model.weights.h5"))
+        return try libraryLock.withLock { try read(try H5File(image: image, name: path + ":model.weights.h5")) }
     }
 
     static func read(_ file: H5File) throws -> [NamedTensor] {

@@ -122,10 +122,14 @@ import Testing
         st[1] = 0xff
         let lying = dir.appendingPathComponent("lying.safetensors").path
         try Data(st).write(to: URL(fileURLWithPath: lying))
-        for bad in [cut, lying] {
+        let h5 = try Data(contentsOf: URL(fileURLWithPath: EffnetProcess.fixture("formats/keras_efficientnetv2_b0/model.weights.h5")))
+        let cutH5 = dir.appendingPathComponent("cut.weights.h5").path
+        try h5.prefix(h5.count / 2).write(to: URL(fileURLWithPath: cutH5))
+        for bad in [cut, lying, cutH5] {
             let r = try EffnetProcess.run(["inspect", bad])
             #expect(r.status == 2, "\(bad): \(r.stderr)")
             #expect(r.stderr.contains(bad))
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
         }
     }
 

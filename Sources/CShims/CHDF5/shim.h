@@ -8,6 +8,11 @@ static inline hid_t effnet_h5_default(void) { return H5P_DEFAULT; }
 static inline hid_t effnet_h5_all(void) { return H5S_ALL; }
 static inline hid_t effnet_h5_file_access(void) { return H5P_FILE_ACCESS; }
 static inline size_t effnet_h5_variable(void) { return H5T_VARIABLE; }
-// Errors become return values the reader reports in its own words; HDF5 prints nothing to stderr.
-static inline void effnet_h5_silence(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+// Errors become return values the reader reports in its own words; HDF5 prints nothing to stderr. The library
+// is not torn down at exit (the OS reclaims it): a failed open of a truncated file leaves library-internal ids
+// behind, and HDF5's own teardown then prints "infinite loop closing library" on stderr.
+static inline void effnet_h5_silence(void) {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 static inline unsigned effnet_h5_read_only(void) { return H5F_ACC_RDONLY; }
