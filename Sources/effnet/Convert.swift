@@ -10,7 +10,9 @@ struct ConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Convert between ONNX and .npz checkpoints, optimizing on the way.",
         discussion: """
-            The output kind comes from -o: .onnx or .npz. ONNX output is standard ONNX (fused blocks are written \
+            Without -o, the optimized model is written beside the input: model.onnx → model.effnet.onnx, a \
+            checkpoint model.npz → model.onnx; an existing file there is never replaced unless --force is given. \
+            With -o, the output kind comes from its name: .onnx or .npz. ONNX output is standard ONNX (fused blocks are written \
             back as their standard operators; BatchNorm stays folded). .npz output uses a framework's naming \
             (--naming; default: the checkpoint's own, the one recorded when effnet built the ONNX file, or timm) when the graph is a recognised \
             EfficientNetV2, and the raw initializer names otherwise. The output is written to a temporary file and \
@@ -20,8 +22,14 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var passes: PassOptions
 
-    @Option(name: .shortAndLong, help: "The output file (.onnx or .npz).")
-    var output: String
+    @Option(
+        name: .shortAndLong,
+        help:
+            "The output file (.onnx or .npz). Default: beside the input, MODEL.effnet.onnx (a checkpoint: MODEL.onnx).")
+    var output: String?
+
+    @Flag(help: "Replace the default output file if it exists (-o always replaces the file it names).")
+    var force = false
 
     @Option(help: "Naming scheme for .npz output: timm, torchvision or keras.")
     var naming: NamingScheme?
@@ -38,19 +46,21 @@ struct ConvertCommand: ParsableCommand {
     enum OutputKind { case onnx, npz }
 
     var outputKind: OutputKind? {
+        guard let output else { return .onnx }
         if output.hasSuffix(".onnx") { return .onnx }
         if output.hasSuffix(".npz") { return .npz }
         return nil
     }
 
     func validate() throws {
-        guard outputKind != nil else { throw ValidationError("-o must name a .onnx or .npz file: '\(output)'") }
+        guard outputKind != nil else { throw ValidationError("-o must name a .onnx or .npz file: '\(output ?? "")'") }
         if naming != nil && outputKind != .npz { throw ValidationError("--naming applies to .npz output only") }
         if externalData && outputKind != .onnx { throw ValidationError("--external-data applies to .onnx output only") }
     }
 
     func run() throws {
         let start = DispatchTime.now().uptimeNanoseconds
+        let output = try self.output ?? DefaultOutput.path(for: model.model, externalData: externalData, force: force)
         try OutputGuard.refuseOverwritingInput(input: model.model, output: output)
         let loaded = try ModelLoader.load(model)
         let before = ConvertReport.opCounts(loaded.model.graph)
@@ -105,6 +115,40 @@ struct ConvertCommand: ParsableCommand {
 }
 
 extension NamingScheme: ExpressibleByArgument {}
+
+/// Where `convert` writes when -o is not given: beside the input, named for what it is. An ONNX file `m.onnx`
+/// becomes `m.effnet.onnx`; a checkpoint `m.npz` becomes `m.onnx` (the kind is read from the content, the stem
+/// drops a `.onnx` / `.npz` extension). An existing file there is refused unless `--force`.
+enum DefaultOutput {
+    struct Exists: Error, CustomStringConvertible {
+        var output: String
+        var description: String {
+            "\(output): already exists (an earlier convert?); pass --force to replace it, or -o OUT to write elsewhere"
+        }
+    }
+
+    static func name(for input: String, kind: ModelFileKind) -> String {
+        let dot = input.lastIndex(of: ".")
+        let slash = input.lastIndex(of: "/")
+        var stem = input
+        if let dot, slash.map({ $0 < dot }) ?? true {
+            let ext = input[input.index(after: dot)...].lowercased()
+            if ext == "onnx" || ext == "npz" { stem = String(input[..<dot]) }
+        }
+        return stem + (kind == .onnx ? ".effnet.onnx" : ".onnx")
+    }
+
+    static func path(for input: String, externalData: Bool, force: Bool) throws -> String {
+        let path = name(for: input, kind: try ModelFileKind.detect(path: input))
+        if !force {
+            for candidate in [path] + (externalData ? [path + ".data"] : []) {
+                var info = stat()
+                if lstat(candidate, &info) == 0 { throw Exists(output: candidate) }
+            }
+        }
+        return path
+    }
+}
 
 /// Refuses an output path that is the input itself (or its external data), checked on the resolved file identity
 /// so that `./m.onnx`, `m.onnx` and a symbolic link to it all count as the same file.

@@ -11,7 +11,10 @@ struct Effnet: ParsableCommand {
         commandName: "effnet",
         abstract: "Convert, optimize, run and verify EfficientNetV2 models on the CPU.",
         version: version,
-        subcommands: [InspectCommand.self, ConvertCommand.self, VerifyCommand.self, RunCommand.self, BenchCommand.self])
+        subcommands: [
+            InspectCommand.self, ConvertCommand.self, VerifyCommand.self, RunCommand.self, BenchCommand.self,
+            ModelCommand.self,
+        ])
 
     /// Parses and runs a subcommand, mapping every failure onto the exit-code contract: help and version
     /// print to stdout with 0, usage errors print ArgumentParser's message with 2, model/file errors print

@@ -11,7 +11,9 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "JPEG or PNG images.")
     var images: [String]
 
-    @Option(name: [.short, .customLong("model")], help: "The model (.onnx or .npz). Default: $EFFNET_MODEL.")
+    @Option(
+        name: [.short, .customLong("model")],
+        help: "The model (.onnx or .npz). Default: $EFFNET_MODEL, else the one `effnet model install` put in place.")
     var model: String?
 
     @Option(help: "Architecture for an .npz checkpoint, overriding detection.")
@@ -57,8 +59,9 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let path = model ?? ProcessInfo.processInfo.environment["EFFNET_MODEL"], !path.isEmpty else {
-            throw ValidationError("no model: pass -m MODEL or set EFFNET_MODEL")
+        let (path, source) = try ModelStore.resolve(model)
+        if source == "demo" {
+            FileHandle.standardError.write(Data("effnet: using \(ModelStore.demoNote)\n".utf8))
         }
         let labelNames = try labels.map(Self.readLabels)
         let decoded = try images.map { try RGBImage(contentsOf: $0) }
@@ -105,7 +108,7 @@ struct RunCommand: ParsableCommand {
                 for c in r.top {
                     let index = String(c.index)
                     let padded = String(repeating: " ", count: max(0, 5 - index.count)) + index
-                    print("  \(padded)  \(String(format: "%.4f", c.probability))  \(c.label ?? "")")
+                    print("  \(padded)  \(String(format: "%.4f", c.probability))" + (c.label.map { "  " + $0 } ?? ""))
                 }
             }
         }
