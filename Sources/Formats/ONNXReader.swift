@@ -81,6 +81,9 @@ public enum ONNXReader {
         var decoder = ONNXDecoder(file: file, folder: folder)
         if let scan, let source { decoder.payloads = ONNXPayloads(ranges: scan.payloads, source: source) }
         let model = try decoder.model(proto.pointee)
+        guard !model.graph.outputs.isEmpty else {
+            throw ONNXReadError.graph(file: file, problem: "the graph declares no outputs, so it computes nothing")
+        }
         do {
             try model.graph.validate()
             if checkOperators { try OpSupport.check(model.graph) }
@@ -142,6 +145,13 @@ struct ONNXDecoder {
         for entry in ONNXC.buffer(proto.opset_import, proto.n_opset_import) {
             guard let entry else { continue }
             opsets[ONNXC.string(entry.pointee.domain)] = entry.pointee.has_version != 0 ? Int(entry.pointee.version) : 1
+        }
+        // Without an opset for the default domain every operator's version (and so its attributes and inputs) is
+        // unknown; reading it as opset 0 would only produce misleading errors later.
+        guard opsets[""] != nil || opsets["ai.onnx"] != nil else {
+            throw ONNXReadError.graph(
+                file: file,
+                problem: "the model declares no opset_import for the default ONNX domain, so its operator versions are unknown")
         }
         var metadata = [String: String]()
         for entry in ONNXC.buffer(proto.metadata_props, proto.n_metadata_props) {

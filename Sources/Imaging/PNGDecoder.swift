@@ -56,6 +56,12 @@ enum PNGDecoder {
         let text = String(cString: effnet_png_message(decoder))
         let detail = text.isEmpty ? "libpng gave no message" : text
         if effnet_png_truncated(decoder) != 0 { return .truncated(file: file, format: "PNG", detail: detail) }
+        // libpng refuses a width or height over 1,000,000 (its default user limit) while reading IHDR: a valid
+        // file that is too large, not a corrupt one.
+        if text.contains("exceeds user limit") {
+            return .unsupportedImage(
+                file: file, detail: "too large: \(text) (libpng reads at most 1000000 pixels per side)")
+        }
         return .corrupt(file: file, format: "PNG", detail: detail)
     }
 }
