@@ -124,6 +124,19 @@ public enum NPZ {
         }
         let range = try directory.dataRange(of: entry)
         let data = UnsafeRawBufferPointer(rebasing: directory.archive[range])
+        // Judged from the ZIP headers, before a byte is inflated: the member's decoded size against the memory
+        // budget, and its compression ratio against what weights can reach.
+        if entry.method == Zip.methodDeflate, entry.uncompressedSize > Zip.ratioCheckMinimum,
+            entry.uncompressedSize / max(1, entry.compressedSize) > Zip.maxAcceptedRatio
+        {
+            throw NPZError.tooLarge(
+                file: file, member: member,
+                detail:
+                    "inflates \(entry.compressedSize) bytes to \(entry.uncompressedSize) (\(entry.uncompressedSize / max(1, entry.compressedSize)):1), more than the \(Zip.maxAcceptedRatio):1 real weights reach; refused as a compression bomb"
+            )
+        }
+        try MemoryBudget.check(
+            entry.uncompressedSize, for: "member '\(member)' (\(entry.uncompressedSize) bytes uncompressed)")
         do {
             if entry.method == Zip.methodStored {
                 guard entry.compressedSize == entry.uncompressedSize else {

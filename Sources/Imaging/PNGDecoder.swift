@@ -2,8 +2,22 @@ import CImageShim
 
 /// PNG → RGB through libpng, reproducing PIL's `Image.open(path).convert("RGB")` for every PNG colour type.
 enum PNGDecoder {
+    /// libpng's default `png_user_width_max` / `png_user_height_max`.
+    static let pngSideLimit = 1_000_000
+
     static func decode(_ bytes: [UInt8], file: String) throws -> RGBImage {
-        try bytes.withUnsafeBufferPointer { data in
+        // libpng refuses a width or height over 1,000,000 (its default user limit) with "Invalid IHDR data": say
+        // that the image is too large, not corrupt. IHDR is the first chunk: width and height at bytes 16 and 20.
+        if bytes.count >= 24, bytes[12..<16].elementsEqual("IHDR".utf8) {
+            let be = { (at: Int) in bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+            let (width, height) = (be(16), be(20))
+            if width > pngSideLimit || height > pngSideLimit {
+                throw ImageError.unsupportedImage(
+                    file: file,
+                    detail: "too large: \(width)x\(height) pixels; PNG sides are limited to \(pngSideLimit) (libpng's limit)")
+            }
+        }
+        return try bytes.withUnsafeBufferPointer { data in
             guard let decoder = effnet_png_open(data.baseAddress, data.count) else {
                 throw ImageError.unsupportedImage(file: file, detail: "out of memory creating the PNG decoder")
             }
@@ -56,12 +70,6 @@ enum PNGDecoder {
         let text = String(cString: effnet_png_message(decoder))
         let detail = text.isEmpty ? "libpng gave no message" : text
         if effnet_png_truncated(decoder) != 0 { return .truncated(file: file, format: "PNG", detail: detail) }
-        // libpng refuses a width or height over 1,000,000 (its default user limit) while reading IHDR: a valid
-        // file that is too large, not a corrupt one.
-        if text.contains("exceeds user limit") {
-            return .unsupportedImage(
-                file: file, detail: "too large: \(text) (libpng reads at most 1000000 pixels per side)")
-        }
         return .corrupt(file: file, format: "PNG", detail: detail)
     }
 }

@@ -42,8 +42,15 @@ enum ModelUseError: Error, CustomStringConvertible {
 enum ModelLoader {
     /// Reads an ONNX model or an `.npz` checkpoint, chosen by content.
     static func load(_ options: ModelOptions) throws -> LoadedModel {
+        ErrorReport.current = options.model
         switch try ModelFileKind.detect(path: options.model) {
         case .onnx:
+            // An ONNX graph fixes its own architecture; silently ignoring --arch would mislead.
+            if let arch = options.arch {
+                throw ModelUseError.reference(
+                    path: options.model,
+                    message: "--arch \(arch) applies only to .npz checkpoints; an ONNX graph fixes its own architecture")
+            }
             let model = try ONNXReader.read(contentsOf: options.model)
             var loaded = LoadedModel(model: model, format: .onnx, path: options.model, architecture: nil)
             // Recognition is best effort: a graph that is not an EfficientNetV2 is still a model to run.

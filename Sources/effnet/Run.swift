@@ -53,7 +53,7 @@ struct RunCommand: ParsableCommand {
         guard top >= 1 else { throw ValidationError("--top must be at least 1") }
         if let size, size < 1 { throw ValidationError("--size must be positive") }
         if let cropPct, !(cropPct > 0 && cropPct <= 1) { throw ValidationError("--crop-pct must be in (0, 1]") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...CLILimits.maxThreads).contains(threads) { throw ValidationError(CLILimits.threadsMessage) }
     }
 
     func run() throws {
