@@ -17,6 +17,8 @@ struct LoadedModel {
     var defaultSize: Int? = nil
     /// The preprocessing preset the source framework uses, when known (`timm`, `timm-tf`, `torchvision`, `keras`).
     var preset: String? = nil
+    /// External data files the model's tensors were read from (an output must never replace one).
+    var dataFiles: [String] = []
 }
 
 /// Errors about how the CLI was asked to treat a model (file contents errors come from the readers).
@@ -51,8 +53,9 @@ enum ModelLoader {
                     path: options.model,
                     message: "--arch \(arch) applies only to .npz checkpoints; an ONNX graph fixes its own architecture")
             }
-            let model = try ONNXReader.read(contentsOf: options.model)
+            let (model, dataFiles) = try ONNXReader.readWithDataFiles(contentsOf: options.model)
             var loaded = LoadedModel(model: model, format: .onnx, path: options.model, architecture: nil)
+            loaded.dataFiles = dataFiles
             // Recognition is best effort: a graph that is not an EfficientNetV2 is still a model to run.
             if let recognized = try? GraphRecognizer.recognize(model.graph),
                 let detected = ArchitectureDetector.identify(recognized)
