@@ -165,6 +165,12 @@ enum TemporaryFiles {
     nonisolated(unsafe) static let slots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
         let p = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
         p.initialize(repeating: nil, count: capacity)
+        // A parent may have left these signals blocked (test runners, runtimes whose threads mask them); then an
+        // interrupt would wait until exit instead of ending the conversion. Unblock them for this thread.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig) { sig in
                 for i in 0..<TemporaryFiles.capacity {

@@ -17,11 +17,11 @@ enum ErrorReport {
         let message = Effnet.oneLine(error)
         // Errors about flag values name the flag, not a file.
         if error is PreprocessingError { return (message, nil) }
-        // A path the message already names: the current file, or any input path given on the command line.
-        let candidates = ([current].compactMap { $0 } + arguments.filter { !$0.hasPrefix("-") })
-            .filter { !$0.isEmpty && FileManager.default.fileExists(atPath: $0) }
-        if let named = candidates.first(where: { message.hasPrefix($0 + ":") })
-            ?? candidates.first(where: { message.contains($0) })
+        // A path the message already names: in front (`<path>: …`, any argument, such as an output not yet
+        // written), or anywhere (the current file, or an argument that names an existing file).
+        let paths = ([current].compactMap { $0 } + arguments.filter { !$0.hasPrefix("-") }).filter { !$0.isEmpty }
+        if let named = paths.first(where: { message.hasPrefix($0 + ": ") })
+            ?? paths.filter({ FileManager.default.fileExists(atPath: $0) }).first(where: { message.contains($0) })
         {
             return (message, named)
         }
