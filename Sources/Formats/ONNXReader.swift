@@ -158,6 +158,12 @@ struct ONNXDecoder {
             guard let entry else { continue }
             opsets[ONNXC.string(entry.pointee.domain)] = entry.pointee.has_version != 0 ? Int(entry.pointee.version) : 1
         }
+        var metadata = [String: String]()
+        for entry in ONNXC.buffer(proto.metadata_props, proto.n_metadata_props) {
+            guard let entry else { continue }
+            metadata[ONNXC.string(entry.pointee.key)] = ONNXC.string(entry.pointee.value)
+        }
+        let decoded = try graph(graphProto.pointee, depth: 0)
         // Without an opset for the default domain every operator's version (and so its attributes and inputs) is
         // unknown; reading it as opset 0 would only produce misleading errors later.
         guard opsets[""] != nil || opsets["ai.onnx"] != nil else {
@@ -165,13 +171,8 @@ struct ONNXDecoder {
                 file: file,
                 problem: "the model declares no opset_import for the default ONNX domain, so its operator versions are unknown")
         }
-        var metadata = [String: String]()
-        for entry in ONNXC.buffer(proto.metadata_props, proto.n_metadata_props) {
-            guard let entry else { continue }
-            metadata[ONNXC.string(entry.pointee.key)] = ONNXC.string(entry.pointee.value)
-        }
         return Model(
-            graph: try graph(graphProto.pointee, depth: 0),
+            graph: decoded,
             irVersion: proto.has_ir_version != 0 ? Int(proto.ir_version) : 0,
             opsets: opsets,
             producerName: ONNXC.string(proto.producer_name),
