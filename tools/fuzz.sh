@@ -13,8 +13,8 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(onnx npz)
 build=.build-fuzz
-flags=(-Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp
-       -Xcc -fsanitize=address -Xcc -fsanitize-coverage=edge,trace-cmp)
+# Libraries are compiled, never linked, by `--target Formats`, so -sanitize=fuzzer only adds libFuzzer's coverage.
+flags=(-Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address)
 swift build --build-path "$build" --target Formats "${flags[@]}"
 bin=$(swift build --build-path "$build" --show-bin-path "${flags[@]}")
 status=0
