@@ -171,6 +171,14 @@ import Testing
         #expect(r.stderr == "effnet: \(path): cannot read image file: is a FIFO (named pipe), not a regular file\n")
     }
 
+    @Test func fifoAsLabelsIsRefused() throws {
+        let path = try Self.fifo(in: try EffnetProcess.scratch(), named: "labels.txt")
+        let r = try Self.runBounded(["run", EffnetProcess.fixture("images/chelsea.png"), "-m", Self.model, "--labels", path])
+        #expect(r.status == 2)
+        #expect(
+            r.stderr == "effnet: \(path): cannot read the labels file: is a FIFO (named pipe), not a regular file\n")
+    }
+
     // MARK: - convert never destroys an input and leaves nothing behind
 
     @Test func convertRefusesToOverwriteTheInputsExternalData() throws {
