@@ -55,7 +55,7 @@ struct RunCommand: ParsableCommand {
         guard top >= 1 else { throw ValidationError("--top must be at least 1") }
         if let size, size < 1 { throw ValidationError("--size must be positive") }
         if let cropPct, !(cropPct > 0 && cropPct <= 1) { throw ValidationError("--crop-pct must be in (0, 1]") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...CLILimits.maxThreads).contains(threads) { throw ValidationError(CLILimits.threadsMessage) }
     }
 
     func run() throws {
@@ -123,8 +123,15 @@ struct RunCommand: ParsableCommand {
     }
 
     static func readLabels(_ path: String) throws -> [String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ModelUseError.reference(path: path, message: "cannot read the labels file")
+        // A regular file only (a FIFO would block), of a size a label list can have.
+        let bytes: [UInt8]
+        do {
+            bytes = try RegularFile.readAll(path, limit: 64 << 20)
+        } catch {
+            throw ModelUseError.reference(path: path, message: "cannot read the labels file: \(error.reason)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ModelUseError.reference(path: path, message: "the labels file is not UTF-8 text")
         }
         return text.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: .whitespacesAndNewlines)
