@@ -178,9 +178,9 @@ def make_full_size(out):
     keras_models.calibrate_keras_model(keras, model, spec, SEED, all_photos, batches=1, batch_size=4)
     os.makedirs(out, exist_ok=True)
     write_npz(os.path.join(out, "keras_b0.npz"), keras_models.weights(keras, model))
-    keras_export(model, os.path.join(out, "keras_b0.onnx"))
     x = all_photos[:1].astype(np.float32)
-    y = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), np.float32)
+    y = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), np.float32)  # export needs a call first
+    keras_export(model, os.path.join(out, "keras_b0.onnx"))
     write_npz(os.path.join(out, "keras_b0.io.npz"), {"input": x, "output": y})
     print(f"wrote {out}/keras_b0.npz, keras_b0.onnx, keras_b0.io.npz")
 
