@@ -24,6 +24,7 @@ public struct Pipeline: Sendable {
         EliminateCasts(),
         SinkTransposes(),
         NormalizeSqueezeExcitation(),
+        SqueezeExcitationAsConv(),
         EliminateDeadCode(),
         FoldPad(),
         FoldBatchNorm(),

@@ -178,4 +178,39 @@ import Testing
         #expect(graph.nodes[0].int("keepdims") == 1)
         try P.expectSameOutputs(before, graph, feeds: ["x": P.random([2, 4, 3, 3], seed: &seed)], opset: 18)
     }
+
+    /// SE on the pooled vector with MatMul / Gemm (Dense layers): lifted to 1×1 convolutions, then fused.
+    @Test func pooledVectorSqueezeExcitationBecomesConvolutions() throws {
+        var seed: UInt64 = 18
+        var graph = Graph(
+            nodes: [
+                Node(name: "mean", opType: "ReduceMean", inputs: ["x"], outputs: ["m"],
+                     attributes: ["axes": .ints([2, 3]), "keepdims": .int(0)]),
+                Node(name: "fc1", opType: "MatMul", inputs: ["m", "w1"], outputs: ["h"]),
+                Node(name: "b1", opType: "Add", inputs: ["h", "bias1"], outputs: ["hb"]),
+                Node(name: "sig", opType: "Sigmoid", inputs: ["hb"], outputs: ["s"]),
+                Node(name: "silu", opType: "Mul", inputs: ["s", "hb"], outputs: ["a"]),
+                Node(name: "fc2", opType: "Gemm", inputs: ["a", "w2", "bias2"], outputs: ["e"],
+                     attributes: ["transB": .int(1)]),
+                Node(name: "gate", opType: "Sigmoid", inputs: ["e"], outputs: ["g"]),
+                Node(name: "reshape", opType: "Reshape", inputs: ["g", "shape"], outputs: ["g4"]),
+                Node(name: "scale", opType: "Mul", inputs: ["x", "g4"], outputs: ["y"]),
+            ],
+            inputs: [ValueInfo(name: "x", dtype: .float32, shape: [2, 8, 4, 4])],
+            outputs: [ValueInfo(name: "y", dtype: .float32, shape: nil)],
+            initializers: [
+                "w1": P.random([8, 2], seed: &seed), "bias1": P.random([2], seed: &seed),
+                "w2": P.random([8, 2], seed: &seed), "bias2": P.random([8], seed: &seed),
+                "shape": Tensor(shape: [4], int64s: [-1, 8, 1, 1]),
+            ])
+        let before = graph
+        #expect(try SqueezeExcitationAsConv().run(&graph, context: Self.context).changes == 1)
+        #expect(!graph.nodes.contains { ["MatMul", "Gemm", "Reshape"].contains($0.opType) })
+        #expect(graph.nodes.filter { $0.opType == "Conv" }.count == 2)
+        try P.expectSameOutputs(before, graph, feeds: ["x": P.random([2, 8, 4, 4], seed: &seed)])
+        var full = before
+        _ = try Pipeline.standard.run(&full, context: Self.context)
+        #expect(full.nodes.map(\.opType) == ["SqueezeExcite"])
+        try P.expectSameOutputs(before, full, feeds: ["x": P.random([2, 8, 4, 4], seed: &seed)])
+    }
 }
