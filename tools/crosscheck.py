@@ -13,9 +13,13 @@ For each `fixtures/models/<id>/`:
      `load_state_dict(strict=True)` into the framework's own model → output equal to io.npz (Keras: softmax of
      the timm twin against Keras's softmax); the same from the BN-folded TorchScript export for torch fixtures.
 
+  4. every `fixtures/exporters/<id>/model.onnx` (the Keras B0 fixture as Keras 3's export, onnxslim and
+     onnxruntime's basic and extended optimized files write it) → `effnet inspect --json` shows the canonical fused
+     network (5 Fused-MBConv + 5 MBConv, no Cast, one Transpose: the NHWC input's) → `effnet convert` → checker +
+     onnxruntime equal to that exporter's framework output (Keras tolerance).
 For each `fixtures/formats/<id>/` (tools/make_format_fixtures.py: safetensors, torch.save zip/legacy, Keras HDF5,
 float16 ONNX):
-  4. every weight file → `effnet convert` → optimized ONNX → checker + onnxruntime vs the framework's io.npz;
+  5. every weight file → `effnet convert` → optimized ONNX → checker + onnxruntime vs the framework's io.npz;
      torch ones also → `.safetensors --naming <framework>` → `safetensors.torch.load_file` →
      `load_state_dict(strict=True)` → output equal to io.npz; float16 ONNX → optimized (float32) ONNX →
      onnxruntime vs onnxruntime's output of the float16 file (io_fp16*.npz).
@@ -150,6 +154,29 @@ def check_keras_twin(npz, meta, x, y, label):
     report(ok, f"{label}: strict load into timm twin + softmax vs Keras", f"max |Δ| {diff:.2e}")
 
 
+def check_exporters(effnet, root, work):
+    """4.: every exporter's file of the same Keras B0 optimizes to the same fused network and computes the same."""
+    if not os.path.isdir(root):
+        return
+    for fid in sorted(os.listdir(root)):
+        src = os.path.join(root, fid, "model.onnx")
+        io = npz_arrays(os.path.join(root, fid, "io.npz"))
+        r = subprocess.run([effnet, "inspect", src, "--json"], capture_output=True, text=True)
+        if r.returncode != 0:
+            report(False, f"exporters/{fid}: effnet inspect --json", r.stderr.strip())
+            continue
+        doc = json.loads(r.stdout)
+        kinds = [b["kind"] for b in doc["blocks"]]
+        ops = doc["ops"]
+        canonical = (kinds.count("fused_mbconv") == 5 and kinds.count("mbconv") == 5 and "Cast" not in ops
+                     and ops.get("Transpose", 0) == 1)
+        report(canonical, f"exporters/{fid}: inspect shows 5 Fused-MBConv + 5 MBConv, no Cast, one Transpose",
+               f"blocks {len(kinds)}, Cast {ops.get('Cast', 0)}, Transpose {ops.get('Transpose', 0)}")
+        dst = os.path.join(work, f"exporters.{fid}.opt.onnx")
+        if convert(effnet, src, dst):
+            check_onnx(dst, io["input"], io["output"], 1e-6, 1e-4, f"exporters/{fid} → optimized ONNX")
+
+
 def check_formats(effnet, root, work):
     """Section 4: the weight files of fixtures/formats through effnet into onnxruntime and back into torch."""
     import make_format_fixtures
@@ -203,12 +230,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--effnet", required=True)
     ap.add_argument("--fixtures", default=os.path.join(ROOT, "fixtures", "models"))
+    ap.add_argument("--exporters", default=os.path.join(ROOT, "fixtures", "exporters"))
     ap.add_argument("--work")
+    ap.add_argument("--only-exporters", action="store_true", help="run only the exporter checks (4.)")
     args = ap.parse_args()
     effnet = os.path.abspath(args.effnet)
     work = args.work or tempfile.mkdtemp(prefix="effnet-crosscheck-")
     os.makedirs(work, exist_ok=True)
-    for fid in sorted(os.listdir(args.fixtures)):
+    for fid in ([] if args.only_exporters else sorted(os.listdir(args.fixtures))):
         folder = os.path.join(args.fixtures, fid)
         meta = json.load(open(os.path.join(folder, "meta.json")))
         io = npz_arrays(os.path.join(folder, "io.npz"))
@@ -259,6 +288,7 @@ def main():
                 check_torch_strict(out(f"onnx.{naming}.npz"), meta, x, y,
                                    f"{fid}/torchscript.onnx (BN folded) → --naming {naming}")
 
+    check_exporters(effnet, args.exporters, work)
     check_formats(effnet, os.path.join(ROOT, "fixtures", "formats"), work)
 
     print(f"\n{'all cross-checks passed' if not failures else f'{len(failures)} cross-check(s) FAILED'} (work dir {work})")

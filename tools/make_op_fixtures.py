@@ -464,6 +464,12 @@ def convert_model(path, out, size):
         json.dump({"generator": "tools/make_op_fixtures.py --model", "cases": [doc]}, f)
 
 
+def exporter_cases():
+    """Ops other exporters write (BatchNorm as arithmetic: 1/√(σ² + ε)). Last, so earlier cases keep their data."""
+    case("Sqrt", "basic", [node("Sqrt", "x")],
+         {"x": np.concatenate([RNG.uniform(0, 9, 40), [0.0, 1e-3, 1.0, 4.0, 1e6]]).astype(np.float32)})
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--model":
         size = [int(v) for v in sys.argv[5:7]] if len(sys.argv) > 4 and sys.argv[4] == "--size" else None
@@ -476,6 +482,7 @@ def main():
     slice_pad_cases()
     fused_cases()
     tf_same_cases()
+    exporter_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     for old in os.listdir(OUT_DIR):
         if old.endswith(".json"):

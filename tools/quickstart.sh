@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # From a fresh Debian 12 machine with Swift: installs the system packages, builds effnet (release, for this CPU),
 # then runs the main job on a bundled model and photo: classify, verify against the framework's own outputs,
-# and describe the optimized network.
+# and describe the optimized network; then installs the demo model as the default (`effnet model install`) and
+# runs the README's first three commands in effnet-demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-system-deps.sh
@@ -14,3 +15,18 @@ echo "== effnet verify"
 "$effnet" verify "$model" --reference fixtures/models/timm_tf_efficientnetv2_b0/io.npz --tolerance 1e-4
 echo "== effnet inspect"
 "$effnet" inspect "$model"
+echo "== the README's first three commands, in effnet-demo/ (a copy of the bundled model and a photo)"
+"$effnet" model install
+mkdir -p effnet-demo
+cp "$model" effnet-demo/model.onnx
+cp fixtures/images/grace_hopper.jpg effnet-demo/image.jpg
+rm -f effnet-demo/model.effnet.onnx
+(
+    cd effnet-demo
+    export PATH="$PWD/../.build/release:$PATH"
+    set -x
+    effnet convert model.onnx
+    effnet verify model.onnx --tolerance 1e-4
+    effnet run image.jpg
+)
+echo "== to type them yourself: export PATH=\"$PWD/.build/release:\$PATH\"; cd effnet-demo"

@@ -55,6 +55,7 @@ extension ONNXDecoder {
             guard let entry else { continue }
             nodes.append(try node(entry.pointee, depth: depth))
         }
+        nodes = ContribOps.expand(nodes)
         return Graph(
             name: name, nodes: nodes, inputs: inputs, outputs: outputs, initializers: initializers,
             valueInfo: valueInfo)

@@ -6,7 +6,7 @@ public enum OpSupport {
         "Conv", "BatchNormalization", "Sigmoid", "Mul", "Add", "Sub", "Div", "Clip", "Relu", "HardSigmoid",
         "HardSwish", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape", "Gemm", "MatMul", "Identity",
         "Dropout", "Constant", "Shape", "Gather", "Cast", "Ceil", "Floor", "Unsqueeze", "Squeeze", "Concat",
-        "ConstantOfShape", "Slice", "Transpose", "Pad", "Softmax",
+        "ConstantOfShape", "Slice", "Transpose", "Pad", "Softmax", "Sqrt",
     ]
 
     /// The domain of effnet's fused operators (see DEVELOPERS.md, "Fused ops").

@@ -15,14 +15,20 @@ public struct Pipeline: Sendable {
     public init(passes: [any GraphPass]) { self.passes = passes }
 
     /// The default order. Cleanup first so that patterns see the real data flow; constant folding before Pad
-    /// folding (the Pad's pads become constants); BatchNorm folding before activation and block fusion (the
+    /// folding; exporter normalization (Casts, Transposes, SE squeeze reshapes) after constant folding, so that
+    /// the shape arithmetic is gone and types and shapes are known; arithmetic BatchNorm folding after BN folding (the Pad's pads become constants); BatchNorm folding before activation and block fusion (the
     /// fused ops expect BN-free convolutions); cleanup again at the end.
     public static let standard = Pipeline(passes: [
         EliminateIdentity(),
         FoldConstants(),
+        EliminateCasts(),
+        SinkTransposes(),
+        NormalizeSqueezeExcitation(),
+        SqueezeExcitationAsConv(),
         EliminateDeadCode(),
         FoldPad(),
         FoldBatchNorm(),
+        FoldConvArithmetic(),
         RecognizeActivations(),
         FuseConvActivation(),
         FuseSqueezeExcitation(),

@@ -10,8 +10,11 @@ struct ConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Convert between ONNX, .npz and safetensors, optimizing on the way.",
         discussion: """
-            The output kind comes from -o: .onnx, .npz or .safetensors. ONNX output is standard ONNX (fused blocks \
-            are written back as their standard operators; BatchNorm stays folded). .npz and .safetensors output use a framework's naming \
+            Without -o, the optimized model is written beside the input: model.onnx → model.effnet.onnx, a \
+            checkpoint model.npz → model.onnx; an existing file there is never replaced unless --force is given. \
+            With -o, the output kind comes from its name: .onnx, .npz or .safetensors. ONNX output is standard ONNX \
+            (fused blocks are written back as their standard operators; BatchNorm stays folded). .npz and \
+            .safetensors output use a framework's naming \
             (--naming; default: the checkpoint's own, the one recorded when effnet built the ONNX file, or timm) when the graph is a recognised \
             EfficientNetV2, and the raw initializer names otherwise. The output is written to a temporary file and \
             renamed into place; the input is never overwritten.
@@ -20,8 +23,14 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var passes: PassOptions
 
-    @Option(name: .shortAndLong, help: "The output file (.onnx, .npz or .safetensors).")
-    var output: String
+    @Option(
+        name: .shortAndLong,
+        help:
+            "The output file (.onnx, .npz or .safetensors). Default: beside the input, MODEL.effnet.onnx (a checkpoint: MODEL.onnx).")
+    var output: String?
+
+    @Flag(help: "Replace the default output file if it exists (-o always replaces the file it names).")
+    var force = false
 
     @Option(help: "Naming scheme for .npz or .safetensors output: timm, torchvision or keras.")
     var naming: NamingScheme?
@@ -38,6 +47,7 @@ struct ConvertCommand: ParsableCommand {
     enum OutputKind { case onnx, npz, safetensors }
 
     var outputKind: OutputKind? {
+        guard let output else { return .onnx }
         if output.hasSuffix(".onnx") { return .onnx }
         if output.hasSuffix(".npz") { return .npz }
         if output.hasSuffix(".safetensors") { return .safetensors }
@@ -46,7 +56,7 @@ struct ConvertCommand: ParsableCommand {
 
     func validate() throws {
         guard outputKind != nil else {
-            throw ValidationError("-o must name a .onnx, .npz or .safetensors file: '\(output)'")
+            throw ValidationError("-o must name a .onnx, .npz or .safetensors file: '\(output ?? "")'")
         }
         if naming != nil && outputKind == .onnx {
             throw ValidationError("--naming applies to .npz and .safetensors output only")
@@ -56,8 +66,10 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         let start = DispatchTime.now().uptimeNanoseconds
+        let output = try self.output ?? DefaultOutput.path(for: model.model, externalData: externalData, force: force)
         try OutputGuard.refuseOverwritingInput(input: model.model, output: output)
         let loaded = try ModelLoader.load(model)
+        try OutputGuard.refuseOverwritingDataFiles(loaded.dataFiles, output: output)
         let before = ConvertReport.opCounts(loaded.model.graph)
         var report = ConvertReport(
             input: model.model, output: output, inputFormat: loaded.format.rawValue, architecture: loaded.architecture,
@@ -116,6 +128,40 @@ struct ConvertCommand: ParsableCommand {
 
 extension NamingScheme: ExpressibleByArgument {}
 
+/// Where `convert` writes when -o is not given: beside the input, named for what it is. An ONNX file `m.onnx`
+/// becomes `m.effnet.onnx`; a checkpoint `m.npz` becomes `m.onnx` (the kind is read from the content, the stem
+/// drops a `.onnx` / `.npz` extension). An existing file there is refused unless `--force`.
+enum DefaultOutput {
+    struct Exists: Error, CustomStringConvertible {
+        var output: String
+        var description: String {
+            "\(output): already exists (an earlier convert?); pass --force to replace it, or -o OUT to write elsewhere"
+        }
+    }
+
+    static func name(for input: String, kind: ModelFileKind) -> String {
+        let dot = input.lastIndex(of: ".")
+        let slash = input.lastIndex(of: "/")
+        var stem = input
+        if let dot, slash.map({ $0 < dot }) ?? true {
+            let ext = input[input.index(after: dot)...].lowercased()
+            if ext == "onnx" || ext == "npz" { stem = String(input[..<dot]) }
+        }
+        return stem + (kind == .onnx ? ".effnet.onnx" : ".onnx")
+    }
+
+    static func path(for input: String, externalData: Bool, force: Bool) throws -> String {
+        let path = name(for: input, kind: try ModelFileKind.detect(path: input))
+        if !force {
+            for candidate in [path] + (externalData ? [path + ".data"] : []) {
+                var info = stat()
+                if lstat(candidate, &info) == 0 { throw Exists(output: candidate) }
+            }
+        }
+        return path
+    }
+}
+
 /// Refuses an output path that is the input itself (or its external data), checked on the resolved file identity
 /// so that `./m.onnx`, `m.onnx` and a symbolic link to it all count as the same file.
 enum OutputGuard {
@@ -138,6 +184,32 @@ enum OutputGuard {
         if same(input, output) || same(input + ".data", output + ".data") || same(input, output + ".data") {
             throw Refusal(output: output)
         }
+    }
+
+    /// Refuses an output (or its `OUT.data`) that is one of the external data files the input model was read
+    /// from: replacing one would silently give the input other weights.
+    static func refuseOverwritingDataFiles(_ dataFiles: [String], output: String) throws {
+        for target in [output, output + ".data"] {
+            if let file = dataFiles.first(where: { sameFile($0, target) }) {
+                throw DataFileRefusal(output: output, dataFile: file)
+            }
+        }
+    }
+
+    struct DataFileRefusal: Error, CustomStringConvertible {
+        var output: String
+        var dataFile: String
+        var description: String {
+            "\(output): would overwrite '\(dataFile)', an external data file of the input model; choose another output path"
+        }
+    }
+
+    /// Whether two paths name the same existing file (device and inode, symbolic links followed).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var x = stat()
+        var y = stat()
+        guard stat(a, &x) == 0, stat(b, &y) == 0 else { return false }
+        return x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 }
 

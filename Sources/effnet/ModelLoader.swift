@@ -6,7 +6,7 @@ import Optimizer
 
 /// A model as the CLI holds it: the IR model plus where it came from.
 struct LoadedModel {
-    enum Format: String {
+    enum Format: String, CaseIterable {
         case onnx, npz, safetensors, pytorch, hdf5, keras
 
         /// A weight checkpoint (built into a graph by effnet), not an ONNX graph.
@@ -26,6 +26,8 @@ struct LoadedModel {
     var halfPrecision: DType? = nil
     /// The timm config.json beside a checkpoint, when there is one (architecture, preprocessing).
     var config: TimmConfig? = nil
+    /// External data files the model's tensors were read from (an output must never replace one).
+    var dataFiles: [String] = []
 }
 
 /// Errors about how the CLI was asked to treat a model (file contents errors come from the readers).
@@ -51,12 +53,20 @@ enum ModelUseError: Error, CustomStringConvertible {
 enum ModelLoader {
     /// Reads an ONNX model or a checkpoint (`.npz`, safetensors, PyTorch, Keras), chosen by content.
     static func load(_ options: ModelOptions) throws -> LoadedModel {
+        ErrorReport.current = options.model
         let kind = try ModelFileKind.detect(path: options.model)
         switch kind {
         case .onnx:
-            var model = try ONNXReader.read(contentsOf: options.model)
+            // An ONNX graph fixes its own architecture; silently ignoring --arch would mislead.
+            if let arch = options.arch {
+                throw ModelUseError.reference(
+                    path: options.model,
+                    message: "--arch \(arch) applies only to checkpoints; an ONNX graph fixes its own architecture")
+            }
+            var (model, dataFiles) = try ONNXReader.readWithDataFiles(contentsOf: options.model)
             let half = model.graph.widenHalfPrecision(opset: model.opset)
             var loaded = LoadedModel(model: model, format: .onnx, path: options.model, architecture: nil)
+            loaded.dataFiles = dataFiles
             loaded.halfPrecision = half
             // Recognition is best effort: a graph that is not an EfficientNetV2 is still a model to run.
             if let recognized = try? GraphRecognizer.recognize(model.graph),

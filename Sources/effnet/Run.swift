@@ -11,7 +11,9 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "JPEG or PNG images.")
     var images: [String]
 
-    @Option(name: [.short, .customLong("model")], help: "The model (.onnx or .npz). Default: $EFFNET_MODEL.")
+    @Option(
+        name: [.short, .customLong("model")],
+        help: "The model (.onnx or .npz). Default: $EFFNET_MODEL, else the one `effnet model install` put in place.")
     var model: String?
 
     @Option(help: "Architecture for an .npz checkpoint, overriding detection.")
@@ -53,12 +55,13 @@ struct RunCommand: ParsableCommand {
         guard top >= 1 else { throw ValidationError("--top must be at least 1") }
         if let size, size < 1 { throw ValidationError("--size must be positive") }
         if let cropPct, !(cropPct > 0 && cropPct <= 1) { throw ValidationError("--crop-pct must be in (0, 1]") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...CLILimits.maxThreads).contains(threads) { throw ValidationError(CLILimits.threadsMessage) }
     }
 
     func run() throws {
-        guard let path = model ?? ProcessInfo.processInfo.environment["EFFNET_MODEL"], !path.isEmpty else {
-            throw ValidationError("no model: pass -m MODEL or set EFFNET_MODEL")
+        let (path, source) = try ModelStore.resolve(model)
+        if source == "demo" {
+            FileHandle.standardError.write(Data("effnet: using \(ModelStore.demoNote)\n".utf8))
         }
         let labelNames = try labels.map(Self.readLabels)
         let decoded = try images.map { try RGBImage(contentsOf: $0) }
@@ -106,7 +109,7 @@ struct RunCommand: ParsableCommand {
                 for c in r.top {
                     let index = String(c.index)
                     let padded = String(repeating: " ", count: max(0, 5 - index.count)) + index
-                    print("  \(padded)  \(String(format: "%.4f", c.probability))  \(c.label ?? "")")
+                    print("  \(padded)  \(String(format: "%.4f", c.probability))" + (c.label.map { "  " + $0 } ?? ""))
                 }
             }
         }
@@ -121,8 +124,15 @@ struct RunCommand: ParsableCommand {
     }
 
     static func readLabels(_ path: String) throws -> [String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ModelUseError.reference(path: path, message: "cannot read the labels file")
+        // A regular file only (a FIFO would block), of a size a label list can have.
+        let bytes: [UInt8]
+        do {
+            bytes = try RegularFile.readAll(path, limit: 64 << 20)
+        } catch {
+            throw ModelUseError.reference(path: path, message: "cannot read the labels file: \(error.reason)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ModelUseError.reference(path: path, message: "the labels file is not UTF-8 text")
         }
         return text.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: .whitespacesAndNewlines)

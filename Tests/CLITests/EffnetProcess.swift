@@ -22,8 +22,9 @@ enum EffnetProcess {
         }
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = try start(arguments, environment: environment)
+    static func run(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws -> Result
+    {
+        let process = try start(arguments, environment: environment, directory: directory)
         process.process.waitUntilExit()
         return Result(
             status: process.process.terminationStatus, stdout: try String(contentsOf: process.out, encoding: .utf8),
@@ -31,7 +32,7 @@ enum EffnetProcess {
     }
 
     /// Starts the binary with stdout and stderr going to temporary files (no pipe can fill up and block it).
-    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+    static func start(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws -> (
         process: Process, out: URL, err: URL
     ) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("effnet-cli-\(UUID().uuidString)")
@@ -43,6 +44,7 @@ enum EffnetProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)

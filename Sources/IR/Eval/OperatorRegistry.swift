@@ -6,7 +6,7 @@ enum OperatorRegistry {
         ConstantOp.self, ConstantOfShapeOp.self, ConvOp.self, DivOp.self, DropoutOp.self, FlattenOp.self,
         FloorOp.self, GatherOp.self, GemmOp.self, GlobalAveragePoolOp.self, HardSigmoidOp.self, HardSwishOp.self,
         IdentityOp.self, MatMulOp.self, MulOp.self, PadOp.self, ReduceMeanOp.self, ReluOp.self, ReshapeOp.self,
-        ShapeOp.self, SigmoidOp.self, SliceOp.self, SoftmaxOp.self, SqueezeOp.self, SubOp.self, TransposeOp.self,
+        ShapeOp.self, SigmoidOp.self, SliceOp.self, SoftmaxOp.self, SqrtOp.self, SqueezeOp.self, SubOp.self, TransposeOp.self,
         UnsqueezeOp.self,
     ]
 
