@@ -127,12 +127,14 @@ struct RunCommand: ParsableCommand {
         let labelFile = try labels.map { ($0, try Labels.read($0)) }
         let inputs = try RunInputs.expand(images, filesFrom: filesFrom, shard: try shardSpec())
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let config = try ModelPreprocessing.beside(model: path)
         let executable = try ExecutableModel(
             options: try ModelOptions.parse([path] + (arch.map { ["--arch", $0] } ?? [])), passes: passes,
-            size: size, threads: workers)
+            size: size ?? config?.size, threads: workers)
         var prep = try Preprocessing.preset(
             name: preset ?? executable.loaded.preset ?? (executable.channelsLast ? "keras" : "torchvision"),
             size: executable.size)
+        config?.apply(to: &prep)
         if let interpolation { prep.interpolation = interpolation }
         if let cropPct { prep.cropPct = cropPct }
         if let mean { prep.mean = try Preprocessing.parseChannels(mean, option: "--mean") }

@@ -242,3 +242,49 @@ import Testing
         #expect(top.first?["label"] as? String == name)
     }
 }
+
+/// A timm `config.json` beside the model sets its preprocessing; flags still override it.
+@Suite struct RunConfigTests {
+    static let checkpoint = EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/checkpoint.npz")
+
+    static func folderWithConfig(_ config: String) throws -> (model: String, config: String) {
+        let dir = try EffnetProcess.scratch()
+        let model = dir.appendingPathComponent("checkpoint.npz").path
+        try FileManager.default.copyItem(atPath: checkpoint, toPath: model)
+        let path = dir.appendingPathComponent("config.json").path
+        try Data(config.utf8).write(to: URL(fileURLWithPath: path))
+        return (model, path)
+    }
+
+    @Test func configBesideTheCheckpointSetsPreprocessing() throws {
+        let (model, _) = try Self.folderWithConfig(
+            """
+            {"architecture": "tf_efficientnetv2_b0", "pretrained_cfg": {"input_size": [3, 112, 112], "crop_pct": 0.6,
+             "interpolation": "bilinear", "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}}
+            """)
+        let photo = EffnetProcess.fixture("images/grace_hopper.jpg")
+        let configured = try EffnetProcess.run(["run", photo, "-m", model, "--json"])
+        #expect(configured.status == 0, "\(configured.stderr)")
+        let flagged = try EffnetProcess.run([
+            "run", photo, "-m", Self.checkpoint, "--json", "--size", "112", "--crop-pct", "0.6", "--interpolation",
+            "bilinear", "--mean", "0.5,0.5,0.5", "--std", "0.25,0.25,0.25",
+        ])
+        let plain = try EffnetProcess.run(["run", photo, "-m", Self.checkpoint, "--json"])
+        #expect(flagged.status == 0 && plain.status == 0)
+        #expect(configured.stdout == flagged.stdout)
+        #expect(configured.stdout != plain.stdout)
+        // A flag wins over the config.
+        let overridden = try EffnetProcess.run(["run", photo, "-m", model, "--json", "--crop-pct", "0.875"])
+        #expect(overridden.stdout != configured.stdout)
+    }
+
+    @Test func absurdConfigIsRefused() throws {
+        let (model, config) = try Self.folderWithConfig(#"{"pretrained_cfg": {"crop_pct": 1e-6}}"#)
+        let r = try EffnetProcess.run(["run", EffnetProcess.fixture("images/grace_hopper.jpg"), "-m", model])
+        #expect(r.status == 2)
+        #expect(
+            r.stderr.hasPrefix("effnet: \(config): crop_pct ") && r.stderr.hasSuffix(" is outside 0.05…1\n"),
+            "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+}
