@@ -69,3 +69,26 @@ struct ModelPreprocessing {
         if let std { prep.std = std }
     }
 }
+
+extension ModelPreprocessing {
+    /// What `convert` records in an ONNX file built from a checkpoint (`effnet.scheme`, `effnet.mean`,
+    /// `effnet.crop_pct`, `effnet.interpolation`): the checkpoint's framework preset and its crop and filter, so
+    /// that the converted file runs as the checkpoint does. Nil for other ONNX files.
+    static func fromMetadata(_ metadata: [String: String], path: String) -> (preset: String, prep: ModelPreprocessing)?
+    {
+        guard let scheme = metadata["effnet.scheme"] else { return nil }
+        let preset: String
+        switch scheme {
+        case "keras": preset = "keras"
+        case "torchvision": preset = "torchvision"
+        case "timm": preset = metadata["effnet.mean"]?.hasPrefix("0.5,") == true ? "timm-tf" : "timm"
+        default: return nil
+        }
+        var prep = ModelPreprocessing(source: path)
+        if let crop = metadata["effnet.crop_pct"].flatMap(Double.init), crop >= RunCommand.minCropPct, crop <= 1 {
+            prep.cropPct = crop
+        }
+        prep.interpolation = metadata["effnet.interpolation"].flatMap(Interpolation.init(rawValue:))
+        return (preset, prep)
+    }
+}

@@ -131,9 +131,12 @@ struct RunCommand: ParsableCommand {
         let executable = try ExecutableModel(
             options: try ModelOptions.parse([path] + (arch.map { ["--arch", $0] } ?? [])), passes: passes,
             size: size ?? config?.size, threads: workers)
+        let recorded = ModelPreprocessing.fromMetadata(executable.loaded.model.metadata, path: path)
         var prep = try Preprocessing.preset(
-            name: preset ?? executable.loaded.preset ?? (executable.channelsLast ? "keras" : "torchvision"),
+            name: preset ?? executable.loaded.preset ?? recorded?.preset
+                ?? (executable.channelsLast ? "keras" : "torchvision"),
             size: executable.size)
+        if preset == nil && executable.loaded.preset == nil { recorded?.prep.apply(to: &prep) }
         config?.apply(to: &prep)
         if let interpolation { prep.interpolation = interpolation }
         if let cropPct { prep.cropPct = cropPct }

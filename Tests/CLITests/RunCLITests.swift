@@ -288,3 +288,27 @@ import Testing
         #expect(r.stdout.isEmpty)
     }
 }
+
+/// An ONNX file `convert` made from a checkpoint runs with the checkpoint's preprocessing (recorded in its metadata).
+@Suite struct RunConvertedMetadataTests {
+    @Test func convertedCheckpointRunsAsTheCheckpoint() throws {
+        let checkpoint = EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/checkpoint.npz")
+        let onnx = try EffnetProcess.scratch().appendingPathComponent("b0.onnx").path
+        #expect(try EffnetProcess.run(["convert", checkpoint, "-o", onnx]).status == 0)
+        let photo = EffnetProcess.fixture("images/grace_hopper.jpg")
+        func top(_ arguments: [String]) throws -> [(Int, Double)] {
+            let r = try EffnetProcess.run(["run", photo, "--json"] + arguments)
+            #expect(r.status == 0, "\(r.stderr)")
+            let top = (r.json?["results"] as? [[String: Any]])?.first?["top"] as? [[String: Any]] ?? []
+            return top.map { ($0["index"] as? Int ?? -1, $0["probability"] as? Double ?? -1) }
+        }
+        let fromCheckpoint = try top(["-m", checkpoint])
+        let fromONNX = try top(["-m", onnx])
+        #expect(fromCheckpoint.count == 5)
+        #expect(fromONNX.map(\.0) == fromCheckpoint.map(\.0))
+        #expect(zip(fromONNX, fromCheckpoint).allSatisfy { abs($0.1 - $1.1) < 1e-5 }, "\(fromONNX) \(fromCheckpoint)")
+        // Without the recorded preprocessing (torchvision's preset, the default for other ONNX files) it differs.
+        let asTorchvision = try top(["-m", onnx, "--preset", "torchvision"])
+        #expect(zip(asTorchvision, fromCheckpoint).contains { abs($0.1 - $1.1) > 1e-4 })
+    }
+}
