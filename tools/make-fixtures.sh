@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates fixtures/models and fixtures/bad (deterministic: a rerun gives the same bytes).
+# Regenerates fixtures/models, fixtures/bad and fixtures/hostile (deterministic: a rerun gives the same bytes).
 # Python: ${EFFNET_PYTHON:-.venv/bin/python}; the default venv is created by tools/setup-venv.sh when missing.
 # Usage: tools/make-fixtures.sh [make_fixtures.py args, e.g. --only timm_tf_efficientnetv2_b0]
 set -euo pipefail
@@ -13,4 +13,5 @@ else
 fi
 "$python" tools/make_fixtures.py "$@"
 "$python" tools/make_bad_fixtures.py
-du -sh fixtures/models fixtures/bad
+"$python" tools/make_hostile_fixtures.py
+du -sh fixtures/models fixtures/bad fixtures/hostile

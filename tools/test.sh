@@ -14,4 +14,6 @@ swift test --skip-build
 
 echo "== release build and cross-checks with real consumers"
 swift build -c release --product effnet
+echo "== hostile inputs against the release build"
+EFFNET_BIN="$PWD/.build/release/effnet" swift test --skip-build --filter HostileInputTests
 "$EFFNET_PYTHON" tools/crosscheck.py --effnet .build/release/effnet

@@ -18,33 +18,62 @@ public enum FileWriteError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Writes a file so that the destination path holds either its old content (or nothing) or the complete new
-/// content, never a partial file: bytes go to a temporary file in the same directory, which is flushed with
-/// `fsync` and renamed over the destination only by `commit()`. A writer dropped without `commit()` (an error
-/// thrown half way) removes its temporary file; a process killed mid-write leaves only a hidden
-/// `.NAME.effnet-XXXXXX` file, never a file at the destination.
+/// content, never a partial file, and so that nothing is left behind whatever happens to the process.
+///
+/// The bytes go to an unnamed file created with `O_TMPFILE` in the destination's directory: it has no name until
+/// `commit()` links it (under a hidden name, then `rename` over the destination, the only atomic replace), so an
+/// error, a signal or `kill -9` before the commit leaves nothing in the directory; the kernel frees the inode when
+/// the descriptor closes. Where the file system lacks `O_TMPFILE`, the fallback is a hidden `.NAME.effnet-XXXXXX`
+/// file that is unlinked when the writer is dropped and by a SIGINT/SIGTERM/SIGHUP handler (`TemporaryFiles`);
+/// only `kill -9` of that fallback can leave it.
 public final class AtomicFileWriter {
     public let path: String
-    private let temporaryPath: String
+    private let directory: String
+    private let base: String
+    /// The named temporary file (fallback), or nil for an unnamed `O_TMPFILE` inode.
+    private var temporaryPath: String?
+    /// The fallback's slot in the signal handler's table.
+    private var cleanupSlot: Int?
     private var descriptor: Int32
     private var committed = false
 
     public init(path: String) throws {
         self.path = path
         let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[..<$0]) } ?? "."
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        var template = Array("\(directory.isEmpty ? "/" : directory)/.\(base).effnet-XXXXXX".utf8CString)
+        let dir = slash.map { String(path[..<$0]) } ?? "."
+        directory = dir.isEmpty ? "/" : dir
+        base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        #if DEBUG
+            let forceFallback = getenv("EFFNET_TEST_NO_TMPFILE") != nil
+        #else
+            let forceFallback = false
+        #endif
+        let unnamed = forceFallback ? -1 : open(directory, Self.oTmpfile | O_WRONLY | O_CLOEXEC, 0o666)
+        if unnamed >= 0 {
+            descriptor = unnamed
+            return
+        }
+        if !forceFallback && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL {
+            // The directory itself is the problem (missing, not writable): say so.
+            throw FileWriteError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
+        }
+        var template = Array("\(directory)/.\(base).effnet-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             throw FileWriteError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
         }
         descriptor = fd
-        temporaryPath = String(cString: template)
+        let name = String(cString: template)
+        temporaryPath = name
+        cleanupSlot = TemporaryFiles.register(name)
         // mkstemp creates 0600; give the file the usual permissions for new files (0666 & ~umask).
         let mask = umask(0)
         umask(mask)
         fchmod(fd, 0o666 & ~mask)
     }
+
+    /// `O_TMPFILE` (`__O_TMPFILE | O_DIRECTORY`; the C macro is not imported into Swift).
+    static let oTmpfile: Int32 = 0o20_000_000 | O_DIRECTORY
 
     /// Appends bytes to the temporary file.
     public func write(_ bytes: [UInt8]) throws {
@@ -76,19 +105,45 @@ public final class AtomicFileWriter {
         if fsync(descriptor) != 0 {
             throw FileWriteError.writeFailed(path: path, reason: String(cString: strerror(errno)))
         }
+        if temporaryPath == nil {
+            // Give the unnamed inode a hidden name (linkat cannot replace an existing file), then rename it over
+            // the destination. Only the microseconds between the two calls ever show a temporary name.
+            var attempt = 0
+            while true {
+                let name = "\(directory)/.\(base).effnet-\(getpid())-\(attempt)"
+                if linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0 {
+                    temporaryPath = name
+                    cleanupSlot = TemporaryFiles.register(name)
+                    break
+                }
+                if errno != EEXIST || attempt > 100 {
+                    throw FileWriteError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+                }
+                attempt += 1
+            }
+        }
         close(descriptor)
         descriptor = -1
-        if rename(temporaryPath, path) != 0 {
+        let temporary = temporaryPath!
+        if rename(temporary, path) != 0 {
             let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
+            unlink(temporary)
+            releaseSlot()
             throw FileWriteError.writeFailed(path: path, reason: reason)
         }
+        releaseSlot()
         committed = true
+    }
+
+    private func releaseSlot() {
+        if let cleanupSlot { TemporaryFiles.unregister(cleanupSlot) }
+        cleanupSlot = nil
     }
 
     deinit {
         if descriptor >= 0 { close(descriptor) }
-        if !committed { unlink(temporaryPath) }
+        if !committed, let temporaryPath { unlink(temporaryPath) }
+        releaseSlot()
     }
 
     /// Writes `bytes` to `path` atomically.
@@ -96,5 +151,51 @@ public final class AtomicFileWriter {
         let writer = try AtomicFileWriter(path: path)
         try writer.write(bytes)
         try writer.commit()
+    }
+}
+
+/// Named temporary files to unlink if the process is interrupted (SIGINT, SIGTERM, SIGHUP): the fallback when
+/// `O_TMPFILE` is unavailable, and the instant between `linkat` and `rename`.
+///
+/// The handler may only call async-signal-safe functions, so the table is a fixed array of C strings allocated up
+/// front; the handler unlinks each, restores the default action and re-raises the signal (so the exit status
+/// still says which signal ended the process).
+enum TemporaryFiles {
+    static let capacity = 16
+    nonisolated(unsafe) static let slots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
+        let p = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
+        p.initialize(repeating: nil, count: capacity)
+        // A parent may have left these signals blocked (test runners, runtimes whose threads mask them); then an
+        // interrupt would wait until exit instead of ending the conversion. Unblock them for this thread.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig) { sig in
+                for i in 0..<TemporaryFiles.capacity {
+                    if let name = TemporaryFiles.slots[i] { unlink(name) }
+                }
+                signal(sig, SIG_DFL)
+                raise(sig)
+            }
+        }
+        return p
+    }()
+
+    /// Records `path` for the handler (writers run on one thread at a time); nil when the table is full (the file is then only removed by `deinit`).
+    static func register(_ path: String) -> Int? {
+        let table = slots
+        for i in 0..<capacity where table[i] == nil {
+            table[i] = strdup(path)
+            return i
+        }
+        return nil
+    }
+
+    static func unregister(_ slot: Int) {
+        let name = slots[slot]
+        slots[slot] = nil
+        free(name)
     }
 }

@@ -1,3 +1,5 @@
+import IR
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -24,20 +26,12 @@ final class InputFile {
 
     init(path: String) throws(OpenFailure) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw OpenFailure(reason: Self.errnoText()) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            let reason = Self.errnoText()
-            close(fd)
-            throw OpenFailure(reason: reason)
+        // O_NONBLOCK + fstat (`RegularFile`): a FIFO, device or directory is refused instead of read or waited on.
+        do {
+            (descriptor, size) = try RegularFile.open(path)
+        } catch {
+            throw OpenFailure(reason: error.reason)
         }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
-            throw OpenFailure(reason: (info.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "not a regular file")
-        }
-        descriptor = fd
-        size = Int(info.st_size)
     }
 
     deinit { close(descriptor) }

@@ -103,6 +103,7 @@ public enum NPZ {
         archive: UnsafeRawBufferPointer, file: String, decoded: (Range<Int>) -> Void = { _ in }
     ) throws -> [NamedTensor] {
         let directory = try ZipDirectory(archive: archive, file: file)
+        try refuseCompressionBomb(directory, file: file)
         var arrays: [NamedTensor] = []
         var seen = Set<String>()
         for entry in directory.entries where !entry.isDirectory {
@@ -113,6 +114,28 @@ public enum NPZ {
             decoded(try directory.dataRange(of: entry))
         }
         return arrays
+    }
+
+    /// Judged from the ZIP headers before a byte is inflated: members deflated beyond `Zip.maxAcceptedRatio` may
+    /// together inflate to at most `Zip.maxHighRatioBytes`. Real weights deflate to 0.8–0.95 of their size; a
+    /// tensor of zeros (a fresh bias, a 68 MiB test array) reaches ~1030:1 and is still read, but a 1 MB archive
+    /// cannot make effnet allocate a gigabyte. Claims beyond what deflate can produce are left to `readMember`.
+    static func refuseCompressionBomb(_ directory: ZipDirectory, file: String) throws {
+        var total = 0
+        for entry in directory.entries where entry.method == Zip.methodDeflate && !entry.isDirectory {
+            let (bound, overflow) = entry.compressedSize.multipliedReportingOverflow(by: Zip.maxDeflateRatio)
+            guard !overflow, entry.uncompressedSize <= bound + 64 else { continue }
+            let ratio = entry.uncompressedSize / max(1, entry.compressedSize)
+            guard ratio > Zip.maxAcceptedRatio else { continue }
+            total += entry.uncompressedSize
+            if total > Zip.maxHighRatioBytes {
+                throw NPZError.tooLarge(
+                    file: file, member: entry.name,
+                    detail:
+                        "inflates \(entry.compressedSize) bytes to \(entry.uncompressedSize) (\(ratio):1); members compressed beyond \(Zip.maxAcceptedRatio):1 would inflate to \(total) bytes, more than the \(Zip.maxHighRatioBytes) accepted: refused as a compression bomb"
+                )
+            }
+        }
     }
 
     /// Decodes one member, checking its method, sizes and CRC-32 against the central directory.
@@ -150,6 +173,8 @@ public enum NPZ {
                         "declares \(entry.uncompressedSize) bytes from \(entry.compressedSize) deflated bytes, more than deflate can produce"
                 )
             }
+            try MemoryBudget.check(
+                entry.uncompressedSize, for: "member '\(member)' (\(entry.uncompressedSize) bytes uncompressed)")
             var source = try NPYInflateSource(
                 compressed: data, uncompressedSize: entry.uncompressedSize, file: file, member: member)
             let tensor = try NPY.decode(from: &source, name: member)

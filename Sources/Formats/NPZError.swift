@@ -28,6 +28,8 @@ public enum NPZError: Error, CustomStringConvertible, Equatable {
     case badArchive(file: String, member: String?, detail: String)
     /// Two members or arrays share one name.
     case duplicateName(file: String, member: String)
+    /// A member that would take more memory than effnet accepts for it (a compression bomb).
+    case tooLarge(file: String, member: String, detail: String)
 
     public var description: String {
         switch self {
@@ -58,6 +60,8 @@ public enum NPZError: Error, CustomStringConvertible, Equatable {
             return Self.place(file, member) + "size mismatch: \(detail)"
         case .badArchive(let file, let member, let detail):
             return Self.place(file, member) + "malformed ZIP archive: \(detail)"
+        case .tooLarge(let file, let member, let detail):
+            return Self.place(file, member) + detail
         case .duplicateName(let file, let member):
             return Self.place(file, nil) + "the name '\(member)' appears twice"
         }
@@ -69,7 +73,8 @@ public enum NPZError: Error, CustomStringConvertible, Equatable {
         case .cannotOpen(let file, _), .truncated(let file, _, _), .badMagic(let file, _, _),
             .badCRC(let file, _, _, _), .unsupportedCompression(let file, _, _), .encrypted(let file, _),
             .pickle(let file, _), .unsupportedDType(let file, _, _), .badHeader(let file, _, _),
-            .sizeMismatch(let file, _, _), .badArchive(let file, _, _), .duplicateName(let file, _):
+            .sizeMismatch(let file, _, _), .badArchive(let file, _, _), .duplicateName(let file, _),
+            .tooLarge(let file, _, _):
             return file
         }
     }
@@ -89,6 +94,7 @@ public enum NPZError: Error, CustomStringConvertible, Equatable {
         case .sizeMismatch(_, let m, let d): .sizeMismatch(file: file, member: m, detail: d)
         case .badArchive(_, let m, let d): .badArchive(file: file, member: m, detail: d)
         case .duplicateName(_, let m): .duplicateName(file: file, member: m)
+        case .tooLarge(_, let m, let d): .tooLarge(file: file, member: m, detail: d)
         }
     }
 

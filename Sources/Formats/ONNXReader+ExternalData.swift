@@ -26,6 +26,9 @@ final class ONNXExternalData {
         self.folder = folder
     }
 
+    /// The resolved paths of the data files opened so far.
+    var openedFiles: [String] { files.keys.sorted() }
+
     /// The `byteCount` bytes of one tensor.
     func read(_ proto: Onnx__TensorProto, tensor: String, byteCount: Int, typeText: String) throws -> [UInt8] {
         func fail(_ problem: String) -> ONNXReadError {

@@ -17,16 +17,27 @@ public enum ONNXReader {
     /// - Parameter checkOperators: when false, unsupported operators are left for the caller to report
     ///   (`effnet inspect` can still list the graph); SSA validation always runs.
     public static func read(contentsOf path: String, checkOperators: Bool = true) throws -> Model {
+        try readWithDataFiles(contentsOf: path, checkOperators: checkOperators).model
+    }
+
+    /// `read(contentsOf:)`, also returning the external data files the model's tensors were read from (resolved
+    /// paths), so that a writer can refuse to overwrite any file the model depends on.
+    public static func readWithDataFiles(contentsOf path: String, checkOperators: Bool = true) throws -> (
+        model: Model, dataFiles: [String]
+    ) {
+        var dataFiles = [String]()
         let file: InputFile
         do {
             file = try InputFile(path: path)
         } catch {
             throw ONNXReadError.cannotOpen(file: path, reason: error.reason)
         }
-        return try file.withMappedBytes { bytes in
+        let model = try file.withMappedBytes { bytes in
             try parse(
-                bytes, file: path, folder: folder(of: path), checkOperators: checkOperators, payloads: .file(file))
+                bytes, file: path, folder: folder(of: path), checkOperators: checkOperators, payloads: .file(file),
+                dataFiles: { dataFiles = $0 })
         }
+        return (model, dataFiles)
     }
 
     /// Reads a model from bytes already in memory (tests, fuzzing); `file` names it in errors and `folder` is where
@@ -46,7 +57,7 @@ public enum ONNXReader {
     /// through protobuf-c (see `ONNXPayloadScan`); `payloads` must hold the same bytes as `bytes`.
     static func parse(
         _ bytes: UnsafeRawBufferPointer, file: String, folder: String, checkOperators: Bool,
-        payloads source: ONNXPayloadSource?
+        payloads source: ONNXPayloadSource?, dataFiles: ([String]) -> Void = { _ in }
     ) throws -> Model {
         switch FileSignature(prefix: bytes.prefix(FileSignature.prefixLength)) {
         case .empty: throw ONNXReadError.emptyFile(file: file)
@@ -81,6 +92,10 @@ public enum ONNXReader {
         var decoder = ONNXDecoder(file: file, folder: folder)
         if let scan, let source { decoder.payloads = ONNXPayloads(ranges: scan.payloads, source: source) }
         let model = try decoder.model(proto.pointee)
+        dataFiles(decoder.external.openedFiles)
+        guard !model.graph.outputs.isEmpty else {
+            throw ONNXReadError.graph(file: file, problem: "the graph declares no outputs, so it computes nothing")
+        }
         do {
             try model.graph.validate()
             if checkOperators { try OpSupport.check(model.graph) }
@@ -148,8 +163,16 @@ struct ONNXDecoder {
             guard let entry else { continue }
             metadata[ONNXC.string(entry.pointee.key)] = ONNXC.string(entry.pointee.value)
         }
+        let decoded = try graph(graphProto.pointee, depth: 0)
+        // Without an opset for the default domain every operator's version (and so its attributes and inputs) is
+        // unknown; reading it as opset 0 would only produce misleading errors later.
+        guard opsets[""] != nil || opsets["ai.onnx"] != nil else {
+            throw ONNXReadError.graph(
+                file: file,
+                problem: "the model declares no opset_import for the default ONNX domain, so its operator versions are unknown")
+        }
         return Model(
-            graph: try graph(graphProto.pointee, depth: 0),
+            graph: decoded,
             irVersion: proto.has_ir_version != 0 ? Int(proto.ir_version) : 0,
             opsets: opsets,
             producerName: ONNXC.string(proto.producer_name),

@@ -31,6 +31,12 @@ enum Zip {
     /// Deflate cannot expand data by more than 1032:1 (a 258-byte match costs at least 2 bits), so a member
     /// claiming more is hostile or corrupt and is refused before its buffer is allocated.
     static let maxDeflateRatio = 1032
+    /// Deflate ratio above which a member counts as highly compressed. Trained (or random) float weights deflate to
+    /// 0.8–0.95 of their size and even a 90 %-pruned tensor stays near 10:1; only long runs of one byte value reach
+    /// deflate's ~1030:1, which is what a compression bomb is made of.
+    static let maxAcceptedRatio = 100
+    /// Most bytes all highly compressed members of one archive may inflate to (256 MiB).
+    static let maxHighRatioBytes = 256 << 20
 
     /// Decodes a member name: UTF-8 when flag bit 11 is set, otherwise IBM code page 437 (the ZIP default,
     /// which is also what Python's zipfile assumes), so that names read here match the keys numpy shows.

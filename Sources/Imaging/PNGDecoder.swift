@@ -2,8 +2,23 @@ import CImageShim
 
 /// PNG → RGB through libpng, reproducing PIL's `Image.open(path).convert("RGB")` for every PNG colour type.
 enum PNGDecoder {
+    /// libpng's default `png_user_width_max` / `png_user_height_max`.
+    static let pngSideLimit = 1_000_000
+
     static func decode(_ bytes: [UInt8], file: String) throws -> RGBImage {
-        try bytes.withUnsafeBufferPointer { data in
+        // libpng refuses a width or height over 1,000,000 (its default user limit) with "Invalid IHDR data": say
+        // that the image is too large, not corrupt. IHDR is the first chunk: width and height at bytes 16 and 20, its
+        // CRC-32 at 29 (a header whose CRC fails is corrupt, whatever size it claims).
+        if bytes.count >= 33, bytes[12..<16].elementsEqual("IHDR".utf8), ihdrCRCMatches(bytes) {
+            let be = { (at: Int) in bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+            let (width, height) = (be(16), be(20))
+            if width > pngSideLimit || height > pngSideLimit {
+                throw ImageError.unsupportedImage(
+                    file: file,
+                    detail: "too large: \(width)x\(height) pixels; PNG sides are limited to \(pngSideLimit) (libpng's limit)")
+            }
+        }
+        return try bytes.withUnsafeBufferPointer { data in
             guard let decoder = effnet_png_open(data.baseAddress, data.count) else {
                 throw ImageError.unsupportedImage(file: file, detail: "out of memory creating the PNG decoder")
             }
@@ -50,6 +65,17 @@ enum PNGDecoder {
             }
             return RGBImage(width: width, height: height, pixels: rgb)
         }
+    }
+
+    /// Whether the IHDR chunk's CRC-32 (over its type and 13 data bytes, bytes 12..<29) matches bytes 29..<33.
+    static func ihdrCRCMatches(_ bytes: [UInt8]) -> Bool {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes[12..<29] {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        let stored = bytes[29..<33].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return ~crc == stored
     }
 
     private static func failure(_ decoder: OpaquePointer, file: String) -> ImageError {

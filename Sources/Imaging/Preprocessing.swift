@@ -81,12 +81,21 @@ public struct Preprocessing: Sendable, Equatable {
     }
 
     /// The shorter side after resizing: timm's `math.floor(size / crop_pct)`.
-    public var resizeSize: Int { Int((Double(size) / cropPct).rounded(.down)) }
+    public var resizeSize: Int {
+        let s = (Double(size) / cropPct).rounded(.down)
+        return s.isFinite && s < Double(Self.maxResizeSize) ? Int(s) : Self.maxResizeSize + 1
+    }
+
+    /// Largest shorter side a resize may produce (a crop fraction of 1e-6 would ask for 224,000,000 pixels).
+    public static let maxResizeSize = 1 << 16
 
     /// Checks the fields a user can override (size, crop fraction, three positive-std channels).
     public func validate() throws {
         guard size > 0 else { throw PreprocessingError.invalidSize(size) }
         guard cropPct.isFinite, cropPct > 0, resizeSize > 0 else { throw PreprocessingError.invalidCropPct(cropPct) }
+        guard resizeSize <= Self.maxResizeSize else {
+            throw PreprocessingError.resizeTooLarge(size: size, cropPct: cropPct, limit: Self.maxResizeSize)
+        }
         guard mean.count == 3, mean.allSatisfy(\.isFinite) else {
             throw PreprocessingError.invalidChannels("mean", mean)
         }
@@ -149,6 +158,7 @@ public enum PreprocessingError: Error, CustomStringConvertible, Equatable, Senda
     case unknownPreset(String)
     case invalidSize(Int)
     case invalidCropPct(Double)
+    case resizeTooLarge(size: Int, cropPct: Double, limit: Int)
     case invalidChannels(String, [Float])
     case unparsableChannels(option: String, text: String)
 
@@ -157,6 +167,8 @@ public enum PreprocessingError: Error, CustomStringConvertible, Equatable, Senda
         case .unknownPreset(let name):
             "unknown preprocessing preset '\(name)' (known: \(Preprocessing.presetNames.joined(separator: ", ")))"
         case .invalidSize(let size): "image size must be positive, got \(size)"
+        case .resizeTooLarge(let size, let p, let limit):
+            "crop fraction \(p) at size \(size) would resize the shorter side to more than \(limit) pixels"
         case .invalidCropPct(let p): "crop fraction must be positive and leave a resize size of at least 1, got \(p)"
         case .invalidChannels(let field, let values):
             "\(field) needs three finite values\(field == "std" ? ", none zero" : ""), got \(values)"

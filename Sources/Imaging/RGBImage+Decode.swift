@@ -1,3 +1,5 @@
+import IR
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -53,27 +55,14 @@ extension RGBImage {
         }
     }
 
-    /// Reads a whole file with POSIX calls so that the error is the system's short reason ("No such file or
-    /// directory", "Is a directory").
+    /// Reads a whole image file.
     static func readFile(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        if fd < 0 { throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var info = stat()
-        if fstat(fd, &info) != 0 { throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno))) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw ImageError.unreadable(file: path, reason: "is a directory") }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(Int(max(info.st_size, 0)))
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
+        // A regular file only (`RegularFile`: a FIFO would block, /dev/zero would never end), and no larger than
+        // an image within `maxPixels` could be stored in (≈ 4 bytes per pixel uncompressed, plus slack).
+        do {
+            return try RegularFile.readAll(path, limit: 4 * maxPixels + (1 << 20))
+        } catch {
+            throw ImageError.unreadable(file: path, reason: error.reason)
         }
-        return bytes
     }
 }

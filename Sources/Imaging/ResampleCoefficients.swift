@@ -14,26 +14,41 @@ struct ResampleCoefficients {
 
     /// Row length of `weights` (PIL's `ksize`: 2·ceil(support) + 1).
     let kernelSize: Int
-    /// First source index of each output index.
+    /// The output indices the tables cover (a crop window: a 1 × 1,000,000 image resized for a 224 crop needs
+    /// 224 rows of taps, not 224,000,000).
+    let outputs: Range<Int>
+    /// First source index of each covered output index (`starts[i − outputs.lowerBound]`).
     let starts: [Int]
-    /// Number of taps of each output index (≤ kernelSize).
+    /// Number of taps of each covered output index (≤ kernelSize).
     let counts: [Int]
-    /// `outSize × kernelSize` fixed-point weights; entries past `counts[i]` are 0.
+    /// `outputs.count × kernelSize` fixed-point weights; entries past a row's count are 0.
     let weights: [Int32]
 
-    init(inSize: Int, outSize: Int, interpolation: Interpolation) {
+    /// First source index of output index `i` (in `outputs`).
+    @inline(__always) func start(_ i: Int) -> Int { starts[i - outputs.lowerBound] }
+    /// Number of taps of output index `i` (in `outputs`).
+    @inline(__always) func count(_ i: Int) -> Int { counts[i - outputs.lowerBound] }
+    /// Offset of output index `i`'s first weight in `weights`.
+    @inline(__always) func weightOffset(_ i: Int) -> Int { (i - outputs.lowerBound) * kernelSize }
+
+    /// The taps of the output indices `outputs` (default: all of `0..<outSize`) of a resize from `inSize` to
+    /// `outSize`; each index's taps depend only on the index, so a window's tables equal the full table's rows.
+    init(inSize: Int, outSize: Int, interpolation: Interpolation, outputs window: Range<Int>? = nil) {
         precondition(inSize > 0 && outSize > 0, "resampling needs positive sizes, got \(inSize) → \(outSize)")
+        let outputs = window ?? 0..<outSize
+        precondition(outputs.lowerBound >= 0 && outputs.upperBound <= outSize, "window outside the output")
         // PIL passes the box edges as C floats and subtracts them in float before widening to double.
         let scale = Double(Float(inSize) - Float(0)) / Double(outSize)
         let filterScale = max(scale, 1)
         let support = interpolation.support * filterScale
         let ksize = Int(support.rounded(.up)) * 2 + 1
-        var starts = [Int](repeating: 0, count: outSize)
-        var counts = [Int](repeating: 0, count: outSize)
-        var weights = [Int32](repeating: 0, count: outSize * ksize)
+        var starts = [Int](repeating: 0, count: outputs.count)
+        var counts = [Int](repeating: 0, count: outputs.count)
+        var weights = [Int32](repeating: 0, count: outputs.count * ksize)
         var k = [Double](repeating: 0, count: ksize)
         let ss = 1.0 / filterScale
-        for i in 0..<outSize {
+        for i in outputs {
+            let r = i - outputs.lowerBound
             let center = (Double(i) + 0.5) * scale
             let lo = max(Int(center - support + 0.5), 0)  // Int(_:) truncates toward zero, as C's (int) cast
             let hi = min(Int(center + support + 0.5), inSize)
@@ -47,12 +62,13 @@ struct ResampleCoefficients {
             for j in 0..<n {
                 let w = sum != 0 ? k[j] / sum : k[j]
                 let scaled = w * Double(1 << ResampleCoefficients.precisionBits)
-                weights[i * ksize + j] = Int32(w < 0 ? -0.5 + scaled : 0.5 + scaled)
+                weights[r * ksize + j] = Int32(w < 0 ? -0.5 + scaled : 0.5 + scaled)
             }
-            starts[i] = lo
-            counts[i] = n
+            starts[r] = lo
+            counts[r] = n
         }
         self.kernelSize = ksize
+        self.outputs = outputs
         self.starts = starts
         self.counts = counts
         self.weights = weights
@@ -60,7 +76,7 @@ struct ResampleCoefficients {
 
     /// The source indices the taps of `outputs` read (tap ranges only grow with the output index).
     func sourceRange(of outputs: Range<Int>) -> Range<Int> {
-        starts[outputs.lowerBound]..<(starts[outputs.upperBound - 1] + counts[outputs.upperBound - 1])
+        start(outputs.lowerBound)..<(start(outputs.upperBound - 1) + count(outputs.upperBound - 1))
     }
 
     /// PIL's `clip8`: drop the 22 fractional bits (arithmetic shift, i.e. floor) and clamp to 0…255.

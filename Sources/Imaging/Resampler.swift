@@ -25,11 +25,11 @@ enum Resampler {
         let horizontal =
             width == image.width
             ? nil
-            : ResampleCoefficients(inSize: image.width, outSize: width, interpolation: interpolation)
+            : ResampleCoefficients(inSize: image.width, outSize: width, interpolation: interpolation, outputs: xs)
         let vertical =
             height == image.height
             ? nil
-            : ResampleCoefficients(inSize: image.height, outSize: height, interpolation: interpolation)
+            : ResampleCoefficients(inSize: image.height, outSize: height, interpolation: interpolation, outputs: ys)
 
         if verticalFirst(from: (image.width, image.height), to: (width, height)) {
             // Vertical pass over just the source columns the window's horizontal taps read.
@@ -71,17 +71,17 @@ enum Resampler {
     ) -> RGBImage {
         let outWidth = columns.count
         var groupOffsets = [Int](repeating: 0, count: outWidth + 1)
-        for (i, x) in columns.enumerated() { groupOffsets[i + 1] = groupOffsets[i] + (c.counts[x] + 3) / 4 }
+        for (i, x) in columns.enumerated() { groupOffsets[i + 1] = groupOffsets[i] + (c.count(x) + 3) / 4 }
         // Lanes 4t…4t+3 of group g of output i hold the weight of tap 4g+t.
         var wide = [SIMD16<Int32>](repeating: .zero, count: groupOffsets[outWidth])
         for (i, x) in columns.enumerated() {
-            for t in 0..<c.counts[x] {
-                let w = c.weights[x * c.kernelSize + t]
+            for t in 0..<c.count(x) {
+                let w = c.weights[c.weightOffset(x) + t]
                 let g = groupOffsets[i] + t / 4
                 for lane in 0..<4 { wide[g][(t % 4) * 4 + lane] = w }
             }
         }
-        let starts = columns.map { (c.starts[$0] - columnOffset) * 3 }
+        let starts = columns.map { (c.start($0) - columnOffset) * 3 }
         let lineBytes = image.width * 3
         var scratch = [UInt8](repeating: 0, count: lineBytes + 16)
         // One byte of slack: each pixel is stored as 4 bytes, the 4th overwritten by the next pixel.
@@ -147,9 +147,9 @@ enum Resampler {
                 out.withUnsafeMutableBufferPointer { dst in
                     let base = UnsafeRawPointer(src.baseAddress! + columnByte)
                     for (r, y) in outRows.enumerated() {
-                        let first = c.starts[y] - rowOffset
-                        let n = c.counts[y]
-                        let k = weights.baseAddress! + y * c.kernelSize
+                        let first = c.start(y) - rowOffset
+                        let n = c.count(y)
+                        let k = weights.baseAddress! + c.weightOffset(y)
                         let outLine = dst.baseAddress! + r * rowBytes
                         var b = 0
                         while b + 16 <= rowBytes {

@@ -42,6 +42,10 @@ public enum RandomInputs {
                     throw VerifyError.unknownInputShape(path: path, input: input.name, shape: dims.text)
                 }
             }
+            // The dims come from the file: a declared 2^20 × 2^20 image is refused here, not by the allocator.
+            try MemoryBudget.check(
+                shape: shape, elementSize: 8,
+                for: "random input '\(input.name)' \(shape.map(String.init).joined(separator: "x"))")
             let channelsLast = shape.count == 4 && shape[3] == 3 && shape[1] != 3
             let (lo, hi): (Double, Double) = channelsLast ? (0, 255) : (-2, 2)
             let unit: [Double]

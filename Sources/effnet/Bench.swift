@@ -32,7 +32,7 @@ struct BenchCommand: ParsableCommand {
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...CLILimits.maxThreads).contains(threads) { throw ValidationError(CLILimits.threadsMessage) }
     }
 
     func run() throws {
@@ -41,6 +41,8 @@ struct BenchCommand: ParsableCommand {
         let shape =
             executable.channelsLast
             ? [batch, executable.size, executable.size, 3] : [batch, 3, executable.size, executable.size]
+        try MemoryBudget.check(
+            shape: shape, elementSize: 8, for: "--batch \(batch) input \(shape.map(String.init).joined(separator: "x"))")
         // Deterministic pseudo-random input in [-1, 1): timing does not depend on values, but NaN-free data keeps
         // the kernels on their normal paths.
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15

@@ -63,6 +63,7 @@ struct ConvertCommand: ParsableCommand {
         let output = try self.output ?? DefaultOutput.path(for: model.model, externalData: externalData, force: force)
         try OutputGuard.refuseOverwritingInput(input: model.model, output: output)
         let loaded = try ModelLoader.load(model)
+        try OutputGuard.refuseOverwritingDataFiles(loaded.dataFiles, output: output)
         let before = ConvertReport.opCounts(loaded.model.graph)
         var report = ConvertReport(
             input: model.model, output: output, inputFormat: loaded.format.rawValue, architecture: loaded.architecture,
@@ -172,6 +173,32 @@ enum OutputGuard {
         if same(input, output) || same(input + ".data", output + ".data") || same(input, output + ".data") {
             throw Refusal(output: output)
         }
+    }
+
+    /// Refuses an output (or its `OUT.data`) that is one of the external data files the input model was read
+    /// from: replacing one would silently give the input other weights.
+    static func refuseOverwritingDataFiles(_ dataFiles: [String], output: String) throws {
+        for target in [output, output + ".data"] {
+            if let file = dataFiles.first(where: { sameFile($0, target) }) {
+                throw DataFileRefusal(output: output, dataFile: file)
+            }
+        }
+    }
+
+    struct DataFileRefusal: Error, CustomStringConvertible {
+        var output: String
+        var dataFile: String
+        var description: String {
+            "\(output): would overwrite '\(dataFile)', an external data file of the input model; choose another output path"
+        }
+    }
+
+    /// Whether two paths name the same existing file (device and inode, symbolic links followed).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var x = stat()
+        var y = stat()
+        guard stat(a, &x) == 0, stat(b, &y) == 0 else { return false }
+        return x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 }
 

@@ -10,6 +10,10 @@ struct Effnet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "effnet",
         abstract: "Convert, optimize, run and verify EfficientNetV2 models on the CPU.",
+        discussion: """
+            Every command also takes --max-memory SIZE (e.g. 512M, 4G): the largest buffer effnet allocates for a \
+            size read from a file or a flag (default: half of physical memory). Inputs must be regular files.
+            """,
         version: version,
         subcommands: [
             InspectCommand.self, ConvertCommand.self, VerifyCommand.self, RunCommand.self, BenchCommand.self,
@@ -17,10 +21,18 @@ struct Effnet: ParsableCommand {
         ])
 
     /// Parses and runs a subcommand, mapping every failure onto the exit-code contract: help and version
-    /// print to stdout with 0, usage errors print ArgumentParser's message with 2, model/file errors print
-    /// `effnet: <description>` with 2, and `ExitCode` values pass through.
+    /// print to stdout with 0, usage errors print the first line of ArgumentParser's message with 2, model/file
+    /// errors print `effnet: <file>: <description>` with 2 (`ErrorReport`), and `ExitCode` values pass through.
+    /// `--max-memory` is taken out of the arguments first (it applies to every command).
     static func main() {
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        let given = Array(CommandLine.arguments.dropFirst())
+        let arguments: [String]
+        do {
+            arguments = try ErrorReport.preprocess(given)
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
@@ -33,11 +45,13 @@ struct Effnet: ParsableCommand {
                 print(message)
                 Foundation.exit(0)
             }
-            FileHandle.standardError.write(Data((message + "\n").utf8))
+            // Usage errors are one line too (ArgumentParser appends a usage block and help hint).
+            let first = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? message
+            FileHandle.standardError.write(Data((first + "\n").utf8))
+            if given.contains("--json") { ErrorReport.printJSON(error: first, file: nil) }
             Foundation.exit(2)
         } catch {
-            FileHandle.standardError.write(Data(("effnet: \(Self.oneLine(error))\n").utf8))
-            Foundation.exit(2)
+            ErrorReport.fail(error, arguments: given)
         }
     }
 

@@ -41,6 +41,10 @@ struct ExecutableModel {
         }
         var bound = dims
         for axis in spatial { bound[axis] = .known(size) }
+        // Declared dims and --size come from the file and the user: check the input before planning for it.
+        let concrete = bound.enumerated().map { $0.element.value ?? 1 }
+        try MemoryBudget.check(
+            shape: concrete, elementSize: 4, for: "input '\(input.name)' \(concrete.map(String.init).joined(separator: "x"))")
         loaded.model.graph.inputs[0].shape = bound
         _ = try ModelLoader.optimize(&loaded.model, passes: passes)
         let graph = loaded.model.graph

@@ -1,4 +1,5 @@
 import Foundation
+import IR
 
 /// Class names for `run`: a `--labels` file, or the bundled ImageNet-1k names for a model with 1000 outputs (1001:
 /// TensorFlow's layout with "background" first).
@@ -16,15 +17,17 @@ enum Labels {
     /// `{"0": "tench, Tinca tinca"}`) or to `[WordNet ID, name]` (Keras's `{"0": ["n01440764", "tench"]}`), or
     /// text with one name per line (trailing empty lines dropped).
     static func read(_ path: String) throws -> [String] {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard let size = attributes?[.size] as? Int else {
-            throw LabelsError(path: path, problem: "cannot read the labels file")
+        // A regular file only (a FIFO would block), of a size a label list can have.
+        let bytes: [UInt8]
+        do {
+            bytes = try RegularFile.readAll(path, limit: maxBytes)
+        } catch {
+            throw LabelsError(path: path, problem: "cannot read the labels file: \(error.reason)")
         }
-        guard size <= maxBytes else {
-            throw LabelsError(path: path, problem: "labels file is \(size) bytes, more than \(maxBytes)")
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw LabelsError(path: path, problem: "the labels file is not UTF-8 text")
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
-        else { throw LabelsError(path: path, problem: "cannot read the labels file as UTF-8 text") }
+        let data = Data(bytes)
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.hasPrefix("[") || trimmed.hasPrefix("{") {
             guard let json = try? JSONSerialization.jsonObject(with: data) else {

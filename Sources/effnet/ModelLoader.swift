@@ -17,6 +17,8 @@ struct LoadedModel {
     var defaultSize: Int? = nil
     /// The preprocessing preset the source framework uses, when known (`timm`, `timm-tf`, `torchvision`, `keras`).
     var preset: String? = nil
+    /// External data files the model's tensors were read from (an output must never replace one).
+    var dataFiles: [String] = []
 }
 
 /// Errors about how the CLI was asked to treat a model (file contents errors come from the readers).
@@ -42,10 +44,18 @@ enum ModelUseError: Error, CustomStringConvertible {
 enum ModelLoader {
     /// Reads an ONNX model or an `.npz` checkpoint, chosen by content.
     static func load(_ options: ModelOptions) throws -> LoadedModel {
+        ErrorReport.current = options.model
         switch try ModelFileKind.detect(path: options.model) {
         case .onnx:
-            let model = try ONNXReader.read(contentsOf: options.model)
+            // An ONNX graph fixes its own architecture; silently ignoring --arch would mislead.
+            if let arch = options.arch {
+                throw ModelUseError.reference(
+                    path: options.model,
+                    message: "--arch \(arch) applies only to .npz checkpoints; an ONNX graph fixes its own architecture")
+            }
+            let (model, dataFiles) = try ONNXReader.readWithDataFiles(contentsOf: options.model)
             var loaded = LoadedModel(model: model, format: .onnx, path: options.model, architecture: nil)
+            loaded.dataFiles = dataFiles
             // Recognition is best effort: a graph that is not an EfficientNetV2 is still a model to run.
             if let recognized = try? GraphRecognizer.recognize(model.graph),
                 let detected = ArchitectureDetector.identify(recognized)

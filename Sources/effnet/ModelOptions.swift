@@ -28,3 +28,10 @@ struct PassOptions: ParsableArguments {
         s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }
+
+/// Bounds on flags that size what effnet creates (sizes of buffers go through `MemoryBudget` instead).
+enum CLILimits {
+    /// Worker threads: far above any core count effnet is tuned for, far below what exhausts thread stacks.
+    static let maxThreads = 256
+    static let threadsMessage = "--threads must be between 1 and \(maxThreads)"
+}

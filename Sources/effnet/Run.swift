@@ -80,7 +80,6 @@ struct RunCommand: ParsableCommand {
 
     static let maxSize = 2048
     static let minCropPct = 0.05
-    static let maxThreads = 256
     static let maxBatch = 256
     static let maxTop = 1000
 
@@ -91,11 +90,10 @@ struct RunCommand: ParsableCommand {
         if let size, !(1...Self.maxSize).contains(size) {
             throw ValidationError("--size must be between 1 and \(Self.maxSize): \(size)")
         }
-        if let cropPct, !(cropPct >= Self.minCropPct && cropPct <= 1) {
-            throw ValidationError("--crop-pct must be between \(Self.minCropPct) and 1: \(cropPct)")
-        }
-        if let threads, !(1...Self.maxThreads).contains(threads) {
-            throw ValidationError("--threads must be between 1 and \(Self.maxThreads): \(threads)")
+        // --crop-pct: Preprocessing.validate refuses a fraction whose resize would be absurd, before allocating.
+        if let cropPct, !(cropPct > 0 && cropPct <= 1) { throw ValidationError("--crop-pct must be in (0, 1]") }
+        if let threads, !(1...CLILimits.maxThreads).contains(threads) {
+            throw ValidationError(CLILimits.threadsMessage)
         }
         guard (1...Self.maxBatch).contains(batch) else {
             throw ValidationError("--batch must be between 1 and \(Self.maxBatch): \(batch)")
@@ -188,10 +186,13 @@ struct RunCommand: ParsableCommand {
         progress?.clear()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let classified = inputs.count - failures
-        FileHandle.standardError.write(
-            Data(
-                ("effnet: \(classified) image\(classified == 1 ? "" : "s") classified, \(failures) failed, "
-                    + String(format: "%.1f images/s", Double(classified) / max(seconds, 1e-9)) + "\n").utf8))
+        // The summary line is for many images (or a terminal): one image gets its result, or its one error line.
+        if inputs.count > 1 || progress != nil {
+            FileHandle.standardError.write(
+                Data(
+                    ("effnet: \(classified) image\(classified == 1 ? "" : "s") classified, \(failures) failed, "
+                        + String(format: "%.1f images/s", Double(classified) / max(seconds, 1e-9)) + "\n").utf8))
+        }
         if failures > 0 { throw ExitCode(2) }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import IR
 import Imaging
 
 #if canImport(Glibc)
@@ -58,42 +59,22 @@ enum RunInputs {
         return found.sorted()
     }
 
-    /// The first 8 bytes of a file (fewer when it is shorter or unreadable).
+    /// The first 8 bytes of a regular file (none for anything else: a FIFO is never waited on).
     static func head(_ path: String) -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return [] }
+        guard let (fd, _) = try? RegularFile.open(path) else { return [] }
         defer { close(fd) }
         var bytes = [UInt8](repeating: 0, count: 8)
         let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, 8) }
         return Array(bytes.prefix(max(0, n)))
     }
 
-    /// Reads an image file whole, refusing one larger than `maxFileBytes` before allocating.
+    /// Reads an image file whole: a regular file only, refused when larger than `maxFileBytes` before allocating.
     static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        if fd < 0 { throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno)))
+        do {
+            return try RegularFile.readAll(path, limit: maxFileBytes)
+        } catch {
+            throw ImageError.unreadable(file: path, reason: error.reason)
         }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            throw ImageError.unreadable(file: path, reason: String(cString: strerror(EISDIR)))
-        }
-        let size = Int(info.st_size)
-        guard size <= maxFileBytes else {
-            throw ImageError.unsupportedImage(file: path, detail: "file is \(size) bytes, more than \(maxFileBytes)")
-        }
-        var bytes = [UInt8](repeating: 0, count: size)
-        var offset = 0
-        while offset < size {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + offset, size - offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno))) }
-            if n == 0 { break }
-            offset += n
-        }
-        return offset == size ? bytes : Array(bytes.prefix(offset))
     }
 
     /// Width and height from a PNG's IHDR or a JPEG's frame header, read before any pixel memory is allocated;

@@ -50,7 +50,7 @@ struct VerifyCommand: ParsableCommand {
         for (name, v) in [("--tolerance", tolerance), ("--atol", atol), ("--rtol", rtol)] {
             if let v, !(v >= 0) { throw ValidationError("\(name) must be a non-negative number") }
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...CLILimits.maxThreads).contains(threads) { throw ValidationError(CLILimits.threadsMessage) }
     }
 
     var chosenTolerance: Tolerance {

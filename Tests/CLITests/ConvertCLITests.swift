@@ -90,20 +90,24 @@ import Testing
     }
 
     /// kill -9 while the finished temporary file waits to be renamed (debug builds can be told to hold it there):
-    /// nothing appears at the output path.
-    @Test func killedConversionLeavesNoOutput() throws {
+    /// nothing appears at the output path, and nothing at all is left in the folder (the temporary file is an
+    /// unnamed O_TMPFILE inode, seen only as the process's open descriptor into the folder).
+    @Test func killedConversionLeavesNothing() throws {
         let dir = try EffnetProcess.scratch()
         let out = dir.appendingPathComponent("killed.onnx").path
         let p = try EffnetProcess.start(
-            ["convert", Self.model, "-o", out], environment: ["EFFNET_TEST_COMMIT_DELAY_MS": "20000"])
-        // Wait until the temporary file is complete (it exists and the process is sleeping before the rename).
+            ["convert", Self.model, "-o", out, "--external-data"], environment: ["EFFNET_TEST_COMMIT_DELAY_MS": "20000"])
+        // Wait until the process holds its temporary file open (a descriptor pointing into `dir`).
         let deadline = Date().addingTimeInterval(60)
         var sawTemporary = false
-        while Date() < deadline {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-            if names.contains(where: { $0.hasPrefix(".killed.onnx.effnet-") }) {
-                sawTemporary = true
-                break
+        let fds = "/proc/\(p.process.processIdentifier)/fd"
+        while Date() < deadline && !sawTemporary {
+            for fd in (try? FileManager.default.contentsOfDirectory(atPath: fds)) ?? [] {
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: fds + "/" + fd),
+                    target.hasPrefix(dir.path + "/")
+                {
+                    sawTemporary = true
+                }
             }
             usleep(20_000)
         }
@@ -111,7 +115,8 @@ import Testing
         kill(p.process.processIdentifier, SIGKILL)
         p.process.waitUntilExit()
         #expect(sawTemporary, "the conversion never reached its temporary file")
-        #expect(!FileManager.default.fileExists(atPath: out), "a killed conversion left a file at the output path")
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(left.isEmpty, "a killed conversion left \(left)")
     }
 
     @Test func badOutputKindIsUsageError() throws {

@@ -53,6 +53,7 @@ enum NPFixtures {
         case .sizeMismatch: "sizeMismatch"
         case .badArchive: "badArchive"
         case .duplicateName: "duplicateName"
+        case .tooLarge: "tooLarge"
         }
     }
 
@@ -62,7 +63,7 @@ enum NPFixtures {
         case .cannotOpen: nil
         case .truncated(_, let m, _), .badMagic(_, let m, _), .sizeMismatch(_, let m, _), .badArchive(_, let m, _): m
         case .badCRC(_, let m, _, _), .unsupportedCompression(_, let m, _), .encrypted(_, let m), .pickle(_, let m),
-            .unsupportedDType(_, let m, _), .badHeader(_, let m, _), .duplicateName(_, let m):
+            .unsupportedDType(_, let m, _), .badHeader(_, let m, _), .duplicateName(_, let m), .tooLarge(_, let m, _):
             m
         }
     }

@@ -208,26 +208,35 @@ func temporaryDirectory() throws -> URL {
     }
 
     /// Deflate can legitimately expand ~1000:1 (zeros), so members above 64 MiB and 16× their compressed size
-    /// are inflated into a growing buffer: a real one reads back intact, a lying one fails when its data ends.
+    /// are inflated into a growing buffer: a real one reads back intact, a lying one fails when its data ends, and
+    /// one claiming more than the highly-compressed allowance (256 MiB) is refused before inflating.
     @Test func highlyCompressedMembersReadAndLiesFailEarly() throws {
         let zeros = [NamedTensor(name: "z", tensor: .zeros(.float32, shape: [17, 1 << 20]))]  // 68 MiB
         let bytes = try NPZ.encode(zeros, compressed: true)
         #expect(bytes.count < 200_000)
         #expect(try NPZ.read(bytes: bytes) == zeros)
 
-        // 1 MiB of incompressible data behind a header claiming 10⁹ bytes: a ratio deflate allows, a lie still.
+        // 1 MiB of incompressible data behind a header claiming 2·10⁸ bytes: a ratio deflate allows and within the
+        // 256 MiB highly-compressed allowance, a lie still: it fails when the deflate data ends.
         var rng = SplitMix64(seed: 3)
-        let header = NPY.header(descr: "<f4", shape: [250_000_000])
         let noise = (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        let deflated = ZipDeflate.compress([header, noise])
-        var zip = ZipWriter(sink: ZipMemorySink())
-        try zip.addMember(
-            name: "lie.npy", method: Zip.methodDeflate, crc: 0, uncompressedSize: header.count + 1_000_000_000,
-            pieces: [deflated])
-        try zip.finish()
-        let lie = #expect(throws: NPZError.self) { try NPZ.read(bytes: zip.sink.bytes) }
+        func lying(claim: Int) throws -> [UInt8] {
+            let header = NPY.header(descr: "<f4", shape: [claim / 4])
+            var zip = ZipWriter(sink: ZipMemorySink())
+            try zip.addMember(
+                name: "lie.npy", method: Zip.methodDeflate, crc: 0, uncompressedSize: header.count + claim,
+                pieces: [ZipDeflate.compress([header, noise])])
+            try zip.finish()
+            return zip.sink.bytes
+        }
+        let lie = #expect(throws: NPZError.self) { try NPZ.read(bytes: try lying(claim: 200_000_000)) }
         #expect(lie.map(NPFixtures.kind) == "sizeMismatch")
-        #expect(lie?.description.contains("the deflate data ends 998951424 bytes before the declared") == true)
+        #expect(lie?.description.contains("the deflate data ends 198951424 bytes before the declared") == true)
+
+        // Claiming 10⁹ bytes from 1 MiB (≈950:1) is beyond that allowance: refused from the headers, before inflating.
+        let bomb = #expect(throws: NPZError.self) { try NPZ.read(bytes: try lying(claim: 1_000_000_000)) }
+        #expect(bomb.map(NPFixtures.kind) == "tooLarge")
+        #expect(bomb?.description.hasSuffix("refused as a compression bomb") == true)
     }
 
     @Test func errorDescriptionsNameFileAndMember() throws {

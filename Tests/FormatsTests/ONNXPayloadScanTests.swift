@@ -104,14 +104,15 @@ import Testing
         return out
     }
 
-    /// ModelProto { ir_version: 8, graph { initializer { dims: 2, data_type: FLOAT, name: "w", raw_data } } }.
+    /// ModelProto { ir_version: 8, opset_import { version: 17 }, graph { initializer { dims: 2, data_type: FLOAT,
+    /// name: "w", raw_data }, output { name: "w" } } }.
     func model(graphs: Int = 1, rawFields: Int = 1, rawWireType: UInt8 = 2) -> [UInt8] {
         var tensor: [UInt8] = [0x08, 0x02, 0x10, 0x01] + field(8, Array("w".utf8))
         for _ in 0..<rawFields {
             tensor += rawWireType == 2 ? field(9, [0, 0, 0x80, 0x3f, 0, 0, 0, 0x40]) : [9 << 3 | rawWireType, 1]
         }
-        let graph = field(5, tensor) + field(2, Array("g".utf8))
-        return [0x08, 0x08] + (0..<graphs).flatMap { _ in field(7, graph) }
+        let graph = field(5, tensor) + field(2, Array("g".utf8)) + field(12, field(1, Array("w".utf8)))
+        return [0x08, 0x08] + field(8, [0x10, 0x11]) + (0..<graphs).flatMap { _ in field(7, graph) }
     }
 
     @Test func plainInitializerIsStripped() throws {

@@ -205,7 +205,7 @@ import Testing
     }
 
     @Test func missingFileAndDirectory() {
-        #expect(throws: ImageError.unreadable(file: "/nonexistent/x.jpg", reason: "No such file or directory")) {
+        #expect(throws: ImageError.unreadable(file: "/nonexistent/x.jpg", reason: "no such file")) {
             try RGBImage(contentsOf: "/nonexistent/x.jpg")
         }
         #expect(throws: ImageError.unreadable(file: Fixtures.directory, reason: "is a directory")) {

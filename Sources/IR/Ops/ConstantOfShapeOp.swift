@@ -20,6 +20,9 @@ enum ConstantOfShapeOp: OperatorDefinition {
         let dims = try c.required(0, "input").ints
         if let bad = dims.first(where: { $0 < 0 }) { throw c.fail("negative dimension \(bad)") }
         let v = try value(c.node)
+        try MemoryBudget.check(
+            shape: dims, elementSize: v.bytes.count,
+            for: "ConstantOfShape node '\(c.node.label)' output \(dims) \(v.dtype)")
         let n = dims.reduce(1, *)
         var bytes = [UInt8]()
         bytes.reserveCapacity(n * v.bytes.count)

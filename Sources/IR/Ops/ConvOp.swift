@@ -150,22 +150,42 @@ public struct ConvGeometry: Sendable, Hashable, CustomStringConvertible {
 
         /// (output size, pad begin, pad end) along `axis` for a known input size.
         func resolve(_ input: Int, axis i: Int, kernel k: Int, node: Node) throws -> (Int, Int, Int) {
+            // Attribute values come from the file: every step is checked, so that pads of 2^63 − 1 are an error
+            // rather than a wrapped-around (or trapping) output size.
+            func overflow() -> IRError {
+                IRError.invalidNode(
+                    node: node.label,
+                    message:
+                        "input size \(input), kernel \(k), stride \(strides[i]), dilation \(dilations[i]) and pads \(pads) overflow 64-bit arithmetic on spatial axis \(i)"
+                )
+            }
+            func add(_ a: Int, _ b: Int) throws -> Int {
+                let (r, o) = a.addingReportingOverflow(b)
+                if o { throw overflow() }
+                return r
+            }
+            func mul(_ a: Int, _ b: Int) throws -> Int {
+                let (r, o) = a.multipliedReportingOverflow(by: b)
+                if o { throw overflow() }
+                return r
+            }
             let s = strides[i]
-            let effective = (k - 1) * dilations[i] + 1
+            let effective = try add(try mul(k - 1, dilations[i]), 1)
             switch autoPad {
             case "SAME_UPPER", "SAME_LOWER":
-                let out = (input + s - 1) / s
-                let total = max(0, (out - 1) * s + effective - input)
+                let out = try add(input, s - 1) / s
+                let total = max(0, try add(try mul(out - 1, s), effective) - input)
                 let small = total / 2
                 return autoPad == "SAME_UPPER" ? (out, small, total - small) : (out, total - small, small)
             default:
                 let (b, e) = autoPad == "VALID" ? (0, 0) : (pads[i], pads[i + pads.count / 2])
-                let span = input + b + e - effective
+                let padded = try add(try add(input, b), e)
+                let span = padded - effective
                 guard span >= 0 else {
                     throw IRError.invalidNode(
                         node: node.label,
                         message:
-                            "kernel \(k) (dilation \(dilations[i])) is larger than the padded input \(input + b + e) on spatial axis \(i)"
+                            "kernel \(k) (dilation \(dilations[i])) is larger than the padded input \(padded) on spatial axis \(i)"
                     )
                 }
                 return (span / s + 1, b, e)
@@ -176,11 +196,15 @@ public struct ConvGeometry: Sendable, Hashable, CustomStringConvertible {
         func outputDim(_ input: Dim, axis i: Int, kernel k: Int, node: Node) throws -> Dim {
             if let v = input.value { return .known(try resolve(v, axis: i, kernel: k, node: node).0) }
             guard case .symbol = input, strides[i] == 1 else { return .unknown }
-            let effective = (k - 1) * dilations[i] + 1
+            let (scaled, o) = (k - 1).multipliedReportingOverflow(by: dilations[i])
+            guard !o, scaled < Int.max else { return .unknown }
+            let effective = scaled + 1
             switch autoPad {
             case "SAME_UPPER", "SAME_LOWER": return input
             case "VALID": return effective == 1 ? input : .unknown
-            default: return pads[i] + pads[i + pads.count / 2] == effective - 1 ? input : .unknown
+            default:
+                let (sum, o) = pads[i].addingReportingOverflow(pads[i + pads.count / 2])
+                return !o && sum == effective - 1 ? input : .unknown
             }
         }
     }

@@ -92,9 +92,13 @@ enum PadOp: OperatorDefinition {
         }
         let strides = rowMajorStrides(shape)
         var out = [Int]()
-        var tables = [[Int]]()
         for d in 0..<shape.count {
-            let n = shape[d] + begin[d] + end[d]
+            let (partial, o1) = shape[d].addingReportingOverflow(begin[d])
+            let (n, o2) = partial.addingReportingOverflow(end[d])
+            guard !o1, !o2 else {
+                throw IRError.invalidNode(
+                    node: node.label, message: "pads \(pads) overflow 64-bit arithmetic on axis \(d) of \(shape)")
+            }
             guard n >= 0 else {
                 throw IRError.invalidNode(
                     node: node.label, message: "pads \(pads) crop axis \(d) of \(shape) below zero")
@@ -103,6 +107,12 @@ enum PadOp: OperatorDefinition {
                 throw IRError.invalidNode(node: node.label, message: "cannot \(mode)-pad an empty axis \(d)")
             }
             out.append(n)
+        }
+        // The gather plan holds one 8-byte source index per output element (and the result its elements).
+        try MemoryBudget.check(shape: out, elementSize: 8, for: "Pad node '\(node.label)' output \(out)")
+        var tables = [[Int]]()
+        for d in 0..<shape.count {
+            let n = out[d]
             tables.append(
                 (0..<n).map { o in
                     let i = source(o - begin[d], size: shape[d], mode: mode)

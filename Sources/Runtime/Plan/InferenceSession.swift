@@ -228,6 +228,8 @@ final class ExecutionPlan {
         }
         var values = builder.values
         let total = Arena.assign(&values)
+        try MemoryBudget.check(
+            MemoryBudget.bytes(of: [total], elementSize: 4), for: "the activation arena for inputs \(inputShapes)")
         arena = FloatBuffer(count: total)
         let bindings = Bindings(base: arena.pointer, values: values)
         for (id, data) in builder.constantFills {

@@ -18,7 +18,16 @@ extension PlanBuilder {
             }
             out = [xShape[..<axis].reduce(1, *), xShape[axis...].reduce(1, *)]
         case "Reshape":
-            let spec = try constant(node.inputs[1], node: node, reason: "Reshape shape").ints
+            // Opset 1–4 give the shape as an attribute and have no second input.
+            let spec: [Int]
+            if let name = node.input(1) {
+                spec = try constant(name, node: node, reason: "Reshape shape").ints
+            } else if let attribute = node.ints("shape") {
+                spec = attribute
+            } else {
+                throw RuntimeError.unsupportedNode(
+                    node: node.label, opType: node.opType, reason: "no shape input and no shape attribute")
+            }
             out = spec.enumerated().map { i, d in d == 0 && i < xShape.count ? xShape[i] : d }
             if let free = out.firstIndex(of: -1) {
                 out[free] = count / max(1, out.enumerated().filter { $0.offset != free }.map(\.element).reduce(1, *))
