@@ -1,15 +1,20 @@
 import ArgumentParser
+import Formats
 import Foundation
 import IR
 import Imaging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Classify images with a model on the native runtime.")
 
-    @Argument(help: "JPEG or PNG images.")
-    var images: [String]
+    @Argument(help: "JPEG or PNG images, or folders (walked recursively; images recognised by content).")
+    var images: [String] = []
 
     @Option(
         name: [.short, .customLong("model")],
@@ -24,7 +29,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "How many classes to print per image.")
     var top = 5
 
-    @Option(help: "A text file with one class label per line.")
+    @Option(
+        help: """
+            Class names: text (one per line), a JSON list, or a JSON map from index to name (ONNX zoo) or to \
+            [WordNet ID, name] (Keras). Default: ImageNet-1k names for 1000 (or 1001) classes.
+            """)
     var labels: String?
 
     @Option(help: "Preprocessing preset: torchvision, timm, timm-tf, keras (default: the model's framework's).")
@@ -48,14 +57,64 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Worker threads (default: the available cores).")
     var threads: Int?
 
-    @Flag(help: "Print one JSON document.")
+    @Option(help: "Images per inference batch.")
+    var batch = 8
+
+    @Option(help: "Largest image accepted, in pixels (checked from the file's header, before decoding).")
+    var maxPixels = 100_000_000
+
+    @Option(help: "A file listing images or folders, one per line ('-': standard input).")
+    var filesFrom: String?
+
+    @Option(help: "Take every N-th input of the list, starting at the K-th (K from 0 to N-1).")
+    var shard: String?
+
+    @Option(help: "Output format: text, json, jsonl or csv.")
+    var format: RunOutput.Format?
+
+    @Option(name: .shortAndLong, help: "Write the results to FILE (atomically) instead of standard output.")
+    var output: String?
+
+    @Flag(help: "Print one JSON document (same as --format json).")
     var json = false
 
+    static let maxSize = 2048
+    static let minCropPct = 0.05
+    static let maxBatch = 256
+    static let maxTop = 1000
+
     func validate() throws {
-        guard top >= 1 else { throw ValidationError("--top must be at least 1") }
-        if let size, size < 1 { throw ValidationError("--size must be positive") }
+        guard (1...Self.maxTop).contains(top) else {
+            throw ValidationError("--top must be between 1 and \(Self.maxTop): \(top)")
+        }
+        if let size, !(1...Self.maxSize).contains(size) {
+            throw ValidationError("--size must be between 1 and \(Self.maxSize): \(size)")
+        }
+        // --crop-pct: Preprocessing.validate refuses a fraction whose resize would be absurd, before allocating.
         if let cropPct, !(cropPct > 0 && cropPct <= 1) { throw ValidationError("--crop-pct must be in (0, 1]") }
-        if let threads, !(1...CLILimits.maxThreads).contains(threads) { throw ValidationError(CLILimits.threadsMessage) }
+        if let threads, !(1...CLILimits.maxThreads).contains(threads) {
+            throw ValidationError(CLILimits.threadsMessage)
+        }
+        guard (1...Self.maxBatch).contains(batch) else {
+            throw ValidationError("--batch must be between 1 and \(Self.maxBatch): \(batch)")
+        }
+        guard (1...RGBImage.maxPixels).contains(maxPixels) else {
+            throw ValidationError("--max-pixels must be between 1 and \(RGBImage.maxPixels): \(maxPixels)")
+        }
+        _ = try shardSpec()
+        if json && format != nil && format != .json { throw ValidationError("--json and --format \(format!) disagree") }
+        if images.isEmpty && filesFrom == nil {
+            throw ValidationError("no images: name files or folders, or pass --files-from")
+        }
+    }
+
+    func shardSpec() throws -> (index: Int, count: Int)? {
+        guard let shard else { return nil }
+        let parts = shard.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 0, k < n else {
+            throw ValidationError("--shard must be K/N with 0 <= K < N: '\(shard)'")
+        }
+        return (k, n)
     }
 
     func run() throws {
@@ -63,56 +122,78 @@ struct RunCommand: ParsableCommand {
         if source == "demo" {
             FileHandle.standardError.write(Data("effnet: using \(ModelStore.demoNote)\n".utf8))
         }
-        let labelNames = try labels.map(Self.readLabels)
-        let decoded = try images.map { try RGBImage(contentsOf: $0) }
+        let labelFile = try labels.map { ($0, try Labels.read($0)) }
+        let inputs = try RunInputs.expand(images, filesFrom: filesFrom, shard: try shardSpec())
+        let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let config = try ModelPreprocessing.beside(model: path)
         let executable = try ExecutableModel(
             options: try ModelOptions.parse([path] + (arch.map { ["--arch", $0] } ?? [])), passes: passes,
-            size: size, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            size: size ?? config?.size, threads: workers)
+        let recorded = ModelPreprocessing.fromMetadata(executable.loaded.model.metadata, path: path)
         var prep = try Preprocessing.preset(
-            name: preset ?? executable.loaded.preset ?? (executable.channelsLast ? "keras" : "torchvision"),
+            name: preset ?? executable.loaded.preset ?? recorded?.preset
+                ?? (executable.channelsLast ? "keras" : "torchvision"),
             size: executable.size)
-        if preset == nil { executable.loaded.config?.apply(to: &prep) }  // a timm config.json beside the weights
+        if preset == nil && executable.loaded.preset == nil { recorded?.prep.apply(to: &prep) }
+        config?.apply(to: &prep)
         if let interpolation { prep.interpolation = interpolation }
         if let cropPct { prep.cropPct = cropPct }
         if let mean { prep.mean = try Preprocessing.parseChannels(mean, option: "--mean") }
         if let std { prep.std = try Preprocessing.parseChannels(std, option: "--std") }
         try prep.validate()
-        let input = prep.tensor(from: decoded, layout: executable.channelsLast ? .nhwc : .nchw)
-        let outputs = try executable.session.run([executable.inputName: input])
+        prep.layout = executable.channelsLast ? .nhwc : .nchw
         let outputName = executable.loaded.model.graph.outputs[0].name
-        guard let logits = outputs[outputName], logits.rank == 2, logits.shape[0] == images.count else {
-            throw ModelUseError.reference(path: path, message: "the model's output is not [batch, classes]")
-        }
         let endsInSoftmax = executable.loaded.model.graph.nodes.last?.opType == "Softmax"
-        var results = [RunResult.Image]()
-        let classes = logits.shape[1]
-        let values = logits.doubles
-        for (i, image) in images.enumerated() {
-            let row = Array(values[(i * classes)..<((i + 1) * classes)])
-            let probabilities = endsInSoftmax ? row : Self.softmax(row)
-            let top = Array(probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(self.top))
-            results.append(
-                RunResult.Image(
-                    image: image,
-                    top: top.map { k in
-                        RunResult.Class(
-                            index: k, label: labelNames.flatMap { k < $0.count ? $0[k] : nil },
-                            probability: probabilities[k])
-                    }))
-        }
-        let result = RunResult(results: results)
-        if json {
-            try JSONOutput.print(result)
-        } else {
-            for r in results {
-                print(r.image)
-                for c in r.top {
-                    let index = String(c.index)
-                    let padded = String(repeating: " ", count: max(0, 5 - index.count)) + index
-                    print("  \(padded)  \(String(format: "%.4f", c.probability))" + (c.label.map { "  " + $0 } ?? ""))
-                }
+
+        let writer = try RunOutput(format: format ?? (json ? .json : .text), path: output)
+        let pipeline = RunPipeline(
+            paths: inputs, batch: min(batch, max(1, inputs.count)), workers: workers, prep: prep,
+            maxPixels: maxPixels)
+        let started = DispatchTime.now().uptimeNanoseconds
+        let progress = isatty(2) == 1 ? Progress(total: inputs.count, start: started) : nil
+        var names: [String]?? = nil  // resolved at the first batch, once the class count is known
+        var done = 0
+        var failures = 0
+        try pipeline.run { prepared in
+            for failure in prepared.failures {
+                progress?.clear()
+                FileHandle.standardError.write(Data("effnet: \(failure)\n".utf8))
             }
+            failures += prepared.failures.count
+            done += prepared.paths.count + prepared.failures.count
+            guard !prepared.paths.isEmpty else { return }
+            let outputs = try executable.session.run([executable.inputName: prepared.tensor])
+            guard let logits = outputs[outputName], logits.rank == 2, logits.shape[0] == prepared.tensor.shape[0] else {
+                throw ModelUseError.reference(path: path, message: "the model's output is not [batch, classes]")
+            }
+            let classes = logits.shape[1]
+            if names == nil { names = .some(try Labels.forModel(classes: classes, file: labelFile)) }
+            let values = logits.doubles
+            for (i, image) in prepared.paths.enumerated() {
+                let row = Array(values[(i * classes)..<((i + 1) * classes)])
+                let probabilities = endsInSoftmax ? row : Self.softmax(row)
+                let best = Array(probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top))
+                try writer.write(
+                    RunResult.Image(
+                        image: image,
+                        top: best.map { k in
+                            RunResult.Class(index: k, label: names!.map { $0[k] }, probability: probabilities[k])
+                        }))
+            }
+            progress?.update(done: done)
         }
+        try writer.finish()
+        progress?.clear()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let classified = inputs.count - failures
+        // The summary line is for many images (or a terminal): one image gets its result, or its one error line.
+        if inputs.count > 1 || progress != nil {
+            FileHandle.standardError.write(
+                Data(
+                    ("effnet: \(classified) image\(classified == 1 ? "" : "s") classified, \(failures) failed, "
+                        + String(format: "%.1f images/s", Double(classified) / max(seconds, 1e-9)) + "\n").utf8))
+        }
+        if failures > 0 { throw ExitCode(2) }
     }
 
     /// Softmax in Double with the maximum subtracted (exact for any finite logits).
@@ -122,25 +203,28 @@ struct RunCommand: ParsableCommand {
         let s = e.reduce(0, +)
         return e.map { $0 / s }
     }
-
-    static func readLabels(_ path: String) throws -> [String] {
-        // A regular file only (a FIFO would block), of a size a label list can have.
-        let bytes: [UInt8]
-        do {
-            bytes = try RegularFile.readAll(path, limit: 64 << 20)
-        } catch {
-            throw ModelUseError.reference(path: path, message: "cannot read the labels file: \(error.reason)")
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw ModelUseError.reference(path: path, message: "the labels file is not UTF-8 text")
-        }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-    }
 }
 
-/// `run --json`: `{"results":[{"image", "top":[{"index","label","probability"}]}]}`.
+/// A progress line on stderr (a terminal): images done of total, images/s.
+final class Progress {
+    let total: Int
+    let start: UInt64
+
+    init(total: Int, start: UInt64) {
+        self.total = total
+        self.start = start
+    }
+
+    func update(done: Int) {
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let line = String(format: "\r%d/%d images, %.1f images/s", done, total, Double(done) / max(seconds, 1e-9))
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func clear() { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+}
+
+/// `run`'s results: one per image, the top classes with index, label (null without labels) and probability.
 struct RunResult: Encodable {
     struct Class: Encodable {
         var index: Int
