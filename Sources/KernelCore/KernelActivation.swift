@@ -25,7 +25,7 @@ package enum KernelActivation: String, Sendable, CaseIterable {
     }
 
     /// The activation on 16 lanes; sigmoid and SiLU through `fastExp` (about 2 ulp, see there).
-    @inline(__always)
+    @inlinable @inline(__always)
     package func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
         switch self {
         case .none: return v
@@ -41,32 +41,19 @@ package enum KernelActivation: String, Sendable, CaseIterable {
     }
 
     /// The activation on one float, through the same code as `apply` so that scalar tails match vector lanes.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func apply(_ x: Float) -> Float { apply(SIMD16(repeating: x))[0] }
 
-    /// Applies the activation in place to `count` floats.
-    package func apply(_ p: UnsafeMutablePointer<Float>, count: Int) { apply(p, count: count, sums: nil) }
-
-    /// Applies the activation in place to `count` floats and, when `sums` is given, adds the results into
-    /// `sums[0..<count]` (rounded up to 16: the squeeze-excitation channel sums).
+    /// The activation over `count` floats in place, and their sum into `sums` when given (rounded up to 16: the
+    /// squeeze-excitation channel sums). Each kernel family calls this with a concrete `Op`, so that it is
+    /// specialised, inlined and compiled for the family's CPU.
     ///
-    /// The switch is outside the loops, so each loop is straight-line SIMD whose iterations are independent: the
-    /// out-of-order core overlaps the ~25-deep exp/divide chains of consecutive vectors. Calling `apply(_:)` per
-    /// vector from a kernel instead left it as an out-of-line call (measured: 66% of depthwise time).
-    package func apply(_ p: UnsafeMutablePointer<Float>, count: Int, sums: UnsafeMutablePointer<Float>?) {
-        switch self {
-        case .none: KernelActivation.map(IdentityOp.self, p, count, sums)
-        case .relu: KernelActivation.map(ReluOp.self, p, count, sums)
-        case .relu6: KernelActivation.map(Relu6Op.self, p, count, sums)
-        case .sigmoid: KernelActivation.map(SigmoidOp.self, p, count, sums)
-        case .silu: KernelActivation.map(SiluOp.self, p, count, sums)
-        case .hardsigmoid: KernelActivation.map(HardSigmoidOp.self, p, count, sums)
-        case .hardswish: KernelActivation.map(HardSwishOp.self, p, count, sums)
-        }
-    }
-
-    @inline(__always)
-    static func map<Op: PointwiseOp>(
+    /// The switch over activations is outside the loops (in the family), so each loop is straight-line SIMD whose
+    /// iterations are independent: the out-of-order core overlaps the ~25-deep exp/divide chains of consecutive
+    /// vectors. Calling `apply(_:)` per vector from a kernel instead left it as an out-of-line call (measured: 66%
+    /// of depthwise time).
+    @inlinable @inline(__always)
+    package static func map<Op: PointwiseOp>(
         _ op: Op.Type, _ p: UnsafeMutablePointer<Float>, _ count: Int, _ sums: UnsafeMutablePointer<Float>?
     ) {
         let f = Op.apply
@@ -101,7 +88,7 @@ package enum KernelActivation: String, Sendable, CaseIterable {
 /// Inputs are clamped to [-87.3, 88.3] so that 2^n stays a normal float: results are within 2 ulp of e^x there,
 /// 0-ish below (≈1e-38, where sigmoid is 1 and SiLU is x anyway) and ≈2e38 above. NaN stays NaN through the
 /// polynomial only partially, so callers should not rely on NaN propagation.
-@inline(__always)
+@inlinable @inline(__always)
 package func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     let x = clamp(x, -87.3, 88.3)
     // n = round(x / ln2) via the 1.5·2^23 trick: the sum's low mantissa bits hold n as an integer.
@@ -124,30 +111,30 @@ package func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
 
 /// min(max(v, lo), hi) lane-wise. `SIMD.clamped(lowerBound:upperBound:)` compiles to a scalar loop (it checks
 /// NaN bounds per lane); `pointwiseMin`/`pointwiseMax` become single `vminps`/`vmaxps`.
-@inline(__always)
-func clamp(_ v: SIMD16<Float>, _ lo: Float, _ hi: Float) -> SIMD16<Float> {
+@inlinable @inline(__always)
+package func clamp(_ v: SIMD16<Float>, _ lo: Float, _ hi: Float) -> SIMD16<Float> {
     pointwiseMin(pointwiseMax(v, SIMD16(repeating: lo)), SIMD16(repeating: hi))
 }
 
 /// One activation as a type, so that generic loops over it are specialised and inlined (closures passed to an
 /// `@inline(__always)` function were not: they stayed calls, one per vector).
-protocol PointwiseOp { static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> }
-enum IdentityOp: PointwiseOp { @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { v } }
-enum ReluOp: PointwiseOp {
-    @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { pointwiseMax(v, SIMD16(repeating: 0)) }
+package protocol PointwiseOp { static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> }
+package enum IdentityOp: PointwiseOp { @inlinable @inline(__always) package static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { v } }
+package enum ReluOp: PointwiseOp {
+    @inlinable @inline(__always) package static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { pointwiseMax(v, SIMD16(repeating: 0)) }
 }
-enum Relu6Op: PointwiseOp {
-    @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { clamp(v, 0, 6) }
+package enum Relu6Op: PointwiseOp {
+    @inlinable @inline(__always) package static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { clamp(v, 0, 6) }
 }
-enum SigmoidOp: PointwiseOp {
-    @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { 1 / (1 + fastExp(-v)) }
+package enum SigmoidOp: PointwiseOp {
+    @inlinable @inline(__always) package static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { 1 / (1 + fastExp(-v)) }
 }
-enum SiluOp: PointwiseOp {
-    @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { v / (1 + fastExp(-v)) }
+package enum SiluOp: PointwiseOp {
+    @inlinable @inline(__always) package static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { v / (1 + fastExp(-v)) }
 }
-enum HardSigmoidOp: PointwiseOp {
-    @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { clamp(v + 3, 0, 6) * (1.0 / 6) }
+package enum HardSigmoidOp: PointwiseOp {
+    @inlinable @inline(__always) package static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { clamp(v + 3, 0, 6) * (1.0 / 6) }
 }
-enum HardSwishOp: PointwiseOp {
-    @inline(__always) static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { v * clamp(v + 3, 0, 6) * (1.0 / 6) }
+package enum HardSwishOp: PointwiseOp {
+    @inlinable @inline(__always) package static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { v * clamp(v + 3, 0, 6) * (1.0 / 6) }
 }
