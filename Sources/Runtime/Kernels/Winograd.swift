@@ -199,7 +199,10 @@ package final class WinogradWeights: @unchecked Sendable {
     let bias: FloatBuffer
 
     /// `weights` in ONNX layout [Cout, Cin, 3, 3].
-    package init(weights w: [Float], bias b: [Float]?, inChannels cin: Int, outChannels cout: Int) {
+    package init(
+        weights w: [Float], bias b: [Float]?, inChannels cin: Int, outChannels cout: Int,
+        family: KernelFamily = .active
+    ) {
         precondition(w.count == cout * cin * 9 && (b?.count ?? cout) >= cout)
         inChannels = cin
         outChannels = cout
@@ -223,14 +226,14 @@ package final class WinogradWeights: @unchecked Sendable {
                 }
             }
         }
-        positions = WinogradWeights.pack(u, cin: cin, cout: cout)
+        positions = WinogradWeights.pack(u, cin: cin, cout: cout, family: family)
         bias = FloatBuffer(count: (cout + 15) / 16 * 16)
         if let b { for o in 0..<cout { bias.pointer[o] = b[o] } }
     }
 
-    private static func pack(_ u: [Float], cin: Int, cout: Int) -> [PackedWeights] {
+    private static func pack(_ u: [Float], cin: Int, cout: Int, family: KernelFamily) -> [PackedWeights] {
         (0..<16).map { e in
-            PackedWeights(outputs: cout, taps: 1, inputChannels: cin, bias: nil) { o, _, c in
+            PackedWeights(outputs: cout, taps: 1, inputChannels: cin, bias: nil, family: family) { o, _, c in
                 u[(e * cout + o) * cin + c]
             }
         }
