@@ -23,8 +23,12 @@ func kernelSettings(_ cpu: String?) -> [SwiftSetting] {
         ("KernelsAVX512", "skylake-avx512"), ("KernelsAVX2", "haswell"), ("KernelsScalar", nil),
     ]
 #endif
+/// The scalar family defines `EFFNET_NO_FMA`: baseline x86-64 has no FMA, so its kernels multiply then add instead
+/// of calling `fmaf` per lane.
 let kernelTargets: [Target] = kernelFamilies.map {
-    .target(name: $0.name, dependencies: ["KernelCore"], swiftSettings: kernelSettings($0.cpu))
+    .target(
+        name: $0.name, dependencies: ["KernelCore"],
+        swiftSettings: kernelSettings($0.cpu) + ($0.name == "KernelsScalar" ? [.define("EFFNET_NO_FMA")] : []))
 }
 let kernelDependencies: [Target.Dependency] = kernelFamilies.map { .target(name: $0.name) }
 

@@ -71,10 +71,10 @@ enum DepthwiseKernel {
                                 for kx in 0..<kw {
                                     let wv = loadVector(wk + kx * 16)
                                     let p = r + kx * c
-                                    a0.addProduct(loadVector(p), wv)
-                                    a1.addProduct(loadVector(p + step), wv)
-                                    a2.addProduct(loadVector(p + 2 * step), wv)
-                                    a3.addProduct(loadVector(p + 3 * step), wv)
+                                    madd(&a0, loadVector(p), wv)
+                                    madd(&a1, loadVector(p + step), wv)
+                                    madd(&a2, loadVector(p + 2 * step), wv)
+                                    madd(&a3, loadVector(p + 3 * step), wv)
                                 }
                             }
                             wp += taps * 16
@@ -111,11 +111,11 @@ enum DepthwiseKernel {
                         var acc1 = SIMD16<Float>()
                         var t = 0
                         while t + 1 < taps {
-                            acc0.addProduct(loadVector(tp[t] + cb), loadVector(wp + t * 16))
-                            acc1.addProduct(loadVector(tp[t + 1] + cb), loadVector(wp + t * 16 + 16))
+                            madd(&acc0, loadVector(tp[t] + cb), loadVector(wp + t * 16))
+                            madd(&acc1, loadVector(tp[t + 1] + cb), loadVector(wp + t * 16 + 16))
                             t += 2
                         }
-                        if t < taps { acc0.addProduct(loadVector(tp[t] + cb), loadVector(wp + t * 16)) }
+                        if t < taps { madd(&acc0, loadVector(tp[t] + cb), loadVector(wp + t * 16)) }
                         wp += taps * 16
                         if block < fullBlocks {
                             storeVector(acc0 + acc1, out + cb)

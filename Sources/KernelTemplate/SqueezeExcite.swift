@@ -18,7 +18,7 @@ func seComputeScale(
         let w = reduceWeights + r * pc
         var c = 0
         while c < pc {
-            acc.addProduct(loadVector(sums + c) * inv, loadVector(w + c))
+            madd(&acc, loadVector(sums + c) * inv, loadVector(w + c))
             c += 16
         }
         hidden[r] = se.activation.apply(acc.sum() + se.reduceBias.pointer[r])
@@ -27,7 +27,7 @@ func seComputeScale(
     while c < pc {
         var acc = loadVector(se.expandBias.pointer + c)
         for r in 0..<se.reduced {
-            acc.addProduct(SIMD16(repeating: hidden[r]), loadVector(expandWeights + r * pc + c))
+            madd(&acc, SIMD16(repeating: hidden[r]), loadVector(expandWeights + r * pc + c))
         }
         storeVector(se.gate.apply(acc), scale + c)
         c += 16

@@ -41,6 +41,18 @@ func storePartial(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int
 /// Lane numbers 0…15, for masking the lanes past a partial block.
 var laneIndex: SIMD16<Int32> { SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) }
 
+/// acc += a · b lane-wise: one fused multiply-add, except in the scalar family (`EFFNET_NO_FMA`, baseline x86-64
+/// without FMA), where `addProduct` would be a call to `fmaf` per lane (0.2 GFLOP/s) and a multiply then an add
+/// is used instead. (The activations keep their fused multiply-adds in every family, so they agree bit for bit.)
+@inline(__always)
+func madd<V: SIMD>(_ acc: inout V, _ a: V, _ b: V) where V.Scalar == Float {
+    #if EFFNET_NO_FMA
+        acc = acc + a * b
+    #else
+        acc.addProduct(a, b)
+    #endif
+}
+
 /// Loads 8 floats from any address.
 @inline(__always)
 func loadVector8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {

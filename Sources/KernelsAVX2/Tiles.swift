@@ -42,23 +42,23 @@ func microKernel6x16(_ t: MicroTile) {
             let b1 = loadVector8(b + 8)
             b += 16
             var x = SIMD8<Float>(repeating: a0[k])
-            c00.addProduct(x, b0)
-            c01.addProduct(x, b1)
+            madd(&c00, x, b0)
+            madd(&c01, x, b1)
             x = SIMD8<Float>(repeating: a1[k])
-            c10.addProduct(x, b0)
-            c11.addProduct(x, b1)
+            madd(&c10, x, b0)
+            madd(&c11, x, b1)
             x = SIMD8<Float>(repeating: a2[k])
-            c20.addProduct(x, b0)
-            c21.addProduct(x, b1)
+            madd(&c20, x, b0)
+            madd(&c21, x, b1)
             x = SIMD8<Float>(repeating: a3[k])
-            c30.addProduct(x, b0)
-            c31.addProduct(x, b1)
+            madd(&c30, x, b0)
+            madd(&c31, x, b1)
             x = SIMD8<Float>(repeating: a4[k])
-            c40.addProduct(x, b0)
-            c41.addProduct(x, b1)
+            madd(&c40, x, b0)
+            madd(&c41, x, b1)
             x = SIMD8<Float>(repeating: a5[k])
-            c50.addProduct(x, b0)
-            c51.addProduct(x, b1)
+            madd(&c50, x, b0)
+            madd(&c51, x, b1)
             k += 1
         }
     }
@@ -118,12 +118,12 @@ func microKernel6x8(_ t: MicroTile) {
         while k < kc {
             let b0 = loadVector8(b)
             b += 8
-            c0.addProduct(SIMD8<Float>(repeating: a0[k]), b0)
-            c1.addProduct(SIMD8<Float>(repeating: a1[k]), b0)
-            c2.addProduct(SIMD8<Float>(repeating: a2[k]), b0)
-            c3.addProduct(SIMD8<Float>(repeating: a3[k]), b0)
-            c4.addProduct(SIMD8<Float>(repeating: a4[k]), b0)
-            c5.addProduct(SIMD8<Float>(repeating: a5[k]), b0)
+            madd(&c0, SIMD8<Float>(repeating: a0[k]), b0)
+            madd(&c1, SIMD8<Float>(repeating: a1[k]), b0)
+            madd(&c2, SIMD8<Float>(repeating: a2[k]), b0)
+            madd(&c3, SIMD8<Float>(repeating: a3[k]), b0)
+            madd(&c4, SIMD8<Float>(repeating: a4[k]), b0)
+            madd(&c5, SIMD8<Float>(repeating: a5[k]), b0)
             k += 1
         }
     }
@@ -173,28 +173,28 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
             while k + 1 < kc {
                 let x0 = SIMD8<Float>(repeating: a0[k])
                 let x1 = SIMD8<Float>(repeating: a0[k + 1])
-                s0.addProduct(x0, loadVector8(b))
-                s1.addProduct(x0, loadVector8(b + 8))
-                s2.addProduct(x1, loadVector8(b + 16))
-                s3.addProduct(x1, loadVector8(b + 24))
+                madd(&s0, x0, loadVector8(b))
+                madd(&s1, x0, loadVector8(b + 8))
+                madd(&s2, x1, loadVector8(b + 16))
+                madd(&s3, x1, loadVector8(b + 24))
                 b += 32
                 k += 2
             }
             if k < kc {
                 let x0 = SIMD8<Float>(repeating: a0[k])
-                s0.addProduct(x0, loadVector8(b))
-                s1.addProduct(x0, loadVector8(b + 8))
+                madd(&s0, x0, loadVector8(b))
+                madd(&s1, x0, loadVector8(b + 8))
                 b += 16
             }
         } else {
             while k + 1 < kc {
-                s0.addProduct(SIMD8<Float>(repeating: a0[k]), loadVector8(b))
-                s2.addProduct(SIMD8<Float>(repeating: a0[k + 1]), loadVector8(b + 8))
+                madd(&s0, SIMD8<Float>(repeating: a0[k]), loadVector8(b))
+                madd(&s2, SIMD8<Float>(repeating: a0[k + 1]), loadVector8(b + 8))
                 b += 16
                 k += 2
             }
             if k < kc {
-                s0.addProduct(SIMD8<Float>(repeating: a0[k]), loadVector8(b))
+                madd(&s0, SIMD8<Float>(repeating: a0[k]), loadVector8(b))
                 b += 8
             }
         }
