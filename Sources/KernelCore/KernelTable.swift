@@ -1,39 +1,39 @@
 /// One kernel family's entry points, resolved once (`KernelDispatch` in the Runtime): the plan calls through
 /// these, and each entry runs a whole kernel (a GEMM block, depthwise rows, a Winograd transform block), so the
-/// indirect call is never inside an inner loop.
-package struct KernelTable: Sendable {
-    package var family: KernelFamily
+/// indirect call is never inside an inner loop. A class, so that passing the table around is one reference.
+package final class KernelTable: Sendable {
+    package let family: KernelFamily
     /// Rows of the GEMM micro-tile: `gemm`'s tile indices count these.
-    package var microRows: Int
+    package let microRows: Int
     /// Row tiles × panels of one GEMM on the calling thread.
-    package var gemm: @Sendable (_ p: GEMMProblem, _ tiles: Range<Int>, _ panels: Range<Int>) -> Void
+    package let gemm: @Sendable (_ p: GEMMProblem, _ tiles: Range<Int>, _ panels: Range<Int>) -> Void
     /// Depthwise output rows (input, geometry, weights, output, activation, SE sums, sums per row, rows).
-    package var depthwise:
+    package let depthwise:
         @Sendable (
             UnsafePointer<Float>, NHWCConvGeometry, DepthwiseWeights, UnsafeMutablePointer<Float>, KernelActivation,
             UnsafeMutablePointer<Float>?, Bool, Range<Int>
         ) -> Void
     /// The activation in place over `count` floats, and their sums into the last argument when given.
-    package var activation:
+    package let activation:
         @Sendable (KernelActivation, UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Float>?) -> Void
     /// SE scale of one image (se, sums, pixels, hidden scratch, scale out).
-    package var seScale:
+    package let seScale:
         @Sendable (SqueezeExcite, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
             -> Void
     /// Packed weights × scale[k] per row k, for a range of panels.
-    package var scalePacked:
+    package let scalePacked:
         @Sendable (PackedWeights, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void
     /// x[p, c] *= scale[c] over a range of pixels (x, pixels, channels, scale).
-    package var scaleRows: @Sendable (UnsafeMutablePointer<Float>, Range<Int>, Int, UnsafePointer<Float>) -> Void
+    package let scaleRows: @Sendable (UnsafeMutablePointer<Float>, Range<Int>, Int, UnsafePointer<Float>) -> Void
     /// Global average pool (x, pixels per image, channels, out, images).
-    package var globalAverage:
+    package let globalAverage:
         @Sendable (UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, Range<Int>) -> Void
     /// dst += src over a multiple of 16 floats.
-    package var addVectors: @Sendable (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void
+    package let addVectors: @Sendable (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void
     /// Winograd input transform of tiles first ..< first + count into the V buffer.
-    package var winogradInput: @Sendable (WinogradTiles, Int, Int, UnsafeMutablePointer<Float>) -> Void
+    package let winogradInput: @Sendable (WinogradTiles, Int, Int, UnsafeMutablePointer<Float>) -> Void
     /// Winograd output transform with bias, activation and residual.
-    package var winogradOutput: @Sendable (WinogradTiles, KernelActivation, WinogradOutput) -> Void
+    package let winogradOutput: @Sendable (WinogradTiles, KernelActivation, WinogradOutput) -> Void
 
     package init(
         family: KernelFamily, microRows: Int,

@@ -64,7 +64,7 @@ struct BenchCommand: ParsableCommand {
             model: model.model, threads: threadCount, batch: batch, size: executable.size, iterations: iterations,
             medianMs: Self.quantile(times, 0.5), p90Ms: Self.quantile(times, 0.9), minMs: times[0],
             peakRssMb: Self.peakResidentMegabytes(), kernelFamily: KernelFamily.active.rawValue,
-            microkernelGflops: (microkernel * 10).rounded() / 10, cpu: KernelFamily.cpuModel)
+            microkernelGflops: (microkernel * 1000).rounded() / 1000, cpu: KernelFamily.cpuModel)
         if json {
             try JSONOutput.print(result)
         } else {

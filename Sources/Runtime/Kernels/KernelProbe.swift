@@ -31,16 +31,19 @@ package enum KernelProbe {
         p.raw = true
         let panels = weights.panels.count
         let flopsPerCall = Double(2 * m * n * k)
-        // Calls per round: about a tenth of the budget at a pessimistic 5 GFLOP/s, at least one.
-        let callsPerRound = max(1, Int(seconds / 10 * 5e9 / flopsPerCall))
+        // Rounds of `calls` calls, doubled until a round takes a tenth of the budget (debug builds are ~1000×
+        // slower than release); the best round's rate.
+        var calls = 1
         var best = 0.0
         let start = monotonicSeconds()
-        repeat {
+        while true {
             let t0 = monotonicSeconds()
-            for _ in 0..<callsPerRound { kernels.gemm(p, 0..<1, 0..<panels) }
+            for _ in 0..<calls { kernels.gemm(p, 0..<1, 0..<panels) }
             let dt = monotonicSeconds() - t0
-            if dt > 0 { best = max(best, flopsPerCall * Double(callsPerRound) / dt / 1e9) }
-        } while monotonicSeconds() - start < seconds
+            if dt > 0 { best = max(best, flopsPerCall * Double(calls) / dt / 1e9) }
+            if monotonicSeconds() - start >= seconds { break }
+            if dt < seconds / 10 { calls *= 2 }
+        }
         return best
     }
 
