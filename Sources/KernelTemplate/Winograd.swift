@@ -92,7 +92,7 @@ enum WinogradKernel {
                 for k in 0..<4 {
                     if tileOrder {
                         dst[k] = output + (i * 4 + k) * outputStride
-                    } else if let p = w.pixel(tile: first + i, k: k) {
+                    } else if let p = pixel(w, tile: first + i, k: k) {
                         dst[k] = output + p * outputStride
                         switch k {
                         case 0: pixels.0 = p
@@ -164,5 +164,18 @@ enum WinogradKernel {
         case .hardswish: transformOutput(HardSwishOp.self, w, a)
         case .hardsigmoid: transformOutput(HardSigmoidOp.self, w, a)
         }
+    }
+
+    /// `WinogradTiles.pixel`, inlined here (from KernelCore it was a call per tile position).
+    @inline(__always)
+    static func pixel(_ w: WinogradTiles, tile: Int, k: Int) -> Int? {
+        let perImage = w.tilesH * w.tilesW
+        let n = tile / perImage
+        let ty = (tile % perImage) / w.tilesW
+        let tx = tile % w.tilesW
+        let y = 2 * ty + k / 2
+        let x = 2 * tx + k % 2
+        if y >= w.geometry.outHeight || x >= w.geometry.outWidth { return nil }
+        return (n * w.geometry.outHeight + y) * w.geometry.outWidth + x
     }
 }
