@@ -1,16 +1,36 @@
 // swift-tools-version: 6.0
-import Foundation
 import PackageDescription
 
-/// Release builds target the host CPU so that `addingProduct` becomes one FMA instruction instead of a call
-/// to `fmaf` (measured: 266 vs 1.5 GFLOP/s). `EFFNET_TARGET_CPU=generic` (or a CPU name such as `znver4`,
-/// `skylake-avx512`, `x86-64-v3`) overrides the choice for portable builds.
-let targetCPU = ProcessInfo.processInfo.environment["EFFNET_TARGET_CPU"] ?? "native"
-let cpuFlags: [String] = targetCPU == "generic" ? [] : ["-target-cpu", targetCPU]
-let kernelSettings: [SwiftSetting] = [
-    .unsafeFlags(cpuFlags),
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-]
+/// Only the kernel targets get CPU flags and `-Ounchecked`: each instruction-set family compiles the same kernel
+/// templates (`Sources/KernelTemplate`, symlinked into each family) for its CPU, and the runtime picks one family at
+/// start from what the CPU reports (`KernelFamily`, `EFFNET_ISA`). Every other module builds with default, checked
+/// settings, and one binary runs on every x86-64 CPU. (Without a CPU flag `addingProduct` is a call to `fmaf`.)
+/// `haswell` is x86-64-v3 (AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE) and `skylake-avx512` adds AVX-512 F/CD/BW/DQ/VL:
+/// the clang importer of Swift 6.3 does not accept the `x86-64-v3`/`-v4` names.
+func kernelSettings(_ cpu: String?) -> [SwiftSetting] {
+    [
+        .unsafeFlags(cpu.map { ["-target-cpu", $0] } ?? []),
+        .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+    ]
+}
+
+/// The kernel families compiled on this host: x86-64 gets AVX-512, AVX2 and the baseline (scalar) build; arm64 gets
+/// NEON (baseline on arm64) and the scalar build.
+#if arch(arm64)
+    let kernelFamilies: [(name: String, cpu: String?)] = [("KernelsNEON", nil), ("KernelsScalar", nil)]
+#else
+    let kernelFamilies: [(name: String, cpu: String?)] = [
+        ("KernelsAVX512", "skylake-avx512"), ("KernelsAVX2", "haswell"), ("KernelsScalar", nil),
+    ]
+#endif
+/// The scalar family defines `EFFNET_NO_FMA`: baseline x86-64 has no FMA, so its kernels multiply then add instead
+/// of calling `fmaf` per lane.
+let kernelTargets: [Target] = kernelFamilies.map {
+    .target(
+        name: $0.name, dependencies: ["KernelCore"],
+        swiftSettings: kernelSettings($0.cpu) + ($0.name == "KernelsScalar" ? [.define("EFFNET_NO_FMA")] : []))
+}
+let kernelDependencies: [Target.Dependency] = kernelFamilies.map { .target(name: $0.name) }
 
 let package = Package(
     name: "effnet",
@@ -44,30 +64,32 @@ let package = Package(
             name: "ONNXProto", dependencies: ["CProtobufC"], path: "Sources/CShims/ONNXProto", exclude: ["onnx.proto"]),
 
         // Swift modules, bottom to top (DESIGN.md).
-        .target(name: "IR", swiftSettings: kernelSettings),
-        .target(name: "Formats", dependencies: ["IR", "CZlib", "ONNXProto", "CHDF5"], swiftSettings: kernelSettings),
-        .target(name: "Models", dependencies: ["IR"], exclude: ["README.md"], swiftSettings: kernelSettings),
-        .target(name: "Optimizer", dependencies: ["IR"], swiftSettings: kernelSettings),
-        .target(name: "Runtime", dependencies: ["IR"], exclude: ["README.md"], swiftSettings: kernelSettings),
-        .target(name: "Verify", dependencies: ["IR", "Optimizer", "Runtime"], swiftSettings: kernelSettings),
-        .target(name: "Imaging", dependencies: ["IR", "CJPEG", "CPNG", "CImageShim"], swiftSettings: kernelSettings),
+        .target(name: "CCPUFeatures", path: "Sources/CShims/CCPUFeatures"),
+        // Kernel types shared by every family (packed weights, buffers, the family table): default settings.
+        .target(name: "KernelCore", dependencies: ["CCPUFeatures"]),
+        .target(name: "IR"),
+        .target(name: "Formats", dependencies: ["IR", "CZlib", "ONNXProto", "CHDF5"]),
+        .target(name: "Models", dependencies: ["IR"], exclude: ["README.md"]),
+        .target(name: "Optimizer", dependencies: ["IR"]),
+        .target(name: "Runtime", dependencies: ["IR", "KernelCore"] + kernelDependencies, exclude: ["README.md"]),
+        .target(name: "Verify", dependencies: ["IR", "Optimizer", "Runtime"]),
+        .target(name: "Imaging", dependencies: ["IR", "CJPEG", "CPNG", "CImageShim"]),
         .executableTarget(
             name: "effnet",
             dependencies: [
                 "IR", "Formats", "Models", "Optimizer", "Runtime", "Verify", "Imaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: kernelSettings),
+            ]),
         // Microbenchmarks of the runtime's kernels (GFLOP/s, synthetic block stacks); not part of the CLI.
         .executableTarget(
-            name: "effnet-kernel-bench", dependencies: ["Runtime", "IR"], path: "Sources/KernelBench",
-            swiftSettings: kernelSettings),
+            name: "effnet-kernel-bench", dependencies: ["Runtime", "KernelCore", "IR"], path: "Sources/KernelBench"),
 
+    ] + kernelTargets + [
         .testTarget(name: "IRTests", dependencies: ["IR"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "IR"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "IR", "Runtime"]),
         .testTarget(name: "OptimizerTests", dependencies: ["Optimizer", "Formats", "Runtime", "IR"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Formats", "Optimizer", "IR"], swiftSettings: kernelSettings),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KernelCore", "Formats", "Optimizer", "IR"]),
         .testTarget(name: "VerifyTests", dependencies: ["Verify", "Formats", "IR"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "IR"]),
         .testTarget(name: "CLITests", dependencies: ["IR", "Formats"]),

@@ -2,7 +2,7 @@
 """Peer benchmark: effnet against onnxruntime and OpenVINO on the same full-size ONNX files, same machine, same run.
 
 Run:  ${EFFNET_PYTHON:-.venv/bin/python} tools/bench_peers.py [--effnet .build/release/effnet] [--rounds 5]
-          [--iterations 20] [--markdown BENCHMARKS.md]
+          [--iterations 20] [--isa avx512|avx2|neon|scalar] [--markdown BENCHMARKS.md]
 
 1. Makes the full-size timm `tf_efficientnetv2_b0` (224) and `tf_efficientnetv2_s` (384) exports in the ignored
    `bench-models/` folder when they are missing (tools/make_bench_models.py: random weights, calibrated BatchNorm).
@@ -16,6 +16,9 @@ Run:  ${EFFNET_PYTHON:-.venv/bin/python} tools/bench_peers.py [--effnet .build/r
    high-water mark (VmHWM / ru_maxrss), measured on the 1-thread runs.
 4. Times `effnet convert` of the S export to an optimized ONNX file against onnxruntime's session creation on the
    same file (median of 3 each).
+With --isa, every effnet process runs with EFFNET_ISA set to it (the kernel family; e.g. `--isa avx2` on an
+AVX-512 machine stands in for AVX2-only CPUs). The family effnet used and its micro-kernel's GFLOP/s (from
+`effnet bench --json`) are printed and written with the tables.
 With --markdown, writes the tables, the machine and this command to the given file.
 """
 import argparse
@@ -55,16 +58,27 @@ def model_path(name):
     return os.path.join(ROOT, "bench-models", f"timm_{name}", "torchscript.onnx")
 
 
-def run_json(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
+# Environment of every effnet process (EFFNET_ISA from --isa).
+EFFNET_ENV = dict(os.environ)
+
+
+def run_json(cmd, env=None):
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if r.returncode != 0:
         raise SystemExit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr}{r.stdout}")
     return json.loads(r.stdout.strip().splitlines()[-1] if not r.stdout.lstrip().startswith("{") else r.stdout)
 
 
+# Kernel family and micro-kernel GFLOP/s effnet reported (the last run's family; the best rate seen).
+KERNELS = {"family": None, "microkernel_gflops": 0.0, "cpu": None}
+
+
 def effnet_once(effnet, path, threads, iterations, warmup):
     j = run_json([effnet, "bench", path, "--threads", str(threads), "--iterations", str(iterations),
-                  "--warmup", str(warmup), "--json"])
+                  "--warmup", str(warmup), "--json"], env=EFFNET_ENV)
+    KERNELS["family"] = j.get("kernel_family")
+    KERNELS["cpu"] = j.get("cpu")
+    KERNELS["microkernel_gflops"] = max(KERNELS["microkernel_gflops"], j.get("microkernel_gflops", 0.0))
     return j["median_ms"], j["peak_rss_mb"]
 
 
@@ -100,7 +114,8 @@ def verify(effnet, name):
     io = os.path.join(os.path.dirname(path), "io.npz")
     rows = []
     for extra in (["--reference", io], ["--seed", "1"]):
-        r = subprocess.run([effnet, "verify", path, "--tolerance", "1e-4", "--json", *extra], capture_output=True, text=True)
+        r = subprocess.run([effnet, "verify", path, "--tolerance", "1e-4", "--json", *extra], capture_output=True,
+                           text=True, env=EFFNET_ENV)
         if r.returncode not in (0, 1):
             raise SystemExit(f"effnet verify failed: {r.stderr}")
         for check in json.loads(r.stdout)["checks"]:
@@ -120,8 +135,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--iterations", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--isa", choices=["avx512", "avx2", "neon", "scalar"],
+                    help="force effnet's kernel family (EFFNET_ISA)")
     ap.add_argument("--markdown")
     args = ap.parse_args()
+    if args.isa:
+        EFFNET_ENV["EFFNET_ISA"] = args.isa
     if not all(os.path.exists(model_path(n)) for n, _ in MODELS):
         subprocess.run([sys.executable, os.path.join(HERE, "make_bench_models.py")], check=True)
 
@@ -147,7 +166,7 @@ def main():
             row.update(model=name, size=size, threads=threads, peaks=peaks, spread={
                 k: (min(v), max(v)) for k, v in samples.items()})
             results.append(row)
-            print(f"{name} {size} threads={threads}: effnet {row['effnet']:.1f} ms, onnxruntime {row['onnxruntime']:.1f} ms "
+            print(f"{name} {size} threads={threads}: effnet [{KERNELS['family']}] {row['effnet']:.1f} ms, onnxruntime {row['onnxruntime']:.1f} ms "
                   f"({row['effnet'] / row['onnxruntime']:.2f}x), OpenVINO {row['openvino']:.1f} ms "
                   f"({row['effnet'] / row['openvino']:.2f}x); peak RSS effnet {peaks['effnet']:.0f} MB, "
                   f"onnxruntime {peaks['onnxruntime']:.0f} MB, OpenVINO {peaks['openvino']:.0f} MB", flush=True)
@@ -159,7 +178,7 @@ def main():
     import onnxruntime as ort
     for _ in range(3):
         t0 = time.perf_counter()
-        subprocess.run([args.effnet, "convert", s_path, "-o", out], check=True, capture_output=True)
+        subprocess.run([args.effnet, "convert", s_path, "-o", out], check=True, capture_output=True, env=EFFNET_ENV)
         convert.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         ort.InferenceSession(s_path, providers=["CPUExecutionProvider"])
@@ -178,6 +197,7 @@ def write_markdown(args, results, checks, conversion):
         f"Measured {datetime.date.today().isoformat()} on {machine()}.", "",
         "Command (the latest run; every number below comes from it):", "",
         "```", "tools/bench_peers.py --markdown BENCHMARKS.md"
+        + (f" --isa {args.isa}" if args.isa else "")
         + (f" --rounds {args.rounds}" if args.rounds != 5 else "")
         + (f" --iterations {args.iterations}" if args.iterations != 20 else ""), "```", "",
         "Models: full-size timm exports (TorchScript exporter, opset 17, BatchNorm folded) with random weights and",
@@ -186,6 +206,9 @@ def write_markdown(args, results, checks, conversion):
         f"inferences after {args.warmup} warm-up ones; a latency is the median of the per-round medians (min–max of the",
         "round medians in brackets). Ratio = effnet / peer: below 1.00 means effnet is faster. The machine is shared and",
         "noisy: compare ratios from the same run, not absolute times across runs.", "",
+        f"effnet kernel family: {KERNELS['family']} (micro-kernel {KERNELS['microkernel_gflops']:.1f} GFLOP/s from L1, "
+        f"as `effnet bench --json` measured it; CPU as it reports itself: {KERNELS['cpu']})"
+        + (f", forced with EFFNET_ISA={args.isa}." if args.isa else ", chosen at run time."), "",
         *MACHINE_NOTE.strip().split("\n"), "",
         "## Latency", "",
         "| model | threads | effnet ms | onnxruntime ms | OpenVINO ms | effnet / onnxruntime | effnet / OpenVINO |",

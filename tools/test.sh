@@ -12,6 +12,26 @@ echo "== swift test"
 swift build --build-tests
 swift test --skip-build
 
+echo "== kernel suites with each other kernel family this CPU supports forced (EFFNET_ISA)"
+# The run above used the best family; KernelFamilyTests already compares every supported family in one process.
+# This reruns the kernel suites (which go through the Runtime's dispatch) under each other family.
+families=()
+flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
+case "$(uname -m)" in
+    x86_64)
+        if [[ $flags == *" avx512f "* && $flags == *" avx512bw "* && $flags == *" avx512dq "* \
+            && $flags == *" avx512vl "* && $flags == *" avx512cd "* && $flags == *" avx2 "* ]]; then
+            families+=(avx2)
+        fi
+        families+=(scalar) ;;
+    aarch64 | arm64) families+=(scalar) ;;
+esac
+for isa in "${families[@]}"; do
+    echo "-- EFFNET_ISA=$isa"
+    EFFNET_ISA=$isa swift test --skip-build \
+        --filter 'KernelFamilyTests|GEMMTests|ConvKernelTests|WinogradTests|ActivationTests'
+done
+
 echo "== release build and cross-checks with real consumers"
 swift build -c release --product effnet
 echo "== hostile inputs against the release build"

@@ -1,7 +1,8 @@
 // effnet-kernel-bench: GFLOP/s of the runtime's GEMM on EfficientNetV2-S-shaped convolutions, depthwise
 // bandwidth, and (with `stack`) a synthetic V2-S block stack through InferenceSession.
 //
-// Usage: effnet-kernel-bench [gemm|depthwise|stack|all] [--threads N] [--runs N]
+// Usage: effnet-kernel-bench [microkernel|gemm|depthwise|stack|all] [--threads N] [--runs N]
+// `EFFNET_ISA` picks the kernel family as for effnet; `microkernel` measures every family this CPU supports.
 // Reports the minimum over runs: the machine may be shared, and the minimum is the least disturbed sample.
 import Foundation
 import IR
@@ -87,6 +88,16 @@ let convCases = [
     ConvCase(name: "stage6 project 1x1 12^2, 1536->256", h: 12, w: 12, cin: 1536, cout: 256, k: 1, stride: 1),
     ConvCase(name: "head 1x1 12^2, 256->1280", h: 12, w: 12, cin: 256, cout: 1280, k: 1, stride: 1),
 ]
+
+print("kernel family \(KernelFamily.active.rawValue) on \(KernelFamily.cpuModel)")
+if mode == "microkernel" || mode == "all" {
+    // Each supported family's micro-kernel from L1 (one row tile × two panels, K = 128), best of 0.5 s.
+    for family in KernelFamily.supported {
+        let rate = KernelProbe.microkernelGFLOPS(family: family, seconds: 0.5)
+        print(String(format: "microkernel %@ %d×%d: %.1f GFLOP/s", family.rawValue, family.microRows,
+            family.panelWidth(remaining: .max), rate))
+    }
+}
 
 if mode == "gemm" || mode == "all" {
     print("GEMM (dense conv through the micro-kernels), min of \(runs) runs, machine shared with other sessions:")

@@ -1,1 +1,3 @@
 // The Runtime module: see DESIGN.md.
+
+@_exported import KernelCore

@@ -1,3 +1,4 @@
+import KernelCore
 import IR
 
 /// Problems found while planning or running a graph, in either runtime (the reference interpreter or the native

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IR
+import Runtime
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,6 +52,8 @@ struct BenchCommand: ParsableCommand {
             return Float(state >> 40) / Float(1 << 23) - 1
         }
         let feeds = [executable.inputName: Tensor(shape: shape, floats: values)]
+        // The kernel family's micro-kernel from L1, ~50 ms: what this CPU gives the GEMM at best.
+        let microkernel = KernelProbe.microkernelGFLOPS(seconds: 0.05)
         for _ in 0..<warmup { _ = try executable.session.run(feeds) }
         var times = [Double]()
         for _ in 0..<iterations {
@@ -62,7 +65,8 @@ struct BenchCommand: ParsableCommand {
         let result = BenchResult(
             model: model.model, threads: threadCount, batch: batch, size: executable.size, iterations: iterations,
             medianMs: Self.quantile(times, 0.5), p90Ms: Self.quantile(times, 0.9), minMs: times[0],
-            peakRssMb: Self.peakResidentMegabytes())
+            peakRssMb: Self.peakResidentMegabytes(), kernelFamily: KernelFamily.active.rawValue,
+            microkernelGflops: (microkernel * 1000).rounded() / 1000, cpu: KernelFamily.cpuModel)
         if json {
             try JSONOutput.print(result)
         } else {
@@ -73,6 +77,10 @@ struct BenchCommand: ParsableCommand {
                 String(
                     format: "median %.2f ms, p90 %.2f ms, min %.2f ms, peak RSS %.1f MB",
                     result.medianMs, result.p90Ms, result.minMs, result.peakRssMb))
+            print(
+                String(
+                    format: "kernels %@ (micro-kernel %.1f GFLOP/s) on %@", result.kernelFamily,
+                    result.microkernelGflops, result.cpu))
         }
     }
 
@@ -95,7 +103,8 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
-/// `bench --json` (DESIGN.md): model, threads, iterations, median_ms, p90_ms, min_ms, peak_rss_mb.
+/// `bench --json` (DESIGN.md): model, threads, iterations, median_ms, p90_ms, min_ms, peak_rss_mb; plus the kernel
+/// family in use (`kernel_family`), its micro-kernel's measured rate (`microkernel_gflops`) and the CPU (`cpu`).
 struct BenchResult: Encodable {
     var model: String
     var threads: Int
@@ -106,6 +115,9 @@ struct BenchResult: Encodable {
     var p90Ms: Double
     var minMs: Double
     var peakRssMb: Double
+    var kernelFamily: String
+    var microkernelGflops: Double
+    var cpu: String
 
     enum CodingKeys: String, CodingKey {
         case model, threads, batch, size, iterations
@@ -113,5 +125,8 @@ struct BenchResult: Encodable {
         case p90Ms = "p90_ms"
         case minMs = "min_ms"
         case peakRssMb = "peak_rss_mb"
+        case kernelFamily = "kernel_family"
+        case microkernelGflops = "microkernel_gflops"
+        case cpu
     }
 }

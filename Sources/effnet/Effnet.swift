@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Runtime
 
 /// The `effnet` command. Exit codes (a contract, DESIGN.md): 0 success; 1 `verify` found a difference beyond
 /// tolerance; 2 bad input or usage, with one line on stderr naming the file and the problem.
@@ -35,6 +36,10 @@ struct Effnet: ParsableCommand {
         }
         do {
             var command = try parseAsRoot(arguments)
+            if case .failure(let error) = KernelFamily.selection {  // EFFNET_ISA names a family this CPU lacks
+                FileHandle.standardError.write(Data(("effnet: \(error.message)\n").utf8))
+                Foundation.exit(2)
+            }
             try command.run()
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)

@@ -83,5 +83,28 @@ import Testing
             #expect(json.keys.contains(key), "missing \(key)")
         }
         #expect((json["median_ms"] as? Double ?? 0) > 0 && (json["peak_rss_mb"] as? Double ?? 0) > 0)
+        #expect(["avx512", "avx2", "neon", "scalar"].contains(json["kernel_family"] as? String ?? ""))
+        #expect((json["microkernel_gflops"] as? Double ?? 0) > 0)
+        #expect(!(json["cpu"] as? String ?? "").isEmpty)
+    }
+
+    /// `EFFNET_ISA` forces the kernel family (scalar runs everywhere); a family the CPU lacks, or an unknown name,
+    /// is one line on stderr and exit 2.
+    @Test func effnetISASelectsOrRejects() throws {
+        let model = EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/torchscript.onnx")
+        let args = ["bench", model, "--threads", "1", "--warmup", "0", "--iterations", "1", "--json"]
+        let forced = try EffnetProcess.run(args, environment: ["EFFNET_ISA": "scalar"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(forced.json?["kernel_family"] as? String == "scalar")
+        let unknown = try EffnetProcess.run(args, environment: ["EFFNET_ISA": "sse9"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stdout.isEmpty)
+        #expect(unknown.stderr.hasPrefix("effnet: EFFNET_ISA=sse9: unknown kernel family"))
+        #expect(unknown.stderr.split(separator: "\n").count == 1)
+        #if arch(x86_64)
+            let neon = try EffnetProcess.run(args, environment: ["EFFNET_ISA": "neon"])
+            #expect(neon.status == 2)
+            #expect(neon.stderr.contains("does not support neon"))
+        #endif
     }
 }

@@ -1,3 +1,5 @@
+import KernelCore
+
 /// A 3×3, stride-1 dense convolution by Winograd's minimal filtering F(2×2, 3×3), over NHWC.
 ///
 /// Each 2×2 output tile comes from a 4×4 input tile: Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. The elementwise product over
@@ -137,15 +139,13 @@ package final class WinogradConv: @unchecked Sendable {
 
     /// The output pixel (index over batch × outHeight × outWidth) of position k of tile `tile`, or nil past the edge.
     @inline(__always)
-    package func pixel(tile: Int, k: Int) -> Int? {
-        let perImage = tilesH * tilesW
-        let n = tile / perImage
-        let ty = (tile % perImage) / tilesW
-        let tx = tile % tilesW
-        let y = 2 * ty + k / 2
-        let x = 2 * tx + k % 2
-        if y >= geometry.outHeight || x >= geometry.outWidth { return nil }
-        return (n * geometry.outHeight + y) * geometry.outWidth + x
+    package func pixel(tile: Int, k: Int) -> Int? { tiles.pixel(tile: tile, k: k) }
+
+    /// What the family's transforms need.
+    var tiles: WinogradTiles {
+        WinogradTiles(
+            geometry: geometry, input: input, bias: bias.pointer, tilesH: tilesH, tilesW: tilesW, vStride: vStride,
+            mStride: mStride)
     }
 
     private func runBlock(
@@ -157,7 +157,8 @@ package final class WinogradConv: @unchecked Sendable {
         let (cin, cout) = (g.inChannels, g.outChannels)
         let v = scratch
         let m = scratch + 16 * vStride
-        transformInput(first: first, count: count, into: v)
+        let table = KernelDispatch.table(for: positions[0].family)
+        table.winogradInput(tiles, first, count, v)
         let panels = positions[0].panels
         var start = 0
         while start < panels.count {
@@ -174,174 +175,14 @@ package final class WinogradConv: @unchecked Sendable {
                     rows: .direct(base: v + e * vStride, stride: cin), m: count, weights: positions[e],
                     c: m + e * mStride, ldc: cout)
                 p.raw = true
-                GEMM.compute(p, tiles: 0..<((count + microRows - 1) / microRows), panels: start..<end)
+                table.gemm(p, 0..<((count + table.microRows - 1) / table.microRows), start..<end)
             }
             let channels = panels[start].start..<min(cout, panels[end - 1].start + panels[end - 1].width)
-            let a = (first, count, m, output, outputStride, residual, residualStride, channels, tileOrder)
-            switch activation {
-            case .none: transformOutput(IdentityOp.self, a)
-            case .silu: transformOutput(SiluOp.self, a)
-            case .relu: transformOutput(ReluOp.self, a)
-            case .relu6: transformOutput(Relu6Op.self, a)
-            case .sigmoid: transformOutput(SigmoidOp.self, a)
-            case .hardswish: transformOutput(HardSwishOp.self, a)
-            case .hardsigmoid: transformOutput(HardSigmoidOp.self, a)
-            }
+            let a = WinogradOutput(
+                first: first, count: count, products: m, output: output, outputStride: outputStride,
+                residual: residual, residualStride: residualStride, channels: channels, tileOrder: tileOrder)
+            table.winogradOutput(tiles, activation, a)
             start = end
-        }
-    }
-
-    /// V[e][i][c] = (Bᵀ d B)[e] for the block's tiles, 16 channels at a time; pixels outside the image are zero.
-    private func transformInput(first: Int, count: Int, into v: UnsafeMutablePointer<Float>) {
-        let g = geometry
-        let cin = g.inChannels
-        let perImage = tilesH * tilesW
-        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 16) { dbuf in
-            let d = dbuf.baseAddress!
-            for i in 0..<count {
-                let tile = first + i
-                let n = tile / perImage
-                let ty = (tile % perImage) / tilesW
-                let tx = tile % tilesW
-                let y0 = 2 * ty - g.padTop
-                let x0 = 2 * tx - g.padLeft
-                let image = input + n * g.inHeight * g.inWidth * cin
-                let interior = y0 >= 0 && y0 + 3 < g.inHeight && x0 >= 0 && x0 + 3 < g.inWidth
-                var cb = 0
-                while cb < cin {
-                    let lanes = min(16, cin - cb)
-                    if interior {
-                        // The whole 4×4 patch is inside the image: no bounds checks.
-                        let base = image + (y0 * g.inWidth + x0) * cin + cb
-                        for r in 0..<4 {
-                            let row = base + r * g.inWidth * cin
-                            for c in 0..<4 {
-                                d[r * 4 + c] =
-                                    lanes == 16 ? loadVector(row + c * cin) : loadPartial(row + c * cin, lanes)
-                            }
-                        }
-                    } else {
-                        for r in 0..<4 {
-                            let y = y0 + r
-                            for c in 0..<4 {
-                                let x = x0 + c
-                                if y >= 0 && y < g.inHeight && x >= 0 && x < g.inWidth {
-                                    let p = image + (y * g.inWidth + x) * cin + cb
-                                    d[r * 4 + c] = lanes == 16 ? loadVector(p) : loadPartial(p, lanes)
-                                } else {
-                                    d[r * 4 + c] = SIMD16()
-                                }
-                            }
-                        }
-                    }
-                    for c in 0..<4 {  // Bᵀ d, column by column
-                        let (d0, d1, d2, d3) = (d[c], d[4 + c], d[8 + c], d[12 + c])
-                        d[c] = d0 - d2
-                        d[4 + c] = d1 + d2
-                        d[8 + c] = d2 - d1
-                        d[12 + c] = d1 - d3
-                    }
-                    for r in 0..<4 {  // (Bᵀ d) B, row by row
-                        let (a0, a1, a2, a3) = (d[r * 4], d[r * 4 + 1], d[r * 4 + 2], d[r * 4 + 3])
-                        let dst = v + r * 4 * vStride + i * cin + cb
-                        let step = vStride
-                        if lanes == 16 {
-                            storeVector(a0 - a2, dst)
-                            storeVector(a1 + a2, dst + step)
-                            storeVector(a2 - a1, dst + 2 * step)
-                            storeVector(a1 - a3, dst + 3 * step)
-                        } else {
-                            storePartial(a0 - a2, dst, lanes)
-                            storePartial(a1 + a2, dst + step, lanes)
-                            storePartial(a2 - a1, dst + 2 * step, lanes)
-                            storePartial(a1 - a3, dst + 3 * step, lanes)
-                        }
-                    }
-                    cb += 16
-                }
-            }
-        }
-    }
-
-    /// Y = Aᵀ m A + bias per tile and 16 output channels, stored; then, per output pixel, the activation (and the
-    /// residual) over the channel range in a second pass. Applying the activation inside the transform loop kept
-    /// four exp/divide chains and sixteen loads live at once and spilled (measured: 23% of the layer's time).
-    private func transformOutput<Op: PointwiseOp>(
-        _ op: Op.Type,
-        _ a: (
-            Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>?, Int,
-            Range<Int>, Bool
-        )
-    ) {
-        let (first, count, m, output, outputStride, residual, residualStride, channels, tileOrder) = a
-        let cout = geometry.outChannels
-        let width = channels.count
-        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: 4) { dstBuffer in
-            let dst = dstBuffer.baseAddress!
-            for i in 0..<count {
-                var pixels = (0, 0, 0, 0)
-                for k in 0..<4 {
-                    if tileOrder {
-                        dst[k] = output + (i * 4 + k) * outputStride
-                    } else if let p = pixel(tile: first + i, k: k) {
-                        dst[k] = output + p * outputStride
-                        switch k {
-                        case 0: pixels.0 = p
-                        case 1: pixels.1 = p
-                        case 2: pixels.2 = p
-                        default: pixels.3 = p
-                        }
-                    } else {
-                        dst[k] = nil
-                    }
-                }
-                let (d0, d1, d2, d3) = (dst[0], dst[1], dst[2], dst[3])
-                var cb = channels.lowerBound
-                while cb < channels.upperBound {
-                    let lanes = min(16, channels.upperBound - cb)
-                    @inline(__always) func at(_ e: Int) -> SIMD16<Float> {
-                        let p = m + e * mStride + i * cout + cb
-                        return lanes == 16 ? loadVector(p) : loadPartial(p, lanes)
-                    }
-                    // Aᵀ m: two rows of four.
-                    let s00 = at(0) + at(4) + at(8)
-                    let s01 = at(1) + at(5) + at(9)
-                    let s02 = at(2) + at(6) + at(10)
-                    let s03 = at(3) + at(7) + at(11)
-                    let s10 = at(4) - at(8) - at(12)
-                    let s11 = at(5) - at(9) - at(13)
-                    let s12 = at(6) - at(10) - at(14)
-                    let s13 = at(7) - at(11) - at(15)
-                    let b = loadVector(bias.pointer + cb)
-                    @inline(__always) func put(_ v: SIMD16<Float>, _ d: UnsafeMutablePointer<Float>?) {
-                        guard let d else { return }
-                        if lanes == 16 { storeVector(v, d + cb) } else { storePartial(v, d + cb, lanes) }
-                    }
-                    put(s00 + s01 + s02 + b, d0)
-                    put(s01 - s02 - s03 + b, d1)
-                    put(s10 + s11 + s12 + b, d2)
-                    put(s11 - s12 - s13 + b, d3)
-                    cb += 16
-                }
-                for k in 0..<4 {
-                    guard let d = dst[k] else { continue }
-                    let segment = d + channels.lowerBound
-                    KernelActivation.map(Op.self, segment, width, nil)
-                    if let residual {
-                        let p = k == 0 ? pixels.0 : k == 1 ? pixels.1 : k == 2 ? pixels.2 : pixels.3
-                        let r = residual + p * residualStride + channels.lowerBound
-                        var c = 0
-                        while c + 16 <= width {
-                            storeVector(loadVector(segment + c) + loadVector(r + c), segment + c)
-                            c += 16
-                        }
-                        while c < width {
-                            segment[c] += r[c]
-                            c += 1
-                        }
-                    }
-                }
-            }
         }
     }
 }
@@ -358,7 +199,10 @@ package final class WinogradWeights: @unchecked Sendable {
     let bias: FloatBuffer
 
     /// `weights` in ONNX layout [Cout, Cin, 3, 3].
-    package init(weights w: [Float], bias b: [Float]?, inChannels cin: Int, outChannels cout: Int) {
+    package init(
+        weights w: [Float], bias b: [Float]?, inChannels cin: Int, outChannels cout: Int,
+        family: KernelFamily = .active
+    ) {
         precondition(w.count == cout * cin * 9 && (b?.count ?? cout) >= cout)
         inChannels = cin
         outChannels = cout
@@ -382,14 +226,14 @@ package final class WinogradWeights: @unchecked Sendable {
                 }
             }
         }
-        positions = WinogradWeights.pack(u, cin: cin, cout: cout)
+        positions = WinogradWeights.pack(u, cin: cin, cout: cout, family: family)
         bias = FloatBuffer(count: (cout + 15) / 16 * 16)
         if let b { for o in 0..<cout { bias.pointer[o] = b[o] } }
     }
 
-    private static func pack(_ u: [Float], cin: Int, cout: Int) -> [PackedWeights] {
+    private static func pack(_ u: [Float], cin: Int, cout: Int, family: KernelFamily) -> [PackedWeights] {
         (0..<16).map { e in
-            PackedWeights(outputs: cout, taps: 1, inputChannels: cin, bias: nil) { o, _, c in
+            PackedWeights(outputs: cout, taps: 1, inputChannels: cin, bias: nil, family: family) { o, _, c in
                 u[(e * cout + o) * cin + c]
             }
         }

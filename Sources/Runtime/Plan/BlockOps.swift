@@ -1,3 +1,4 @@
+import KernelCore
 import IR
 
 /// The squeeze-excitation part of a fused block, bound to its per-session scratch.

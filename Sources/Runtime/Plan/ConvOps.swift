@@ -1,3 +1,4 @@
+import KernelCore
 import IR
 
 /// Convolution attributes of an ONNX Conv / effnet fused node, resolved against an input shape.

@@ -1,3 +1,4 @@
+import KernelCore
 /// FusedMBConv without SE as a depth-first pipeline: k×k conv (+act) on a block of output pixels into an L2-sized
 /// per-worker buffer, then the 1×1 project GEMM on that buffer, then (Winograd) a scatter of the block's pixels with
 /// the residual. Blocks are independent, so workers take them statically.
@@ -79,8 +80,7 @@ final class FusedPipeline {
             let proj = mid + blockRows * cmid
             GEMM.compute(
                 GEMM.Problem(
-                    rows: .direct(base: mid, stride: cmid), m: count * 4, weights: project, c: proj, ldc: cout),
-                tiles: 0..<((count * 4 + microRows - 1) / microRows), panels: 0..<project.panels.count)
+                    rows: .direct(base: mid, stride: cmid), m: count * 4, weights: project, c: proj, ldc: cout))
             for i in 0..<count {
                 for k in 0..<4 {
                     guard let pixel = w.pixel(tile: first + i, k: k) else { continue }
@@ -111,8 +111,7 @@ final class FusedPipeline {
                 GEMM.Problem(
                     rows: .direct(base: mid, stride: cmid), m: count, weights: project, c: output + first * cout,
                     ldc: cout,
-                    residual: residual.map { $0 + first * residualStride }, ldr: residualStride),
-                tiles: 0..<((count + microRows - 1) / microRows), panels: 0..<project.panels.count)
+                    residual: residual.map { $0 + first * residualStride }, ldr: residualStride))
         }
     }
 }

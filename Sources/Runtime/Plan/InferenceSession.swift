@@ -1,3 +1,4 @@
+import KernelCore
 import Foundation
 import IR
 

@@ -1,3 +1,4 @@
+import KernelCore
 import IR
 
 /// How a runtime value's floats are laid out.

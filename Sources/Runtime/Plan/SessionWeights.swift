@@ -1,3 +1,4 @@
+import KernelCore
 import IR
 
 /// A session's initializers and the kernel-ready forms its plans make of them, so that each weight is held once.

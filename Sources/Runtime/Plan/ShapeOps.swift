@@ -1,3 +1,4 @@
+import KernelCore
 import IR
 
 /// Reshapes (copies in C order), transposes, and constant-mode spatial Pad (NHWC).

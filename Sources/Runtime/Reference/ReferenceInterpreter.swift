@@ -1,3 +1,4 @@
+import KernelCore
 import IR
 
 /// The semantic oracle: runs any IR graph with plain scalar kernels, one node at a time, in the order of a

@@ -1,3 +1,4 @@
+import KernelCore
 import IR
 
 /// Dispatch from a node to its reference kernel. Heavy numeric ops have scalar kernels here (Double

@@ -1,3 +1,4 @@
+import KernelCore
 import IR
 
 /// A sorted list of nodes with what running them needs: where each value is last read (so `run` can free

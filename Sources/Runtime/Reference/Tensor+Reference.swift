@@ -1,3 +1,4 @@
+import KernelCore
 import IR
 
 extension Tensor {

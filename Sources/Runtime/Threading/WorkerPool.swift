@@ -1,3 +1,4 @@
+import KernelCore
 import Synchronization
 
 #if canImport(Glibc)

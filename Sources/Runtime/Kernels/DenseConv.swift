@@ -1,55 +1,4 @@
-/// The shape arithmetic of a 2-D convolution over a channels-last (NHWC) batch.
-///
-/// Output size follows ONNX Conv: out = ⌊(in + pad_begin + pad_end − dilation·(k − 1) − 1) / stride⌋ + 1.
-/// Pads may be asymmetric (TF "SAME": the extra row/column goes at the end).
-package struct NHWCConvGeometry: Hashable, Sendable {
-    package var batch: Int
-    package var inHeight: Int
-    package var inWidth: Int
-    package var inChannels: Int
-    package var outChannels: Int
-    package var kernelHeight: Int
-    package var kernelWidth: Int
-    package var strideH: Int
-    package var strideW: Int
-    package var padTop: Int
-    package var padLeft: Int
-    package var padBottom: Int
-    package var padRight: Int
-    package var dilationH: Int
-    package var dilationW: Int
-
-    package init(
-        batch: Int, inHeight: Int, inWidth: Int, inChannels: Int, outChannels: Int, kernel: (Int, Int),
-        stride: (Int, Int) = (1, 1), pads: [Int] = [0, 0, 0, 0], dilation: (Int, Int) = (1, 1)
-    ) {
-        self.batch = batch
-        self.inHeight = inHeight
-        self.inWidth = inWidth
-        self.inChannels = inChannels
-        self.outChannels = outChannels
-        (kernelHeight, kernelWidth) = kernel
-        (strideH, strideW) = stride
-        (padTop, padLeft, padBottom, padRight) = (pads[0], pads[1], pads[2], pads[3])
-        (dilationH, dilationW) = dilation
-    }
-
-    package var outHeight: Int {
-        (inHeight + padTop + padBottom - dilationH * (kernelHeight - 1) - 1) / strideH + 1
-    }
-    package var outWidth: Int { (inWidth + padLeft + padRight - dilationW * (kernelWidth - 1) - 1) / strideW + 1 }
-    package var taps: Int { kernelHeight * kernelWidth }
-    /// Output pixels over the whole batch: the GEMM's M.
-    package var outPixels: Int { batch * outHeight * outWidth }
-    package var inPixels: Int { batch * inHeight * inWidth }
-    /// Multiply-accumulates of the dense convolution.
-    package var macs: Int { outPixels * outChannels * taps * inChannels }
-    /// True for a 1×1, stride 1, unpadded convolution: a plain GEMM over the pixels.
-    package var isPointwise: Bool {
-        kernelHeight == 1 && kernelWidth == 1 && strideH == 1 && strideW == 1
-            && padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0
-    }
-}
+import KernelCore
 
 /// An indirection buffer for implicit GEMM: for every output pixel and tap, the address of the input pixel the tap
 /// reads (channels contiguous), or of a zero row when the tap falls in the padding.
@@ -130,8 +79,7 @@ package final class DenseConv: @unchecked Sendable {
         }
         GEMM.compute(
             GEMM.Problem(
-                rows: shiftedRows, m: pixels, weights: weights, c: out, ldc: outputStride, activation: activation),
-            tiles: 0..<((pixels + microRows - 1) / microRows), panels: 0..<weights.panels.count)
+                rows: shiftedRows, m: pixels, weights: weights, c: out, ldc: outputStride, activation: activation))
     }
 
     /// out[m, n] = act(conv + bias) + residual[m, n], NHWC with `outputStride` / `residualStride` floats per pixel.

@@ -1,25 +1,4 @@
-/// One call of a GEMM micro-kernel: an 8-row tile of A times one packed panel of B, for one K block.
-///
-/// `rows` holds `taps × 8` row pointers, tap-major, each already advanced to the block's first channel; rows past
-/// `rowCount` repeat a valid row (they are computed and not stored). `b` points at the block's first row of the
-/// panel. When `accumulate`, the tile adds onto what C holds (a previous K block's partial sums); when `finish`,
-/// the epilogue adds the bias, applies the activation and adds the residual while the values are in registers.
-struct MicroTile {
-    var rows: UnsafePointer<UnsafePointer<Float>>
-    var taps: Int
-    var kc: Int
-    var b: UnsafePointer<Float>
-    var c: UnsafeMutablePointer<Float>
-    var ldc: Int
-    var rowCount: Int
-    var colCount: Int
-    var accumulate: Bool
-    var finish: Bool
-    var bias: UnsafePointer<Float>
-    var activation: KernelActivation
-    var residual: UnsafePointer<Float>?
-    var ldr: Int
-}
+import KernelCore
 
 /// Rows of the micro-kernels: 8 rows × 32 columns is 16 `SIMD16<Float>` accumulators, 2 B vectors and a
 /// broadcast, 19 of AVX-512's 32 registers. Measured on Zen 4 (one 512-bit FMA per cycle, 4-cycle latency):
@@ -476,61 +455,16 @@ private func finishFull24<Op: PointwiseOp>(
     put(wide.7, narrow.7, 7)
 }
 
-/// The epilogue shared by the micro-kernels, specialised per activation so that the activation is inlined.
+/// The micro-kernel for a tile of `t.rowCount` rows and a panel `width` wide.
 @inline(__always)
-private func finishTile(_ t: MicroTile, _ acc: UnsafeMutablePointer<SIMD16<Float>>, vectorsPerRow nv: Int) {
-    if !t.finish {
-        finishTile(IdentityOp.self, t, acc, vectorsPerRow: nv)
-        return
+func gemmTile(_ t: MicroTile, width: Int) {
+    if t.rowCount == 1 {
+        microKernel1xN(t, width: width)
+    } else if width == 32 {
+        microKernel8x32(t)
+    } else if width == 24 {
+        microKernel8x24(t)
+    } else {
+        microKernel8x16(t)
     }
-    switch t.activation {
-    case .none: finishTile(IdentityOp.self, t, acc, vectorsPerRow: nv)
-    case .silu: finishTile(SiluOp.self, t, acc, vectorsPerRow: nv)
-    case .relu: finishTile(ReluOp.self, t, acc, vectorsPerRow: nv)
-    case .relu6: finishTile(Relu6Op.self, t, acc, vectorsPerRow: nv)
-    case .sigmoid: finishTile(SigmoidOp.self, t, acc, vectorsPerRow: nv)
-    case .hardswish: finishTile(HardSwishOp.self, t, acc, vectorsPerRow: nv)
-    case .hardsigmoid: finishTile(HardSigmoidOp.self, t, acc, vectorsPerRow: nv)
-    }
-}
-
-/// Partial-sum accumulation, bias, activation, residual, and stores limited to `rowCount` rows and `colCount`
-/// columns.
-@inline(__always)
-private func finishTile<Op: PointwiseOp>(
-    _ op: Op.Type, _ t: MicroTile, _ acc: UnsafeMutablePointer<SIMD16<Float>>, vectorsPerRow nv: Int
-) {
-    for i in 0..<t.rowCount {
-        let c = t.c + i * t.ldc
-        let r = t.residual.map { $0 + i * t.ldr }
-        for j in 0..<nv {
-            let cols = min(16, t.colCount - 16 * j)
-            if cols <= 0 { break }
-            var v = acc[i * nv + j]
-            let cj = c + 16 * j
-            if t.accumulate { v += cols == 16 ? loadVector(cj) : cols == 8 ? loadHalf(cj) : loadPartial(cj, cols) }
-            if t.finish {
-                v += loadVector(t.bias + 16 * j)
-                v = Op.apply(v)
-                if let r {
-                    v +=
-                        cols == 16
-                        ? loadVector(r + 16 * j) : cols == 8 ? loadHalf(r + 16 * j) : loadPartial(r + 16 * j, cols)
-                }
-            }
-            if cols == 16 {
-                storeVector(v, cj)
-            } else if cols == 8 {
-                UnsafeMutableRawPointer(cj).storeBytes(of: v.lowHalf, as: SIMD8<Float>.self)
-            } else {
-                storePartial(v, cj, cols)
-            }
-        }
-    }
-}
-
-/// 8 floats in the low half, zeros above.
-@inline(__always)
-private func loadHalf(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-    SIMD16(lowHalf: UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8())
 }

@@ -1,34 +1,4 @@
-/// Depthwise k×k convolution weights in channel blocks: `data[(block · taps + tap) · 16 + lane]` for channel
-/// block · 16 + lane, so that the kernel streams one block's k×k weight vectors contiguously; bias padded to 16.
-package final class DepthwiseWeights: @unchecked Sendable {
-    package let channels: Int
-    package let paddedChannels: Int
-    package let kernelHeight: Int
-    package let kernelWidth: Int
-    package let data: FloatBuffer
-    package let bias: FloatBuffer
-    /// Zeros where taps in the padding point: one pixel's worth, or a whole padded row segment for the
-    /// four-pixel path (3·stride + kw pixels, stride ≤ 2).
-    package let zero: FloatBuffer
-    package var taps: Int { kernelHeight * kernelWidth }
-
-    /// From ONNX Conv weights `[C, 1, kh, kw]` (group = C).
-    package init(weights w: [Float], shape: [Int], bias: [Float]?) {
-        precondition(shape.count == 4 && shape[1] == 1 && w.count == shape.reduce(1, *))
-        channels = shape[0]
-        kernelHeight = shape[2]
-        kernelWidth = shape[3]
-        paddedChannels = (channels + 15) / 16 * 16
-        let taps = kernelHeight * kernelWidth
-        data = FloatBuffer(count: taps * paddedChannels)
-        self.bias = FloatBuffer(count: paddedChannels)
-        zero = FloatBuffer(count: (6 + kernelWidth) * channels + paddedChannels)
-        for c in 0..<channels {
-            for t in 0..<taps { data.pointer[((c / 16) * taps + t) * 16 + c % 16] = w[c * taps + t] }
-            if let bias { self.bias.pointer[c] = bias[c] }
-        }
-    }
-}
+import KernelCore
 
 /// Depthwise convolution over NHWC with the activation and the squeeze-excitation average fused in.
 ///
@@ -38,15 +8,18 @@ package final class DepthwiseWeights: @unchecked Sendable {
 /// prefetchers busy (channel-block-outer order, which strides by a whole pixel, measured 4× slower). When `seSums`
 /// is given, the activated outputs are added into per-(image, channel) sums while in registers: SE's global
 /// average needs no second pass over the tensor.
-package enum Depthwise {
+///
+/// This file is compiled once per kernel family (symlinked); `Depthwise.run` in the Runtime splits the rows over
+/// threads and calls the active family's copy of this.
+enum DepthwiseKernel {
     /// Computes output rows `rows` (indices into batch × outHeight). `seSums` (zeroed by the caller) receives the
     /// per-channel sums of this call's rows: per image (batch × paddedChannels) or, with `sumsPerRow`, per row
     /// (rows × paddedChannels). Reads up to 15 floats past a pixel's last channel (buffers carry slack; see
     /// `FloatBuffer`).
-    package static func run(
+    static func run(
         input: UnsafePointer<Float>, geometry g: NHWCConvGeometry, weights w: DepthwiseWeights,
         output: UnsafeMutablePointer<Float>, activation: KernelActivation, seSums: UnsafeMutablePointer<Float>?,
-        sumsPerRow: Bool = false, rows: Range<Int>
+        sumsPerRow: Bool, rows: Range<Int>
     ) {
         let c = g.inChannels
         let kh = g.kernelHeight
@@ -98,10 +71,10 @@ package enum Depthwise {
                                 for kx in 0..<kw {
                                     let wv = loadVector(wk + kx * 16)
                                     let p = r + kx * c
-                                    a0.addProduct(loadVector(p), wv)
-                                    a1.addProduct(loadVector(p + step), wv)
-                                    a2.addProduct(loadVector(p + 2 * step), wv)
-                                    a3.addProduct(loadVector(p + 3 * step), wv)
+                                    madd(&a0, loadVector(p), wv)
+                                    madd(&a1, loadVector(p + step), wv)
+                                    madd(&a2, loadVector(p + 2 * step), wv)
+                                    madd(&a3, loadVector(p + 3 * step), wv)
                                 }
                             }
                             wp += taps * 16
@@ -117,7 +90,7 @@ package enum Depthwise {
                                 storePartial(a3, out + 3 * c + cb, tail)
                             }
                         }
-                        for p in 0..<4 { activation.apply(out + p * c, count: c, sums: sums) }
+                        for p in 0..<4 { activationMap(activation, out + p * c, count: c, sums: sums) }
                         ox += 4
                         continue
                     }
@@ -138,11 +111,11 @@ package enum Depthwise {
                         var acc1 = SIMD16<Float>()
                         var t = 0
                         while t + 1 < taps {
-                            acc0.addProduct(loadVector(tp[t] + cb), loadVector(wp + t * 16))
-                            acc1.addProduct(loadVector(tp[t + 1] + cb), loadVector(wp + t * 16 + 16))
+                            madd(&acc0, loadVector(tp[t] + cb), loadVector(wp + t * 16))
+                            madd(&acc1, loadVector(tp[t + 1] + cb), loadVector(wp + t * 16 + 16))
                             t += 2
                         }
-                        if t < taps { acc0.addProduct(loadVector(tp[t] + cb), loadVector(wp + t * 16)) }
+                        if t < taps { madd(&acc0, loadVector(tp[t] + cb), loadVector(wp + t * 16)) }
                         wp += taps * 16
                         if block < fullBlocks {
                             storeVector(acc0 + acc1, out + cb)
@@ -150,49 +123,10 @@ package enum Depthwise {
                             storePartial(acc0 + acc1, out + cb, tail)
                         }
                     }
-                    // Second pass over the pixel's channels while they are in L1 (see `KernelActivation.apply(_:count:sums:)`).
-                    activation.apply(out, count: c, sums: sums)
+                    // Second pass over the pixel's channels while they are in L1 (see `KernelActivation.map`).
+                    activationMap(activation, out, count: c, sums: sums)
                     ox += 1
                 }
-            }
-        }
-    }
-
-    /// The whole batch on `pool`. With SE, each output row's channel sums go to `seScratch` (batch × outHeight ×
-    /// paddedChannels) and are then added in row order into `seSums` (batch × paddedChannels): the result does not
-    /// depend on how rows were split over threads, so one and two threads give bit-identical outputs.
-    package static func run(
-        input: UnsafePointer<Float>, geometry g: NHWCConvGeometry, weights w: DepthwiseWeights,
-        output: UnsafeMutablePointer<Float>, activation: KernelActivation, seSums: UnsafeMutablePointer<Float>?,
-        seScratch: UnsafeMutablePointer<Float>?, pool: WorkerPool?
-    ) {
-        let rowCount = g.batch * g.outHeight
-        let pc = w.paddedChannels
-        guard let seSums, let seScratch else {
-            precondition(seSums == nil, "SE sums need row scratch")
-            let body: (Range<Int>, Int) -> Void = { rows, _ in
-                run(
-                    input: input, geometry: g, weights: w, output: output, activation: activation, seSums: nil,
-                    rows: rows)
-            }
-            if let pool { pool.parallelFor(rowCount, body) } else { body(0..<rowCount, 0) }
-            return
-        }
-        seScratch.update(repeating: 0, count: rowCount * pc)
-        let body: (Range<Int>, Int) -> Void = { rows, _ in
-            run(
-                input: input, geometry: g, weights: w, output: output, activation: activation, seSums: seScratch,
-                sumsPerRow: true, rows: rows)
-        }
-        if let pool { pool.parallelFor(rowCount, body) } else { body(0..<rowCount, 0) }
-        seSums.update(repeating: 0, count: g.batch * pc)
-        for row in 0..<rowCount {
-            let dst = seSums + (row / g.outHeight) * pc
-            let src = seScratch + row * pc
-            var c = 0
-            while c < pc {
-                storeVector(loadVector(dst + c) + loadVector(src + c), dst + c)
-                c += 16
             }
         }
     }

@@ -1,32 +1,74 @@
-import Foundation
+import KernelCore
 
-/// The pointwise activations that fused ops apply in kernel epilogues (DEVELOPERS.md, "Fused ops").
-///
-/// `hardsigmoid` is PyTorch's `relu6(x + 3) / 6` (ONNX `HardSigmoid` with alpha = 1/6, beta = 0.5), the gate of
-/// MobileNetV3-style squeeze-excitation; a standalone ONNX `HardSigmoid` with other constants runs elsewhere.
-package enum KernelActivation: String, Sendable, CaseIterable {
-    case none, silu, relu, relu6, hardswish, sigmoid, hardsigmoid
+// Vector helpers and the activations on 16 lanes. This file is compiled into every kernel family and into the
+// Runtime (symlinked), as internal code of each module: each family's copy is inlined into its kernels and compiled
+// for its CPU. (Shared from KernelCore as `@inlinable`, the generic activation loops stayed unspecialised
+// witness-table calls into KernelCore's baseline build, and `pointwiseMin`/`pointwiseMax` stayed calls: the GEMM
+// epilogues ran at a tenth of their speed.)
 
-    /// Parses a fused node's `activation` / `se_activation` / `se_gate` attribute.
-    package init?(attribute: String) { self.init(rawValue: attribute.lowercased()) }
+/// Loads 16 floats from any address.
+@inline(__always)
+func loadVector(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
 
-    /// The scalar reference (float64 internally): what the SIMD version is tested against.
-    package func reference(_ x: Float) -> Float {
-        let d = Double(x)
-        switch self {
-        case .none: return x
-        case .relu: return max(x, 0)
-        case .relu6: return min(max(x, 0), 6)
-        case .sigmoid: return Float(1 / (1 + Foundation.exp(-d)))
-        case .silu: return Float(d / (1 + Foundation.exp(-d)))
-        case .hardsigmoid: return Float(min(max(d + 3, 0), 6) / 6)
-        case .hardswish: return Float(d * min(max(d + 3, 0), 6) / 6)
-        }
+/// Stores 16 floats at any address.
+@inline(__always)
+func storeVector(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+
+/// Loads the first `n` (< 16) floats at `p`, zero elsewhere: the tail of a row whose length is not a multiple of 16.
+/// Eight, the usual tail (24, 40, 56, … channels), is one 256-bit load; other counts go lane by lane.
+@inline(__always)
+func loadPartial(_ p: UnsafePointer<Float>, _ n: Int) -> SIMD16<Float> {
+    if n == 8 { return SIMD16(lowHalf: UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8()) }
+    var v = SIMD16<Float>()
+    for i in 0..<n { v[i] = p[i] }
+    return v
+}
+
+/// Stores the first `n` (< 16) lanes of `v` at `p` (eight as one 256-bit store).
+@inline(__always)
+func storePartial(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    if n == 8 {
+        UnsafeMutableRawPointer(p).storeBytes(of: v.lowHalf, as: SIMD8<Float>.self)
+        return
     }
+    for i in 0..<n { p[i] = v[i] }
+}
 
+/// Lane numbers 0…15, for masking the lanes past a partial block.
+var laneIndex: SIMD16<Int32> { SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) }
+
+/// acc += a · b lane-wise: one fused multiply-add, except in the scalar family (`EFFNET_NO_FMA`, baseline x86-64
+/// without FMA), where `addProduct` would be a call to `fmaf` per lane (0.2 GFLOP/s) and a multiply then an add
+/// is used instead. (The activations keep their fused multiply-adds in every family, so they agree bit for bit.)
+@inline(__always)
+func madd<V: SIMD>(_ acc: inout V, _ a: V, _ b: V) where V.Scalar == Float {
+    #if EFFNET_NO_FMA
+        acc = acc + a * b
+    #else
+        acc.addProduct(a, b)
+    #endif
+}
+
+/// Loads 8 floats from any address.
+@inline(__always)
+func loadVector8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+/// Stores 8 floats at any address.
+@inline(__always)
+func storeVector8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+extension KernelActivation {
     /// The activation on 16 lanes; sigmoid and SiLU through `fastExp` (about 2 ulp, see there).
     @inline(__always)
-    package func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
+    func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
         switch self {
         case .none: return v
         case .relu: return pointwiseMax(v, SIMD16(repeating: 0))
@@ -42,29 +84,16 @@ package enum KernelActivation: String, Sendable, CaseIterable {
 
     /// The activation on one float, through the same code as `apply` so that scalar tails match vector lanes.
     @inline(__always)
-    package func apply(_ x: Float) -> Float { apply(SIMD16(repeating: x))[0] }
+    func apply(_ x: Float) -> Float { apply(SIMD16(repeating: x))[0] }
 
-    /// Applies the activation in place to `count` floats.
-    package func apply(_ p: UnsafeMutablePointer<Float>, count: Int) { apply(p, count: count, sums: nil) }
-
-    /// Applies the activation in place to `count` floats and, when `sums` is given, adds the results into
-    /// `sums[0..<count]` (rounded up to 16: the squeeze-excitation channel sums).
+    /// The activation over `count` floats in place, and their sum into `sums` when given (rounded up to 16: the
+    /// squeeze-excitation channel sums). Each kernel family calls this with a concrete `Op`, so that it is
+    /// specialised, inlined and compiled for the family's CPU.
     ///
-    /// The switch is outside the loops, so each loop is straight-line SIMD whose iterations are independent: the
-    /// out-of-order core overlaps the ~25-deep exp/divide chains of consecutive vectors. Calling `apply(_:)` per
-    /// vector from a kernel instead left it as an out-of-line call (measured: 66% of depthwise time).
-    package func apply(_ p: UnsafeMutablePointer<Float>, count: Int, sums: UnsafeMutablePointer<Float>?) {
-        switch self {
-        case .none: KernelActivation.map(IdentityOp.self, p, count, sums)
-        case .relu: KernelActivation.map(ReluOp.self, p, count, sums)
-        case .relu6: KernelActivation.map(Relu6Op.self, p, count, sums)
-        case .sigmoid: KernelActivation.map(SigmoidOp.self, p, count, sums)
-        case .silu: KernelActivation.map(SiluOp.self, p, count, sums)
-        case .hardsigmoid: KernelActivation.map(HardSigmoidOp.self, p, count, sums)
-        case .hardswish: KernelActivation.map(HardSwishOp.self, p, count, sums)
-        }
-    }
-
+    /// The switch over activations is outside the loops (in the family), so each loop is straight-line SIMD whose
+    /// iterations are independent: the out-of-order core overlaps the ~25-deep exp/divide chains of consecutive
+    /// vectors. Calling `apply(_:)` per vector from a kernel instead left it as an out-of-line call (measured: 66%
+    /// of depthwise time).
     @inline(__always)
     static func map<Op: PointwiseOp>(
         _ op: Op.Type, _ p: UnsafeMutablePointer<Float>, _ count: Int, _ sums: UnsafeMutablePointer<Float>?
@@ -102,7 +131,7 @@ package enum KernelActivation: String, Sendable, CaseIterable {
 /// 0-ish below (≈1e-38, where sigmoid is 1 and SiLU is x anyway) and ≈2e38 above. NaN stays NaN through the
 /// polynomial only partially, so callers should not rely on NaN propagation.
 @inline(__always)
-package func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     let x = clamp(x, -87.3, 88.3)
     // n = round(x / ln2) via the 1.5·2^23 trick: the sum's low mantissa bits hold n as an integer.
     let magic = SIMD16<Float>(repeating: 12_582_912)

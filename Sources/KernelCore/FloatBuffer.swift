@@ -54,38 +54,3 @@ package final class FloatBuffer: @unchecked Sendable {
 
     package var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 }
-
-/// Loads 16 floats from any address.
-@inline(__always)
-func loadVector(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-/// Stores 16 floats at any address.
-@inline(__always)
-func storeVector(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-}
-
-/// Loads the first `n` (< 16) floats at `p`, zero elsewhere: the tail of a row whose length is not a multiple of 16.
-/// Eight, the usual tail (24, 40, 56, … channels), is one 256-bit load; other counts go lane by lane.
-@inline(__always)
-func loadPartial(_ p: UnsafePointer<Float>, _ n: Int) -> SIMD16<Float> {
-    if n == 8 { return SIMD16(lowHalf: UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8()) }
-    var v = SIMD16<Float>()
-    for i in 0..<n { v[i] = p[i] }
-    return v
-}
-
-/// Stores the first `n` (< 16) lanes of `v` at `p` (eight as one 256-bit store).
-@inline(__always)
-func storePartial(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
-    if n == 8 {
-        UnsafeMutableRawPointer(p).storeBytes(of: v.lowHalf, as: SIMD8<Float>.self)
-        return
-    }
-    for i in 0..<n { p[i] = v[i] }
-}
-
-/// Lane numbers 0…15, for masking the lanes past a partial block.
-let laneIndex = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)

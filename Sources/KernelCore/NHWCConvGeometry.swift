@@ -1,0 +1,120 @@
+/// The shape arithmetic of a 2-D convolution over a channels-last (NHWC) batch.
+///
+/// Output size follows ONNX Conv: out = ⌊(in + pad_begin + pad_end − dilation·(k − 1) − 1) / stride⌋ + 1.
+/// Pads may be asymmetric (TF "SAME": the extra row/column goes at the end).
+package struct NHWCConvGeometry: Hashable, Sendable {
+    package var batch: Int
+    package var inHeight: Int
+    package var inWidth: Int
+    package var inChannels: Int
+    package var outChannels: Int
+    package var kernelHeight: Int
+    package var kernelWidth: Int
+    package var strideH: Int
+    package var strideW: Int
+    package var padTop: Int
+    package var padLeft: Int
+    package var padBottom: Int
+    package var padRight: Int
+    package var dilationH: Int
+    package var dilationW: Int
+
+    package init(
+        batch: Int, inHeight: Int, inWidth: Int, inChannels: Int, outChannels: Int, kernel: (Int, Int),
+        stride: (Int, Int) = (1, 1), pads: [Int] = [0, 0, 0, 0], dilation: (Int, Int) = (1, 1)
+    ) {
+        self.batch = batch
+        self.inHeight = inHeight
+        self.inWidth = inWidth
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        (kernelHeight, kernelWidth) = kernel
+        (strideH, strideW) = stride
+        (padTop, padLeft, padBottom, padRight) = (pads[0], pads[1], pads[2], pads[3])
+        (dilationH, dilationW) = dilation
+    }
+
+    package var outHeight: Int {
+        (inHeight + padTop + padBottom - dilationH * (kernelHeight - 1) - 1) / strideH + 1
+    }
+    package var outWidth: Int { (inWidth + padLeft + padRight - dilationW * (kernelWidth - 1) - 1) / strideW + 1 }
+    package var taps: Int { kernelHeight * kernelWidth }
+    /// Output pixels over the whole batch: the GEMM's M.
+    package var outPixels: Int { batch * outHeight * outWidth }
+    package var inPixels: Int { batch * inHeight * inWidth }
+    /// Multiply-accumulates of the dense convolution.
+    package var macs: Int { outPixels * outChannels * taps * inChannels }
+    /// True for a 1×1, stride 1, unpadded convolution: a plain GEMM over the pixels.
+    package var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && strideH == 1 && strideW == 1
+            && padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0
+    }
+}
+
+/// One Winograd F(2×2, 3×3) convolution as its transforms see it: 2×2 output tiles numbered over batch × tilesH ×
+/// tilesW, transformed inputs and GEMM products `vStride` / `mStride` floats apart per transform position.
+package struct WinogradTiles {
+    package var geometry: NHWCConvGeometry
+    package var input: UnsafePointer<Float>
+    /// The bias padded to 16.
+    package var bias: UnsafePointer<Float>
+    package var tilesH: Int
+    package var tilesW: Int
+    package var vStride: Int
+    package var mStride: Int
+
+    package init(
+        geometry: NHWCConvGeometry, input: UnsafePointer<Float>, bias: UnsafePointer<Float>, tilesH: Int, tilesW: Int,
+        vStride: Int, mStride: Int
+    ) {
+        self.geometry = geometry
+        self.input = input
+        self.bias = bias
+        self.tilesH = tilesH
+        self.tilesW = tilesW
+        self.vStride = vStride
+        self.mStride = mStride
+    }
+
+    /// The output pixel (index over batch × outHeight × outWidth) of position k of tile `tile`, or nil past the edge.
+    @inlinable @inline(__always)
+    package func pixel(tile: Int, k: Int) -> Int? {
+        let perImage = tilesH * tilesW
+        let n = tile / perImage
+        let ty = (tile % perImage) / tilesW
+        let tx = tile % tilesW
+        let y = 2 * ty + k / 2
+        let x = 2 * tx + k % 2
+        if y >= geometry.outHeight || x >= geometry.outWidth { return nil }
+        return (n * geometry.outHeight + y) * geometry.outWidth + x
+    }
+}
+
+/// Where the Winograd output transform reads its 16 GEMM products and writes tiles `first ..< first + count`.
+package struct WinogradOutput {
+    package var first: Int
+    package var count: Int
+    package var products: UnsafeMutablePointer<Float>
+    package var output: UnsafeMutablePointer<Float>
+    package var outputStride: Int
+    package var residual: UnsafePointer<Float>?
+    package var residualStride: Int
+    package var channels: Range<Int>
+    /// Rows in tile order (row i·4 + k is pixel k of tile first + i) instead of image order.
+    package var tileOrder: Bool
+
+    package init(
+        first: Int, count: Int, products: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+        outputStride: Int, residual: UnsafePointer<Float>?, residualStride: Int, channels: Range<Int>, tileOrder: Bool
+    ) {
+        self.first = first
+        self.count = count
+        self.products = products
+        self.output = output
+        self.outputStride = outputStride
+        self.residual = residual
+        self.residualStride = residualStride
+        self.channels = channels
+        self.tileOrder = tileOrder
+    }
+}

@@ -1,0 +1,1 @@
+../KernelTemplate/Depthwise.swift
