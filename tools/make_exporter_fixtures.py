@@ -16,9 +16,15 @@ Each folder holds `model.onnx`, `io.npz` (`input`, `output`: the graph has one o
 file for the `ort_*` ones, since that file is what onnxruntime itself runs), and `meta.json` (ops histogram,
 max |difference| from Keras).
 
-Usage: ${EFFNET_PYTHON:-.venv/bin/python} tools/make_exporter_fixtures.py [--out DIR] [--full-size DIR]
+Usage: ${EFFNET_PYTHON:-.venv/bin/python} tools/make_exporter_fixtures.py [--out DIR] [--full-size DIR [--derived-only]]
 `--full-size DIR` instead writes the full-size (width 1.0, 224×224, 1000 classes) Keras B0 with random calibrated
-weights as `DIR/keras_b0.npz` (checkpoint) and `DIR/keras_b0.onnx` (its Keras export), for benchmarks.
+weights as `DIR/keras_b0.npz` (checkpoint), `DIR/keras_b0.onnx` (its Keras export) and `DIR/keras_b0.io.npz`
+(one photo and Keras's output), then the same three derived files as the fixtures, each with its framework's
+output: `DIR/keras_b0.onnxslim.onnx` (+ `.io.npz`, Keras's output), `DIR/keras_b0.ort_basic.onnx` and
+`DIR/keras_b0.ort_extended.onnx` (+ `.io.npz`, onnxruntime's output on that file), and `DIR/keras_b0.meta.json`
+(ops histograms and max |differences|). These are far above the fixture size limit and are never committed
+(bench-models/ is ignored). `--derived-only` reuses an existing `DIR/keras_b0.onnx` and `.io.npz` and only
+rewrites the derived files. `tools/check_exporters_fullsize.py` verifies and inspects all four with effnet.
 """
 
 import argparse
@@ -183,14 +189,77 @@ def make_full_size(out):
     keras_export(model, os.path.join(out, "keras_b0.onnx"))
     write_npz(os.path.join(out, "keras_b0.io.npz"), {"input": x, "output": y})
     print(f"wrote {out}/keras_b0.npz, keras_b0.onnx, keras_b0.io.npz")
+    make_full_size_derived(out)
+
+
+# The full-size derived files: name -> how they are made (as the fixtures' onnxslim / ort_basic / ort_extended).
+FULL_SIZE_DERIVED = ("onnxslim", "ort_basic", "ort_extended")
+
+
+def make_full_size_derived(out):
+    """onnxslim, onnxruntime basic and extended optimized files of `out/keras_b0.onnx`, with their outputs."""
+    import onnx
+    import onnxruntime as ort
+    import onnxslim
+
+    exported = os.path.join(out, "keras_b0.onnx")
+    io_path = os.path.join(out, "keras_b0.io.npz")
+    for p in (exported, io_path):
+        if not os.path.exists(p):
+            sys.exit(f"{p} is missing: run tools/make_exporter_fixtures.py --full-size {out} first")
+    io = np.load(io_path)
+    x = np.asarray(io["input"], np.float32)
+    keras_y = np.asarray(io["output"], np.float32)
+    meta = dict(generated_by="tools/make_exporter_fixtures.py --full-size",
+                keras_export=dict(ops=ops_histogram(exported),
+                                  ort_max_abs_diff=float(np.abs(ort_run(exported, x).astype(np.float64)
+                                                                - keras_y).max())))
+    for name in FULL_SIZE_DERIVED:
+        target = os.path.join(out, f"keras_b0.{name}.onnx")
+        tmp = target + ".tmp.onnx"
+        if name == "onnxslim":
+            # As the fixture: onnxslim's own shape inference mis-folds this graph (see make_fixtures).
+            onnx.save(onnxslim.slim(onnx.load(exported), no_shape_infer=True), tmp)
+            note = f"onnxslim {onnxslim.__version__} slim(no_shape_infer=True) of keras_b0.onnx"
+        else:
+            level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC if name == "ort_basic" \
+                else ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+            ort_optimize(exported, tmp, level)
+            note = f"onnxruntime {ort.__version__} {level} optimized_model_filepath of keras_b0.onnx"
+        ins, outs = io_names(tmp)
+        assert len(ins) == 1 and len(outs) == 1, (name, ins, outs)
+        ort_y = ort_run(tmp, x).astype(np.float32)
+        # The framework's own output: Keras for onnxslim (a rewrite of the Keras file), onnxruntime on the
+        # optimized file for the ort_* ones (that file is what onnxruntime itself runs).
+        y = keras_y if name == "onnxslim" else ort_y
+        if name == "onnxslim":
+            assert float(np.abs(ort_y - keras_y).max()) < 1e-5, "onnxslim changed the model's outputs"
+        os.replace(tmp, target)
+        write_npz(os.path.join(out, f"keras_b0.{name}.io.npz"), {"input": x, "output": y})
+        meta[name] = dict(exporter=note, ops=ops_histogram(target),
+                          ort_max_abs_diff=float(np.abs(ort_y.astype(np.float64) - y).max()),
+                          keras_max_abs_diff=float(np.abs(y.astype(np.float64) - keras_y).max()),
+                          size_bytes=os.path.getsize(target))
+        print(f"wrote {target}: {meta[name]['size_bytes']} bytes, vs keras {meta[name]['keras_max_abs_diff']:.2e}, "
+              f"ops {meta[name]['ops']}")
+    with open(os.path.join(out, "keras_b0.meta.json"), "w") as f:
+        json.dump(meta, f, indent=2, sort_keys=True)
+        f.write("\n")
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default=os.path.join(ROOT, "fixtures", "exporters"))
-    p.add_argument("--full-size", metavar="DIR", help="write the full-size Keras B0 (checkpoint + export) to DIR")
+    p.add_argument("--full-size", metavar="DIR",
+                   help="write the full-size Keras B0 (checkpoint, export, onnxslim and onnxruntime files) to DIR")
+    p.add_argument("--derived-only", action="store_true",
+                   help="with --full-size: keep DIR/keras_b0.onnx and only rewrite the onnxslim/onnxruntime files")
     args = p.parse_args()
-    if args.full_size:
+    if args.derived_only and not args.full_size:
+        p.error("--derived-only needs --full-size DIR")
+    if args.full_size and args.derived_only:
+        make_full_size_derived(args.full_size)
+    elif args.full_size:
         make_full_size(args.full_size)
     else:
         make_fixtures(args.out)
