@@ -12,7 +12,7 @@ checkpoint `keras_b0.npz` (against Keras's output). For each it runs
 and requires: verify passes (Keras tolerance: softmax probabilities right to 0.01 % of their value, plus 1e-6),
 inspect shows 5 Fused-MBConv + 16 MBConv (the canonical B0), no Cast, no `com.microsoft` operator, and at most one
 Transpose (the NHWC input's layout change). Prints one line per file, with max |Δ| of the native runtime against
-the reference, and the CPU it ran on.
+the reference (native runtime on the optimized graph), and the CPU it ran on.
 
 Usage: ${EFFNET_PYTHON:-.venv/bin/python} tools/check_exporters_fullsize.py [--effnet .build/release/effnet]
            [--models bench-models]
@@ -67,6 +67,7 @@ def check(binary, models, name):
         return False, f"verify refused: {err}"
     doc = json.loads(v.stdout)
     worst = max((o["max_abs"] for o in doc.get("outputs", [])), default=float("nan"))
+    worst_rel = max((o["max_rel"] for o in doc.get("outputs", [])), default=float("nan"))
     passed = bool(doc["passed"])
     i, err = effnet(binary, "inspect", *model, "--json")
     if i is None:
@@ -78,7 +79,7 @@ def check(binary, models, name):
     casts, transposes = ops.get("Cast", 0), ops.get("Transpose", 0)
     microsoft = sorted(k for k in ops if k.startswith("com.microsoft"))
     fuses = fused == 5 and mb == 16 and casts == 0 and transposes <= 1 and not microsoft
-    line = (f"verify {'pass' if passed else 'FAIL'} (max |Δ| {worst:.2e}"
+    line = (f"verify {'pass' if passed else 'FAIL'} (max |Δ| {worst:.2e}, max rel {worst_rel:.1e}"
             + ("" if passed else f", first divergence {json.dumps(doc.get('first_divergence'))}") + "); "
             f"inspect {fused} Fused-MBConv + {mb} MBConv, Cast {casts}, Transpose {transposes}"
             + (f", {', '.join(microsoft)}" if microsoft else "") + ("" if fuses else " (NOT canonical)"))
