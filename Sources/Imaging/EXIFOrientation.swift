@@ -28,9 +28,15 @@ public enum EXIFOrientation {
         while i + 1 < b.count {
             guard b[i] == 0xFF else { break }
             let marker = b[i + 1]
-            if marker == 0xFF { i += 1; continue }  // fill byte
+            if marker == 0xFF {  // fill byte
+                i += 1
+                continue
+            }
             if marker == 0xD9 || marker == 0xDA { break }  // EOI, SOS: no more header segments
-            if marker == 0x01 || (0xD0...0xD7).contains(marker) { i += 2; continue }  // no length
+            if marker == 0x01 || (0xD0...0xD7).contains(marker) {  // no length
+                i += 2
+                continue
+            }
             guard i + 3 < b.count else { break }
             let length = Int(b[i + 2]) << 8 | Int(b[i + 3])
             guard length >= 2, length <= b.count - (i + 2) else { break }

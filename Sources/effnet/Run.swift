@@ -78,7 +78,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print one JSON document (same as --format json).")
     var json = false
 
-    @Flag(help: "Apply each image's EXIF orientation before preprocessing (off by default, as in timm and torchvision).")
+    @Flag(help: "Apply each image's EXIF orientation before preprocessing (off by default, as timm and torchvision).")
     var exifTranspose = false
 
     static let maxSize = 2048

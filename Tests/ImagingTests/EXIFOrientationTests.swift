@@ -49,9 +49,10 @@ final class EXIFOrientationTests: XCTestCase {
         XCTAssertEqual(EXIFOrientation.read(try bytes("orient8_long.jpg")), 8)
         XCTAssertEqual(EXIFOrientation.read(try bytes("orient6.png")), 6)
         XCTAssertEqual(EXIFOrientation.read(try bytes("count3_offset.jpg")), 8)
-        for bad in ["plain.jpg", "bad_header.jpg", "bad_ifd_offset.jpg", "truncated_entry.jpg", "orient9.jpg",
-            "count3_past_end.jpg"]
-        {
+        for bad in [
+            "plain.jpg", "bad_header.jpg", "bad_ifd_offset.jpg", "truncated_entry.jpg", "orient9.jpg",
+            "count3_past_end.jpg",
+        ] {
             XCTAssertEqual(EXIFOrientation.read(try bytes(bad)), 1, bad)
         }
     }
