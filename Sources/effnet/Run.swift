@@ -78,6 +78,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print one JSON document (same as --format json).")
     var json = false
 
+    @Flag(help: "Apply each image's EXIF orientation before preprocessing (off by default, as timm and torchvision).")
+    var exifTranspose = false
+
     static let maxSize = 2048
     static let minCropPct = 0.05
     static let maxBatch = 256
@@ -148,7 +151,7 @@ struct RunCommand: ParsableCommand {
         let writer = try RunOutput(format: format ?? (json ? .json : .text), path: output)
         let pipeline = RunPipeline(
             paths: inputs, batch: min(batch, max(1, inputs.count)), workers: workers, prep: prep,
-            maxPixels: maxPixels)
+            maxPixels: maxPixels, exifTranspose: exifTranspose)
         let started = DispatchTime.now().uptimeNanoseconds
         let progress = isatty(2) == 1 ? Progress(total: inputs.count, start: started) : nil
         var names: [String]?? = nil  // resolved at the first batch, once the class count is known

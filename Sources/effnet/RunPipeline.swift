@@ -21,8 +21,11 @@ final class RunPipeline: @unchecked Sendable {
     let workers: Int
     let prep: Preprocessing
     let maxPixels: Int
+    /// Apply each file's EXIF orientation before preprocessing (`--exif-transpose`).
+    let exifTranspose: Bool
 
-    init(paths: [String], batch: Int, workers: Int, prep: Preprocessing, maxPixels: Int) {
+    init(paths: [String], batch: Int, workers: Int, prep: Preprocessing, maxPixels: Int, exifTranspose: Bool = false) {
+        self.exifTranspose = exifTranspose
         self.paths = paths
         self.batch = batch
         self.workers = workers
@@ -71,6 +74,7 @@ final class RunPipeline: @unchecked Sendable {
         let lock = NSLock()
         let prep = self.prep
         let maxPixels = self.maxPixels
+        let exifTranspose = self.exifTranspose
         let paths = self.paths
         let next = Counter()
         DispatchQueue.concurrentPerform(iterations: min(workers, range.count)) { _ in
@@ -81,7 +85,7 @@ final class RunPipeline: @unchecked Sendable {
                 var pixels: [UInt8]? = nil
                 var failure: String? = nil
                 do {
-                    pixels = try Self.prepareOne(path, prep: prep, maxPixels: maxPixels)
+                    pixels = try Self.prepareOne(path, prep: prep, maxPixels: maxPixels, exifTranspose: exifTranspose)
                 } catch let e as ImageError {
                     failure = e.description
                 } catch {
@@ -120,13 +124,17 @@ final class RunPipeline: @unchecked Sendable {
     }
 
     /// One image's prepared `size × size` RGB pixels.
-    static func prepareOne(_ path: String, prep: Preprocessing, maxPixels: Int) throws -> [UInt8] {
+    static func prepareOne(
+        _ path: String, prep: Preprocessing, maxPixels: Int, exifTranspose: Bool = false
+    ) throws -> [UInt8] {
         let bytes = try RunInputs.read(path)
         if let (w, h) = RunInputs.dimensions(bytes), w.multipliedReportingOverflow(by: h).partialValue > maxPixels {
             throw ImageError.unsupportedImage(
                 file: path, detail: "\(w)x\(h) is more than --max-pixels \(maxPixels)")
         }
-        let image = try RGBImage(decoding: bytes, file: path)
+        let image =
+            exifTranspose
+            ? try RGBImage(decodingAndOrienting: bytes, file: path) : try RGBImage(decoding: bytes, file: path)
         return prep.prepare(image).pixels
     }
 }

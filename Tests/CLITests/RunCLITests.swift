@@ -312,3 +312,34 @@ import Testing
         #expect(zip(asTorchvision, fromCheckpoint).contains { abs($0.1 - $1.1) > 1e-4 })
     }
 }
+
+/// `run --exif-transpose`: fixtures/exif (tools/make_exif_fixtures.py) holds a photo with EXIF orientation 6 and
+/// PIL's `exif_transpose` of it saved without EXIF.
+@Suite struct RunEXIFTransposeTests {
+    static let rotated = EffnetProcess.fixture("exif/orient6.jpg")
+    static let upright = EffnetProcess.fixture("exif/orient6_upright.png")
+    static let plain = EffnetProcess.fixture("exif/plain.jpg")
+
+    /// The CSV rows without the image column: `rank,index,label,probability`.
+    static func classes(_ arguments: [String]) throws -> [String] {
+        let r = try RunCLITests.run(arguments + ["--format", "csv", "--top", "5"])
+        #expect(r.status == 0, "\(r.stderr)")
+        return r.stdout.split(separator: "\n").dropFirst().map { line in
+            line.split(separator: ",", omittingEmptySubsequences: false).dropFirst().joined(separator: ",")
+        }
+    }
+
+    @Test func transposeMatchesTheUprightPhoto() throws {
+        let transposed = try Self.classes([Self.rotated, "--exif-transpose"])
+        #expect(transposed.count == 5)
+        #expect(transposed == (try Self.classes([Self.upright])))
+        // An upright photo is unchanged by the flag.
+        #expect(try Self.classes([Self.upright, "--exif-transpose"]) == transposed)
+    }
+
+    @Test func orientationIsIgnoredWithoutTheFlag() throws {
+        let ignored = try Self.classes([Self.rotated])
+        #expect(ignored == (try Self.classes([Self.plain])))
+        #expect(ignored != (try Self.classes([Self.upright])))
+    }
+}
