@@ -41,6 +41,26 @@ public enum KerasH5 {
         return try libraryLock.withLock { try read(try H5File(image: image, name: path + ":model.weights.h5")) }
     }
 
+    /// The `config.json` member of a `.keras` archive (the model's architecture as Keras saved it), nil when the
+    /// archive has none. A config is a few hundred KB at most; a member over 16 MB is refused before inflating.
+    public static func archiveConfig(contentsOf path: String) throws -> [UInt8]? {
+        let input: InputFile
+        do {
+            input = try InputFile(path: path)
+        } catch {
+            throw WeightFileError.cannotOpen(file: path, reason: error.reason)
+        }
+        return try input.withMappedBytes { bytes -> [UInt8]? in
+            let directory = try ZipDirectory(archive: bytes, file: path)
+            guard let entry = directory.entries.first(where: { $0.name == "config.json" }) else { return nil }
+            guard entry.uncompressedSize <= 16 << 20 else {
+                throw WeightFileError.malformed(
+                    file: path, detail: "config.json member of \(entry.uncompressedSize) bytes (limit 16 MB)")
+            }
+            return try directory.memberBytes(entry)
+        }
+    }
+
     static func read(_ file: H5File) throws -> [NamedTensor] {
         let root = try file.group("/")
         if file.exists("/layers"), let layers = try? file.group("/layers") {

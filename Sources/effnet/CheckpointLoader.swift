@@ -10,16 +10,37 @@ enum CheckpointLoader {
         let checkpoint = Checkpoint(tensors: arrays.map { ($0.name, $0.tensor) })
         // A timm config.json beside the weights names the architecture (unless --arch does).
         let config = TimmConfig.beside(path)
+        // A Keras model config (the .keras archive's own, or one beside a HDF5 file) does too.
+        let kerasConfig = try KerasConfig.of(path, kind: kind)
         let architecture: Architecture?
         if let arch {
             architecture = try Architecture.resolve(arch)
+        } else if let kerasArch = kerasConfig?.architecture, let kerasConfig {
+            architecture = try CheckpointFileError.naming(kerasConfig.path) { try Architecture.resolve(kerasArch) }
         } else if let config {
             architecture = try CheckpointFileError.naming(config.path) { try Architecture.resolve(config.architecture) }
         } else {
             architecture = nil
         }
-        let (graph, detected) = try CheckpointFileError.naming(path) {
-            try GraphBuilder.build(checkpoint, architecture: architecture)
+        // The weights alone may fit a config's architecture at custom widths and depths; the variant they are
+        // detected as must still be the one the config names.
+        if arch == nil, let kerasConfig, let name = kerasConfig.architecture,
+            let auto = try? ArchitectureDetector.detect(checkpoint, architecture: nil),
+            auto.architecture.name != name, !auto.alternatives.contains(name)
+        {
+            throw KerasConfig.ConfigError(
+                path: kerasConfig.path, problem: "names \(name), but the weights in \(path) are \(auto.architecture.name)")
+        }
+        let (graph, detected): (Graph, DetectedModel)
+        do {
+            (graph, detected) = try GraphBuilder.build(checkpoint, architecture: architecture)
+        } catch {
+            // The config chose the architecture: the config is what disagrees with the weights.
+            if arch == nil, let kerasConfig, let name = kerasConfig.architecture {
+                throw KerasConfig.ConfigError(
+                    path: kerasConfig.path, problem: "names \(name), which the weights in \(path) do not match: \(error)")
+            }
+            throw CheckpointFileError(path: path, underlying: error)
         }
         var model = GraphBuilder.model(graph, detected: detected)
         // The builder pads TF "SAME" convolutions with auto_pad, so the graph holds at any input size: leave the
@@ -45,6 +66,7 @@ enum CheckpointLoader {
             loaded.config = config
             loaded.defaultSize = config.inputSize ?? loaded.defaultSize
         }
+        if let size = kerasConfig?.inputSize { loaded.defaultSize = size }
         return loaded
     }
 }
