@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "ONNXProto", dependencies: ["CProtobufC"], path: "Sources/CShims/ONNXProto", exclude: ["onnx.proto"]),
 
-        // Swift modules, bottom to top (DESIGN.md).
+        // Swift modules, bottom to top (DEVELOPERS.md).
         .target(name: "CCPUFeatures", path: "Sources/CShims/CCPUFeatures"),
         // Kernel types shared by every family (packed weights, buffers, the family table): default settings.
         .target(name: "KernelCore", dependencies: ["CCPUFeatures"]),

@@ -47,9 +47,9 @@ MACHINE_NOTE = """## This machine
 
 The CPU is AMD Zen 4 (family 25, model 17). It runs AVX-512 as two 256-bit halves: the GEMM micro-kernel peaks at
 about 118 GFLOP/s per core here (measured with `effnet-kernel-bench gemm`), not the ~262 GFLOP/s of a Zen 5 core
-that DESIGN.md quotes. EfficientNetV2-S at 384 is 8.37 GMAC (16.7 GFLOP), so a dense 1-thread floor here is about
+that the project's design notes quote. EfficientNetV2-S at 384 is 8.37 GMAC (16.7 GFLOP), so a dense 1-thread floor here is about
 142 ms; effnet gets to 144 ms by running the 3×3 stride-1 Fused-MBConv convolutions as Winograd F(2×2, 3×3), which
-needs fewer multiplies. The peer times DESIGN.md mentions (onnxruntime about 84 / 48 ms) were taken on a Zen 5
+needs fewer multiplies. The peer times quoted in earlier notes (onnxruntime about 84 / 48 ms) were taken on a Zen 5
 machine; on this one, in the same run as effnet, onnxruntime and OpenVINO take the times below.
 """
 

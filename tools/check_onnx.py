@@ -8,7 +8,7 @@ For every FILE:
     inference (the path form, so external data next to the file is found);
   * with --ort IO.npz: runs the model in onnxruntime (CPU) on the arrays of IO.npz named after the model's inputs
     (or `input` when it has one input) and compares with the arrays named after its outputs (or `output`):
-    an element passes when |actual - expected| <= T + T * |expected| (T = 1e-4 by default, as in DESIGN.md).
+    an element passes when |actual - expected| <= T + T * |expected| (T = 1e-4 by default, as in effnet verify).
 Prints one line per file. Exit code 0 when all pass, 1 when any check fails, 2 on bad usage or unreadable input.
 """
 import argparse

@@ -1,3 +1,3 @@
-// The Runtime module: see DESIGN.md.
+// The Runtime module: see its README.md and DEVELOPERS.md.
 
 @_exported import KernelCore

@@ -103,7 +103,7 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
-/// `bench --json` (DESIGN.md): model, threads, iterations, median_ms, p90_ms, min_ms, peak_rss_mb; plus the kernel
+/// `bench --json` (the README's contract): model, threads, iterations, median_ms, p90_ms, min_ms, peak_rss_mb; plus the kernel
 /// family in use (`kernel_family`), its micro-kernel's measured rate (`microkernel_gflops`) and the CPU (`cpu`).
 struct BenchResult: Encodable {
     var model: String

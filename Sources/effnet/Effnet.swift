@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Runtime
 
-/// The `effnet` command. Exit codes (a contract, DESIGN.md): 0 success; 1 `verify` found a difference beyond
+/// The `effnet` command. Exit codes (a contract, README): 0 success; 1 `verify` found a difference beyond
 /// tolerance; 2 bad input or usage, with one line on stderr naming the file and the problem.
 @main
 struct Effnet: ParsableCommand {

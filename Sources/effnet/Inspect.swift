@@ -36,7 +36,7 @@ struct InspectCommand: ParsableCommand {
     }
 }
 
-/// `inspect --json` (DESIGN.md): format, producer, opset, inputs/outputs, ops, parameters, macs, architecture,
+/// `inspect --json` (the README's contract): format, producer, opset, inputs/outputs, ops, parameters, macs, architecture,
 /// blocks; plus the stage table and the pass report.
 struct InspectResult: Encodable {
     struct Value: Encodable {

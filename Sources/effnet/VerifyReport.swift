@@ -3,7 +3,7 @@ import Foundation
 import IR
 import Verify
 
-/// `verify --json` (DESIGN.md): passed, atol, rtol, per output max_abs, max_rel, mean_abs, cosine, top1_agree,
+/// `verify --json` (the README's contract): passed, atol, rtol, per output max_abs, max_rel, mean_abs, cosine, top1_agree,
 /// top5_overlap; on failure first_divergence. `outputs` are the native runtime's (what users run); `checks` has
 /// both computations.
 struct VerifyReport: Encodable {

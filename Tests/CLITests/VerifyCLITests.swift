@@ -3,7 +3,7 @@ import Foundation
 import IR
 import Testing
 
-/// `effnet verify` on every fixture, against the framework's own outputs (the DESIGN.md contract: exit 0 within
+/// `effnet verify` on every fixture, against the framework's own outputs (the README's contract: exit 0 within
 /// tolerance, 1 beyond it with the statistics, JSON fields as documented).
 @Suite struct VerifyCLITests {
     @Test(arguments: EffnetProcess.onnxFixtures)
