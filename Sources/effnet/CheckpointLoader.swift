@@ -64,7 +64,7 @@ enum CheckpointLoader {
             preset: preset)
         if let config {
             loaded.config = config
-            loaded.defaultSize = config.inputSize ?? loaded.defaultSize
+            loaded.defaultSize = try ModelPreprocessing.beside(model: path)?.size ?? loaded.defaultSize
         }
         if let size = kerasConfig?.inputSize { loaded.defaultSize = size }
         return loaded
