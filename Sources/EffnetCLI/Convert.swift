@@ -1,4 +1,5 @@
 import ArgumentParser
+import Effnet
 import Formats
 import Foundation
 import IR
@@ -68,7 +69,7 @@ struct ConvertCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         let output = try self.output ?? DefaultOutput.path(for: model.model, externalData: externalData, force: force)
         try OutputGuard.refuseOverwritingInput(input: model.model, output: output)
-        let loaded = try ModelLoader.load(model)
+        let loaded = try model.load()
         try OutputGuard.refuseOverwritingDataFiles(loaded.dataFiles, output: output)
         let before = ConvertReport.opCounts(loaded.model.graph)
         var report = ConvertReport(
@@ -77,7 +78,7 @@ struct ConvertCommand: ParsableCommand {
         switch outputKind! {
         case .onnx:
             var out = loaded.model
-            report.passes = try ModelLoader.optimize(&out, passes: passes)
+            report.passes = try ModelLoader.optimize(&out, passes: passes.selection)
             _ = try Unfuse().run(&out.graph, context: PassContext(opset: out.opset))
             report.opsAfter = ConvertReport.opCounts(out.graph)
             report.parameters = out.graph.parameterCount

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Effnet
 import Formats
 import Foundation
 
@@ -74,7 +75,8 @@ enum ModelStore {
                 message: "the bundled demo model is not here (effnet was moved from its source tree); "
                     + "pass a model: effnet model install MODEL")
         }
-        let loaded = try ModelLoader.load(try ModelOptions.parse([path] + (arch.map { ["--arch", $0] } ?? [])))
+        ErrorReport.current = path
+        let loaded = try ModelLoader.load(path: path, arch: arch)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let destination = directory + "/default." + loaded.format.rawValue
         switch loaded.format {

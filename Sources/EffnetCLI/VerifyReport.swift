@@ -1,3 +1,4 @@
+import Effnet
 import Formats
 import Foundation
 import IR

@@ -4,23 +4,23 @@ import Imaging
 /// Preprocessing the model states for itself: a timm `config.json` beside the model file (`pretrained_cfg`, or the
 /// same keys at the top level of older files): `input_size`, `crop_pct`, `interpolation`, `mean`, `std`. It
 /// overrides the preset's defaults; `run`'s flags override it.
-struct ModelPreprocessing {
-    var size: Int?
-    var cropPct: Double?
-    var interpolation: Interpolation?
-    var mean: [Float]?
-    var std: [Float]?
+package struct ModelPreprocessing: Sendable {
+    package var size: Int?
+    package var cropPct: Double?
+    package var interpolation: Interpolation?
+    package var mean: [Float]?
+    package var std: [Float]?
     /// The file it came from.
-    var source: String
+    package var source: String
 
-    struct ConfigError: Error, CustomStringConvertible {
-        var path: String
-        var problem: String
-        var description: String { "\(path): \(problem)" }
+    package struct ConfigError: Error, CustomStringConvertible {
+        package var path: String
+        package var problem: String
+        package var description: String { "\(path): \(problem)" }
     }
 
     /// Reads `config.json` in the model's folder, nil when there is none.
-    static func beside(model: String) throws -> ModelPreprocessing? {
+    package static func beside(model: String) throws -> ModelPreprocessing? {
         let path = URL(fileURLWithPath: model).deletingLastPathComponent().appendingPathComponent("config.json").path
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
@@ -33,14 +33,14 @@ struct ModelPreprocessing {
             guard let dims = input as? [Int], dims.count == 3, dims[1] == dims[2] else {
                 throw ConfigError(path: path, problem: "input_size must be [3, S, S]")
             }
-            guard (1...RunCommand.maxSize).contains(dims[1]) else {
-                throw ConfigError(path: path, problem: "input_size \(dims[1]) is outside 1…\(RunCommand.maxSize)")
+            guard (1...ModelLimits.maxSize).contains(dims[1]) else {
+                throw ConfigError(path: path, problem: "input_size \(dims[1]) is outside 1…\(ModelLimits.maxSize)")
             }
             result.size = dims[1]
         }
         if let value = cfg["crop_pct"] {
-            guard let crop = value as? Double, crop >= RunCommand.minCropPct, crop <= 1 else {
-                throw ConfigError(path: path, problem: "crop_pct \(value) is outside \(RunCommand.minCropPct)…1")
+            guard let crop = value as? Double, crop >= ModelLimits.minCropPct, crop <= 1 else {
+                throw ConfigError(path: path, problem: "crop_pct \(value) is outside \(ModelLimits.minCropPct)…1")
             }
             result.cropPct = crop
         }
@@ -62,7 +62,7 @@ struct ModelPreprocessing {
         return result
     }
 
-    func apply(to prep: inout Preprocessing) {
+    package func apply(to prep: inout Preprocessing) {
         if let cropPct { prep.cropPct = cropPct }
         if let interpolation { prep.interpolation = interpolation }
         if let mean { prep.mean = mean }
@@ -74,7 +74,7 @@ extension ModelPreprocessing {
     /// What `convert` records in an ONNX file built from a checkpoint (`effnet.scheme`, `effnet.mean`,
     /// `effnet.crop_pct`, `effnet.interpolation`): the checkpoint's framework preset and its crop and filter, so
     /// that the converted file runs as the checkpoint does. Nil for other ONNX files.
-    static func fromMetadata(_ metadata: [String: String], path: String) -> (preset: String, prep: ModelPreprocessing)?
+    package static func fromMetadata(_ metadata: [String: String], path: String) -> (preset: String, prep: ModelPreprocessing)?
     {
         guard let scheme = metadata["effnet.scheme"] else { return nil }
         let preset: String
@@ -85,7 +85,7 @@ extension ModelPreprocessing {
         default: return nil
         }
         var prep = ModelPreprocessing(source: path)
-        if let crop = metadata["effnet.crop_pct"].flatMap(Double.init), crop >= RunCommand.minCropPct, crop <= 1 {
+        if let crop = metadata["effnet.crop_pct"].flatMap(Double.init), crop >= ModelLimits.minCropPct, crop <= 1 {
             prep.cropPct = crop
         }
         prep.interpolation = metadata["effnet.interpolation"].flatMap(Interpolation.init(rawValue:))

@@ -4,40 +4,40 @@ import IR
 import Models
 import Optimizer
 
-/// A model as the CLI holds it: the IR model plus where it came from.
-struct LoadedModel {
-    enum Format: String, CaseIterable {
+/// A model as read: the IR model plus where it came from and what effnet learnt about it.
+package struct LoadedModel {
+    package enum Format: String, CaseIterable, Sendable {
         case onnx, npz, safetensors, pytorch, hdf5, keras
 
         /// A weight checkpoint (built into a graph by effnet), not an ONNX graph.
-        var isCheckpoint: Bool { self != .onnx }
+        package var isCheckpoint: Bool { self != .onnx }
     }
 
-    var model: Model
-    var format: Format
-    var path: String
+    package var model: Model
+    package var format: Format
+    package var path: String
     /// The detected (or `--arch`) architecture name, when known.
-    var architecture: String?
+    package var architecture: String?
     /// The architecture's default (evaluation) input resolution, when known.
-    var defaultSize: Int? = nil
+    package var defaultSize: Int? = nil
     /// The preprocessing preset the source framework uses, when known (`timm`, `timm-tf`, `torchvision`, `keras`).
-    var preset: String? = nil
+    package var preset: String? = nil
     /// The half-precision dtype of a float16/bfloat16 ONNX model, whose weights were widened to float32 at load.
-    var halfPrecision: DType? = nil
+    package var halfPrecision: DType? = nil
     /// The timm config.json beside a checkpoint, when there is one (architecture, preprocessing).
     var config: TimmConfig? = nil
     /// External data files the model's tensors were read from (an output must never replace one).
-    var dataFiles: [String] = []
+    package var dataFiles: [String] = []
 }
 
-/// Errors about how the CLI was asked to treat a model (file contents errors come from the readers).
-enum ModelUseError: Error, CustomStringConvertible {
+/// Errors about how a model was asked to be used (file contents errors come from the readers).
+package enum ModelUseError: Error, CustomStringConvertible {
     case unknownInputSize(path: String, input: String)
     case fixedInputSize(path: String, input: String, size: [Int])
     case notAnImageModel(path: String)
     case reference(path: String, message: String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .unknownInputSize(let path, let input):
             "\(path): input '\(input)' has no fixed spatial size; pass --size"
@@ -50,22 +50,38 @@ enum ModelUseError: Error, CustomStringConvertible {
     }
 }
 
-enum ModelLoader {
-    /// Reads an ONNX model or a checkpoint (`.npz`, safetensors, PyTorch, Keras), chosen by content.
-    static func load(_ options: ModelOptions) throws -> LoadedModel {
-        ErrorReport.current = options.model
-        let kind = try ModelFileKind.detect(path: options.model)
+/// Which optimizer passes to run: all (`standard`), none, or a selection by name.
+package struct PassSelection: Sendable {
+    package var optimize = true
+    package var only: [String]? = nil
+    package var skip: [String] = []
+
+    package init(optimize: Bool = true, only: [String]? = nil, skip: [String] = []) {
+        self.optimize = optimize
+        self.only = only
+        self.skip = skip
+    }
+
+    package static let standard = PassSelection()
+    package static let none = PassSelection(optimize: false)
+}
+
+package enum ModelLoader {
+    /// Reads an ONNX model or a checkpoint (`.npz`, safetensors, PyTorch, Keras) at `path`, the kind chosen by
+    /// content; `arch` names a checkpoint's architecture (refused for ONNX, which fixes its own).
+    package static func load(path: String, arch: String?) throws -> LoadedModel {
+        let kind = try ModelFileKind.detect(path: path)
         switch kind {
         case .onnx:
             // An ONNX graph fixes its own architecture; silently ignoring --arch would mislead.
-            if let arch = options.arch {
+            if let arch {
                 throw ModelUseError.reference(
-                    path: options.model,
+                    path: path,
                     message: "--arch \(arch) applies only to checkpoints; an ONNX graph fixes its own architecture")
             }
-            var (model, dataFiles) = try ONNXReader.readWithDataFiles(contentsOf: options.model)
+            var (model, dataFiles) = try ONNXReader.readWithDataFiles(contentsOf: path)
             let half = model.graph.widenHalfPrecision(opset: model.opset)
-            var loaded = LoadedModel(model: model, format: .onnx, path: options.model, architecture: nil)
+            var loaded = LoadedModel(model: model, format: .onnx, path: path, architecture: nil)
             loaded.dataFiles = dataFiles
             loaded.halfPrecision = half
             // Recognition is best effort: a graph that is not an EfficientNetV2 is still a model to run.
@@ -77,14 +93,14 @@ enum ModelLoader {
             }
             return loaded
         case .npz, .safetensors, .pytorch, .hdf5, .keras:
-            return try CheckpointLoader.load(path: options.model, kind: kind, arch: options.arch)
+            return try CheckpointLoader.load(path: path, kind: kind, arch: arch)
         }
     }
 
     /// Optimizes `model` with the chosen passes. A symbolic batch stays symbolic; dynamic SAME padding folds into
     /// static convolution padding when the spatial input size is fixed.
-    static func optimize(_ model: inout Model, passes: PassOptions) throws -> [PassReportEntry] {
-        if passes.noOptimize { return [] }
+    package static func optimize(_ model: inout Model, passes: PassSelection) throws -> [PassReportEntry] {
+        if !passes.optimize { return [] }
         let pipeline = try Pipeline.selecting(only: passes.only, skip: passes.skip)
         return try pipeline.run(&model.graph, context: PassContext(opset: model.opset))
     }

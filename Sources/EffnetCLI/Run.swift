@@ -1,4 +1,5 @@
 import ArgumentParser
+import Effnet
 import Formats
 import Foundation
 import IR
@@ -61,7 +62,7 @@ struct RunCommand: ParsableCommand {
     var batch = 8
 
     @Option(help: "Largest image accepted, in pixels (checked from the file's header, before decoding).")
-    var maxPixels = 100_000_000
+    var maxPixels = ModelLimits.maxPixels
 
     @Option(help: "A file listing images or folders, one per line ('-': standard input).")
     var filesFrom: String?
@@ -81,8 +82,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Apply each image's EXIF orientation before preprocessing (off by default, as timm and torchvision).")
     var exifTranspose = false
 
-    static let maxSize = 2048
-    static let minCropPct = 0.05
+    static let maxSize = ModelLimits.maxSize
+    static let minCropPct = ModelLimits.minCropPct
     static let maxBatch = 256
     static let maxTop = 1000
 
@@ -129,24 +130,14 @@ struct RunCommand: ParsableCommand {
         let inputs = try RunInputs.expand(images, filesFrom: filesFrom, shard: try shardSpec())
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let config = try ModelPreprocessing.beside(model: path)
-        let executable = try ExecutableModel(
-            options: try ModelOptions.parse([path] + (arch.map { ["--arch", $0] } ?? [])), passes: passes,
-            size: size ?? config?.size, threads: workers)
-        let recorded = ModelPreprocessing.fromMetadata(executable.loaded.model.metadata, path: path)
-        var prep = try Preprocessing.preset(
-            name: preset ?? executable.loaded.preset ?? recorded?.preset
-                ?? (executable.channelsLast ? "keras" : "torchvision"),
-            size: executable.size)
-        if preset == nil && executable.loaded.preset == nil { recorded?.prep.apply(to: &prep) }
-        config?.apply(to: &prep)
+        let executable = try ModelOptions.parse([path] + (arch.map { ["--arch", $0] } ?? [])).executable(
+            passes: passes, size: size ?? config?.size, threads: workers)
+        var prep = try executable.preprocessing(preset: preset, config: config)
         if let interpolation { prep.interpolation = interpolation }
         if let cropPct { prep.cropPct = cropPct }
         if let mean { prep.mean = try Preprocessing.parseChannels(mean, option: "--mean") }
         if let std { prep.std = try Preprocessing.parseChannels(std, option: "--std") }
         try prep.validate()
-        prep.layout = executable.channelsLast ? .nhwc : .nchw
-        let outputName = executable.loaded.model.graph.outputs[0].name
-        let endsInSoftmax = executable.loaded.model.graph.nodes.last?.opType == "Softmax"
 
         let writer = try RunOutput(format: format ?? (json ? .json : .text), path: output)
         let pipeline = RunPipeline(
@@ -165,23 +156,16 @@ struct RunCommand: ParsableCommand {
             failures += prepared.failures.count
             done += prepared.paths.count + prepared.failures.count
             guard !prepared.paths.isEmpty else { return }
-            let outputs = try executable.session.run([executable.inputName: prepared.tensor])
-            guard let logits = outputs[outputName], logits.rank == 2, logits.shape[0] == prepared.tensor.shape[0] else {
-                throw ModelUseError.reference(path: path, message: "the model's output is not [batch, classes]")
-            }
-            let classes = logits.shape[1]
-            if names == nil { names = .some(try Labels.forModel(classes: classes, file: labelFile)) }
-            let values = logits.doubles
-            for (i, image) in prepared.paths.enumerated() {
-                let row = Array(values[(i * classes)..<((i + 1) * classes)])
-                let probabilities = endsInSoftmax ? row : Self.softmax(row)
-                let best = Array(probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top))
+            let logits = try executable.logits(prepared.tensor, path: path)
+            if names == nil { names = .some(try Labels.forModel(classes: logits.shape[1], file: labelFile)) }
+            let ranked = Classification.top(
+                logits, count: top, names: names!, probabilities: executable.endsInSoftmax)
+            for (image, classes) in zip(prepared.paths, ranked) {
                 try writer.write(
                     RunResult.Image(
                         image: image,
-                        top: best.map { k in
-                            RunResult.Class(index: k, label: names!.map { $0[k] }, probability: probabilities[k])
-                        }))
+                        top: classes.map { RunResult.Class(index: $0.index, label: $0.label, probability: $0.probability) }
+                    ))
             }
             progress?.update(done: done)
         }
@@ -197,14 +181,6 @@ struct RunCommand: ParsableCommand {
                         + String(format: "%.1f images/s", Double(classified) / max(seconds, 1e-9)) + "\n").utf8))
         }
         if failures > 0 { throw ExitCode(2) }
-    }
-
-    /// Softmax in Double with the maximum subtracted (exact for any finite logits).
-    static func softmax(_ x: [Double]) -> [Double] {
-        let m = x.max() ?? 0
-        let e = x.map { Foundation.exp($0 - m) }
-        let s = e.reduce(0, +)
-        return e.map { $0 / s }
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Effnet
 import Foundation
 import IR
 import Optimizer
@@ -15,7 +16,7 @@ struct InspectCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        var loaded = try ModelLoader.load(model)
+        var loaded = try model.load()
         // A checkpoint has no input size of its own: inspect it at its architecture's resolution, as run and bench
         // execute it (TF "SAME" stride-2 padding depends on the size, and only then folds into the blocks).
         if loaded.format.isCheckpoint, let size = loaded.defaultSize, var dims = loaded.model.graph.inputs.first?.shape,
@@ -24,7 +25,7 @@ struct InspectCommand: ParsableCommand {
             for axis in dims.indices.dropFirst() where dims[axis].value == nil { dims[axis] = .known(size) }
             loaded.model.graph.inputs[0].shape = dims
         }
-        let report = try ModelLoader.optimize(&loaded.model, passes: passes)
+        let report = try ModelLoader.optimize(&loaded.model, passes: passes.selection)
         let graph = (try? ShapeInference.infer(loaded.model.graph, opset: loaded.model.opset)) ?? loaded.model.graph
         let summary = NetworkSummary(graph: graph)
         let result = InspectResult(loaded: loaded, graph: graph, summary: summary, report: report)

@@ -81,8 +81,8 @@ struct KerasConfig: Equatable {
             guard let h = dims[1] as? Int, let w = dims[2] as? Int, h == w else {
                 throw ConfigError(path: path, problem: "the input layer's batch shape must be [batch, S, S, 3]")
             }
-            guard (1...RunCommand.maxSize).contains(h) else {
-                throw ConfigError(path: path, problem: "input size \(h) is outside 1…\(RunCommand.maxSize)")
+            guard (1...ModelLimits.maxSize).contains(h) else {
+                throw ConfigError(path: path, problem: "input size \(h) is outside 1…\(ModelLimits.maxSize)")
             }
             if let c = dims[3] as? Int, c != 3 {
                 throw ConfigError(path: path, problem: "the input layer has \(c) channels, not 3")

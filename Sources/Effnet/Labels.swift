@@ -1,13 +1,13 @@
 import Foundation
 import IR
 
-/// Class names for `run`: a `--labels` file, or the bundled ImageNet-1k names for a model with 1000 outputs (1001:
+/// Class names for classification: a `--labels` file, or the bundled ImageNet-1k names for a model with 1000 outputs (1001:
 /// TensorFlow's layout with "background" first).
-enum Labels {
-    struct LabelsError: Error, CustomStringConvertible {
-        var path: String
-        var problem: String
-        var description: String { "\(path): \(problem)" }
+package enum Labels {
+    package struct LabelsError: Error, CustomStringConvertible {
+        package var path: String
+        package var problem: String
+        package var description: String { "\(path): \(problem)" }
     }
 
     /// Largest labels file read (the ImageNet-21k names are about 1 MB).
@@ -16,7 +16,7 @@ enum Labels {
     /// Reads class names from `path`: a JSON list of names, a JSON map from index to name (the ONNX model zoo's
     /// `{"0": "tench, Tinca tinca"}`) or to `[WordNet ID, name]` (Keras's `{"0": ["n01440764", "tench"]}`), or
     /// text with one name per line (trailing empty lines dropped).
-    static func read(_ path: String) throws -> [String] {
+    package static func read(_ path: String) throws -> [String] {
         // A regular file only (a FIFO would block), of a size a label list can have.
         let bytes: [UInt8]
         do {
@@ -75,7 +75,7 @@ enum Labels {
 
     /// The names for a model with `classes` outputs: `file`'s (which must have that many), else the bundled
     /// ImageNet-1k names for 1000 or 1001 classes, else none.
-    static func forModel(classes: Int, file: (path: String, names: [String])?) throws -> [String]? {
+    package static func forModel(classes: Int, file: (path: String, names: [String])?) throws -> [String]? {
         if let file {
             guard file.names.count == classes else {
                 throw LabelsError(

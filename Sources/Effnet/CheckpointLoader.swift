@@ -71,14 +71,14 @@ enum CheckpointLoader {
     }
 }
 
-/// Checkpoint errors with the file named in front, as every CLI error line is.
-struct CheckpointFileError: Error, CustomStringConvertible {
-    var path: String
-    var underlying: Error
+/// Checkpoint errors with the file named in front, as every error line is.
+package struct CheckpointFileError: Error, CustomStringConvertible {
+    package var path: String
+    package var underlying: Error
 
-    var description: String { "\(path): \(underlying)" }
+    package var description: String { "\(path): \(underlying)" }
 
-    static func naming<T>(_ path: String, _ body: () throws -> T) throws -> T {
+    package static func naming<T>(_ path: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch {

@@ -7,21 +7,23 @@ import Runtime
 ///
 /// The session gets the graph's only copy of the weights, so that it can free each original once it has packed
 /// it (`InferenceSession`): `loaded.model.graph` keeps nodes, inputs and outputs, but no initializers.
-struct ExecutableModel {
+package struct ExecutableModel {
     /// The model as loaded and optimized, without initializers (the session owns them).
-    var loaded: LoadedModel
-    var session: InferenceSession
+    package var loaded: LoadedModel
+    package var session: InferenceSession
     /// The (single) image input's name and layout.
-    var inputName: String
-    var channelsLast: Bool
-    var size: Int
+    package var inputName: String
+    package var channelsLast: Bool
+    package var size: Int
 
-    /// Loads `options.model`, fixes the spatial input size to `size` (or the model's own, or the architecture's
-    /// default), optimizes with `passes`, and plans it for `threads` workers.
-    init(options: ModelOptions, passes: PassOptions, size requested: Int?, threads: Int) throws {
-        loaded = try ModelLoader.load(options)
+    /// Loads the model at `path` (`arch`: a checkpoint's architecture), fixes the spatial input size to `size` (or
+    /// the model's own, or the architecture's default), optimizes with `passes`, and plans it for `threads` workers.
+    package init(path: String, architecture arch: String?, passes: PassSelection, size requested: Int?, threads: Int)
+        throws
+    {
+        loaded = try ModelLoader.load(path: path, arch: arch)
         guard let input = loaded.model.graph.inputs.first, let dims = input.shape, dims.count == 4 else {
-            throw ModelUseError.notAnImageModel(path: options.model)
+            throw ModelUseError.notAnImageModel(path: path)
         }
         inputName = input.name
         channelsLast = dims[3] == .known(3) && dims[1] != .known(3)
@@ -29,7 +31,7 @@ struct ExecutableModel {
         let declared = spatial.compactMap { dims[$0].value }
         if let requested {
             if declared.count == 2 && declared != [requested, requested] {
-                throw ModelUseError.fixedInputSize(path: options.model, input: input.name, size: declared)
+                throw ModelUseError.fixedInputSize(path: path, input: input.name, size: declared)
             }
             size = requested
         } else if declared.count == 2, declared[0] == declared[1] {
@@ -37,7 +39,7 @@ struct ExecutableModel {
         } else if let s = loaded.defaultSize {
             size = s
         } else {
-            throw ModelUseError.unknownInputSize(path: options.model, input: input.name)
+            throw ModelUseError.unknownInputSize(path: path, input: input.name)
         }
         var bound = dims
         for axis in spatial { bound[axis] = .known(size) }

@@ -8,15 +8,15 @@ import Imaging
 
 /// The images `run` classifies: files as named, folders walked recursively (sorted, images recognised by their
 /// content, other files skipped), and the lines of `--files-from` (a file, or `-` for stdin), then `--shard K/N`.
-enum RunInputs {
-    struct InputError: Error, CustomStringConvertible {
-        var description: String
+package enum RunInputs {
+    package struct InputError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Largest image file read (a 100 MP JPEG is well under this).
     static let maxFileBytes = 1 << 30
 
-    static func expand(_ arguments: [String], filesFrom: String?, shard: (index: Int, count: Int)?) throws -> [String] {
+    package static func expand(_ arguments: [String], filesFrom: String?, shard: (index: Int, count: Int)?) throws -> [String] {
         var named = arguments
         if let filesFrom {
             let text: String
@@ -69,7 +69,7 @@ enum RunInputs {
     }
 
     /// Reads an image file whole: a regular file only, refused when larger than `maxFileBytes` before allocating.
-    static func read(_ path: String) throws -> [UInt8] {
+    package static func read(_ path: String) throws -> [UInt8] {
         do {
             return try RegularFile.readAll(path, limit: maxFileBytes)
         } catch {

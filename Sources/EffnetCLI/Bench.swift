@@ -1,4 +1,5 @@
 import ArgumentParser
+import Effnet
 import Foundation
 import IR
 import Runtime
@@ -38,7 +39,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let executable = try ExecutableModel(options: model, passes: passes, size: size, threads: threadCount)
+        let executable = try model.executable(passes: passes, size: size, threads: threadCount)
         let shape =
             executable.channelsLast
             ? [batch, executable.size, executable.size, 3] : [batch, 3, executable.size, executable.size]
