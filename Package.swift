@@ -90,7 +90,8 @@ let package = Package(
             ]),
         // Microbenchmarks of the runtime's kernels (GFLOP/s, synthetic block stacks); not part of the CLI.
         .executableTarget(
-            name: "effnet-kernel-bench", dependencies: ["Runtime", "KernelCore", "IR"], path: "Sources/KernelBench"),
+            name: "effnet-kernel-bench", dependencies: ["Runtime", "KernelCore", "IR", "Imaging"],
+            path: "Sources/KernelBench"),
 
     ] + kernelTargets + [
         .testTarget(name: "IRTests", dependencies: ["IR"]),

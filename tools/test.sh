@@ -7,13 +7,15 @@ cd "$(dirname "$0")/.."
 tools/install-system-deps.sh
 tools/setup-venv.sh
 export EFFNET_PYTHON="$PWD/.venv/bin/python"
+# Each phase prints its wall and CPU time (bash's `time`: real, user, sys) so slow phases show in CI logs.
+TIMEFORMAT='   (phase: %1R s wall, %1U s user, %1S s sys)'
 
 echo "== swift test"
-swift build --build-tests
-swift test --skip-build
+time swift build --build-tests
+time swift test --skip-build
 
 echo "== embedding: a separate package using only the public Effnet and EffnetRuntime API"
-tools/embed-test.sh
+time tools/embed-test.sh
 
 echo "== kernel suites with each other kernel family this CPU supports forced (EFFNET_ISA)"
 # The run above used the best family; KernelFamilyTests already compares every supported family in one process.
@@ -31,13 +33,13 @@ case "$(uname -m)" in
 esac
 for isa in "${families[@]}"; do
     echo "-- EFFNET_ISA=$isa"
-    EFFNET_ISA=$isa swift test --skip-build \
+    time EFFNET_ISA=$isa swift test --skip-build \
         --filter 'KernelFamilyTests|GEMMTests|ConvKernelTests|WinogradTests|ActivationTests'
 done
 
 echo "== release build and cross-checks with real consumers"
-swift build -c release --product effnet
+time swift build -c release --product effnet
 "$EFFNET_PYTHON" tools/check_build_flags.py .build/release.yaml
 echo "== hostile inputs against the release build"
-EFFNET_BIN="$PWD/.build/release/effnet" swift test --skip-build --filter HostileInputTests
-"$EFFNET_PYTHON" tools/crosscheck.py --effnet .build/release/effnet
+time EFFNET_BIN="$PWD/.build/release/effnet" swift test --skip-build --filter HostileInputTests
+time "$EFFNET_PYTHON" tools/crosscheck.py --effnet .build/release/effnet

@@ -1,11 +1,13 @@
 // effnet-kernel-bench: GFLOP/s of the runtime's GEMM on EfficientNetV2-S-shaped convolutions, depthwise
 // bandwidth, and (with `stack`) a synthetic V2-S block stack through InferenceSession.
 //
-// Usage: effnet-kernel-bench [microkernel|gemm|depthwise|stack|all] [--threads N] [--runs N]
+// Usage: effnet-kernel-bench [microkernel|gemm|depthwise|stack|preprocess|all] [--threads N] [--runs N]
 // `EFFNET_ISA` picks the kernel family as for effnet; `microkernel` measures every family this CPU supports.
 // Reports the minimum over runs: the machine may be shared, and the minimum is the least disturbed sample.
+// `preprocess` times decode + resize + crop + normalize of a 1600x1200 JPEG (not part of `all`).
 import Foundation
 import IR
+import Imaging
 import Runtime
 
 func now() -> Double {
@@ -266,4 +268,33 @@ if mode == "se" {
                 ta * 1e6,
                 (SqueezeExcite.site(pixels: pixels, outputs: n) == .weights ? "weights" : "activations") as NSString))
     }
+}
+
+if mode == "preprocess" {
+    // Decode + resize + crop + normalize of fixtures/images/hopper_large.jpg (1600x1200, 1.9 MP) at 384, the minimum
+    // of --runs runs (default 7). Bound: 50 ms in a release build on the machines this was written on (exit 1
+    // above it; the bound means nothing in a debug build, which is refused).
+    #if DEBUG
+        print("preprocess: build with -c release; debug timings mean nothing")
+        exit(2)
+    #else
+        let photo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../fixtures/images/hopper_large.jpg").standardized.path
+        let bytes = [UInt8](FileManager.default.contents(atPath: photo) ?? Data())
+        let count = option("--runs", 7)
+        var slow = false
+        for preset in ["timm", "torchvision"] {
+            let p = try! Preprocessing.preset(name: preset, size: 384)
+            var image = try! RGBImage(decoding: bytes)
+            let decode = minTime(runs: count) { image = try! RGBImage(decoding: bytes) }
+            let prepare = minTime(runs: count) { _ = p.tensor(from: [image]) }
+            let total = minTime(runs: count) { _ = p.tensor(from: [try! RGBImage(decoding: bytes)]) }
+            print(
+                String(
+                    format: "[%@ 384] 1600x1200 JPEG: decode %.1f ms, resize+crop+normalize %.1f ms, total %.1f ms%@",
+                    preset as NSString, decode * 1e3, prepare * 1e3, total * 1e3, total > 0.05 ? " (over 50 ms)" : ""))
+            slow = slow || total > 0.05
+        }
+        if slow { exit(1) }
+    #endif
 }
