@@ -50,10 +50,26 @@ final class PlanBuilder {
     let weights: SessionWeights
     var recipes: [StepRecipe] = []
     let threads: Int
+    /// The model's `ai.onnx` opset.
+    let opset: Int
+    /// The IR's facts (type, shape) of every value for the plan's input shapes.
+    let facts: [String: ValueFacts]
 
-    init(weights: SessionWeights, threads: Int) {
+    init(weights: SessionWeights, threads: Int, opset: Int, facts: [String: ValueFacts]) {
         self.weights = weights
         self.threads = threads
+        self.opset = opset
+        self.facts = facts
+    }
+
+    /// The concrete shape shape inference gives output `i` of `node`.
+    func inferredShape(_ node: Node, output i: Int = 0) throws -> [Int] {
+        guard let s = facts[node.outputs[i]]?.shape?.concrete else {
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType,
+                reason: "an output of unknown shape is not supported; only shapes known once the input shapes are")
+        }
+        return s
     }
 
     func newValue(_ name: String, shape: [Int], layout: Layout) -> Int {
