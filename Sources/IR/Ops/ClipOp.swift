@@ -1,7 +1,7 @@
 /// `Clip`: y = min(max(x, min), max), elementwise; bounds are attributes before opset 11 and optional scalar
 /// inputs from opset 11 (integer inputs from opset 12). NaN stays NaN. When min > max every element becomes max
 /// (the max is applied last, as ONNX and onnxruntime do).
-enum ClipOp: OperatorDefinition {
+package enum ClipOp: OperatorDefinition {
     static let opType = "Clip"
     static let isEvaluable = true
 

@@ -1,7 +1,7 @@
 /// effnet's `MBConv` (domain `ai.effnet`): expand 1×1 → depthwise k×k → squeeze-excitation → project 1×1
 /// (+ residual). Its types come from its `body` sub-graph, the exact standard nodes it replaced, inferred
 /// with the outer graph's initializers in scope.
-enum MBConvOp: OperatorDefinition {
+package enum MBConvOp: OperatorDefinition {
     static let opType = "MBConv"
     static let domain = OpSupport.effnetDomain
 

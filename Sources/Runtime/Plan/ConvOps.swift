@@ -251,3 +251,10 @@ extension PlanBuilder {
         }
     }
 }
+
+// MARK: - Lowerings
+
+extension ConvOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planConv(node) } }
+extension FusedConvOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planConv(node) }
+}

@@ -148,3 +148,17 @@ extension PlanBuilder {
         }
     }
 }
+
+// MARK: - Lowerings
+
+extension GlobalAveragePoolOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planSpatialMean(node) }
+}
+extension ReduceMeanOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planSpatialMean(node) }
+}
+extension GemmOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planGemm(node) } }
+extension MatMulOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planGemm(node) } }
+extension SoftmaxOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planSoftmax(node) }
+}

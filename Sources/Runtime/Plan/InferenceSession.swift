@@ -36,17 +36,12 @@ public final class InferenceSession: @unchecked Sendable {
     private var plans: [[String: [Int]]: ExecutionPlan] = [:]
     private let lock = NSLock()
 
-    /// Operators the native plan runs on run-time values (each has a lowering in `PlanBuilder.lower`).
-    public static let nativeOps: Set<String> = [
-        "Conv", "FusedConv", "MBConv", "FusedMBConv", "Silu", "Sigmoid", "Relu", "Clip", "HardSigmoid", "HardSwish",
-        "Identity", "Dropout", "Add", "Sub", "Mul", "Div", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape",
-        "Squeeze", "Unsqueeze", "Gemm", "MatMul", "Softmax", "BatchNormalization", "Constant", "Pad", "Transpose",
-        "SqueezeExcite",
-    ]
+    /// Operators the native plan runs on run-time values: those whose IR definition has a `NativeLowering`.
+    public static var nativeOps: Set<String> { NativeLowerings.opTypes }
 
     /// Every operator a session accepts: the native ones, and those the IR evaluates (which run when their inputs
     /// are known once the input shapes are: the shape arithmetic of SAME padding).
-    public static var supportedOps: Set<String> { nativeOps.union(OpSupport.evaluableOps) }
+    public static let supportedOps: Set<String> = nativeOps.union(OpSupport.evaluableOps)
 
     /// Prepares `model`'s graph for inference under the model's opset (see `init(graph:opset:threads:)`).
     public convenience init(model: consuming Model, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
@@ -132,7 +127,7 @@ public final class InferenceSession: @unchecked Sendable {
         case "Gemm" where (node.int("transA") ?? 0) != 0:
             throw refuse("Gemm with transA = 1 is not supported; only transA = 0")
         case "Dropout" where node.outputs.count > 1 && !node.outputs[1].isEmpty:
-            throw refuse("Dropout's mask output is not supported by the native runtime; only its data output")
+            throw refuse(DropoutOp.maskRefusal)
         default: break
         }
     }
@@ -240,69 +235,9 @@ final class ExecutionPlan {
             inputIds.append((input.name, id))
         }
         builder.constants = analysis.constants
-        func plan(_ node: Node) throws {
-            let named = node.outputs.filter { !$0.isEmpty }
-            if named.allSatisfy({ builder.constants[$0] != nil }) { return }
-            // Known inputs too big for the analysis to evaluate (a reshaped weight): evaluated here, by the IR.
-            if OpSupport.evaluableOps.contains(node.opType), node.domain.isEmpty || node.domain == "ai.onnx",
-                node.inputs.allSatisfy({ $0.isEmpty || builder.isConstant($0) })
-            {
-                let inputs = try node.inputs.map { name in
-                    name.isEmpty ? nil : try builder.constant(name, node: node, reason: "known input")
-                }
-                let outputs = try ConstantEvaluator.evaluate(node: node, inputs: inputs, opset: opset)
-                for (name, t) in zip(node.outputs, outputs) where !name.isEmpty { builder.constants[name] = t }
-                return
-            }
-            for name in named {
-                if let d = builder.facts[name]?.dtype, d != .float32 {
-                    throw RuntimeError.unsupportedNode(
-                        node: node.label, opType: node.opType,
-                        reason:
-                            "\(node.opType) computing \(d) values at run time is not supported; the native runtime computes float32 only"
-                    )
-                }
-            }
-            if !InferenceSession.nativeOps.contains(node.opType) {
-                throw RuntimeError.unsupportedNode(
-                    node: node.label, opType: node.opType,
-                    reason:
-                        "\(node.opType) on values computed at run time is not supported; only on values known once the input shapes are (shape arithmetic)"
-                )
-            }
-            switch node.opType {
-            case "Constant": return
-            case "Pad": try builder.planPad(node)
-            case "Transpose": try builder.planTranspose(node)
-            case "SqueezeExcite":
-                // Squeeze-excitation outside a whole block: its standard nodes, planned one by one.
-                guard let body = node.graph("body") else {
-                    throw RuntimeError.unsupportedNode(
-                        node: node.label, opType: node.opType, reason: "no 'body' sub-graph")
-                }
-                for inner in try body.sorted().nodes { try plan(inner) }
-            case "Conv", "FusedConv": try builder.planConv(node)
-            case "MBConv": try builder.planMBConv(node)
-            case "FusedMBConv": try builder.planFusedMBConv(node)
-            case "Add", "Sub", "Mul", "Div": try builder.planBinary(node)
-            case "GlobalAveragePool", "ReduceMean": try builder.planSpatialMean(node)
-            case "Flatten", "Reshape", "Squeeze", "Unsqueeze": try builder.planReshape(node)
-            case "Gemm", "MatMul": try builder.planGemm(node)
-            case "Softmax": try builder.planSoftmax(node)
-            case "BatchNormalization": try builder.planBatchNorm(node)
-            case "Dropout":
-                if node.outputs.count > 1 && !node.outputs[1].isEmpty {
-                    throw RuntimeError.unsupportedNode(
-                        node: node.label, opType: node.opType,
-                        reason: "Dropout's mask output is not supported by the native runtime; only its data output")
-                }
-                try builder.planUnary(node)
-            default: try builder.planUnary(node)
-            }
-        }
         var remainingReaders = weights.readerCounts(graph.nodes)
         for node in graph.nodes {
-            try plan(node)
+            try builder.plan(node)
             weights.finished(node, remaining: &remainingReaders)
         }
         var outs = [(String, Int)]()

@@ -119,3 +119,22 @@ extension PlanBuilder {
         }
     }
 }
+
+// MARK: - Lowerings
+
+extension FlattenOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planReshape(node) }
+}
+extension ReshapeOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planReshape(node) }
+}
+extension SqueezeOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planReshape(node) }
+}
+extension UnsqueezeOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planReshape(node) }
+}
+extension PadOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planPad(node) } }
+extension TransposeOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planTranspose(node) }
+}
