@@ -265,7 +265,7 @@ extension MulOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuild
 extension DivOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planBinary(node) } }
 extension IR.SigmoidOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planUnary(node) } }
 extension IR.ReluOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planUnary(node) } }
-extension SiluOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planUnary(node) } }
+extension IR.SiluOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planUnary(node) } }
 extension ClipOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planUnary(node) } }
 extension IR.HardSigmoidOp: NativeLowering {
     static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planUnary(node) }
