@@ -44,6 +44,7 @@ import Testing
         "MatMul/matrix_vector": "rank-1 B", "Pad/constant_value": "pads the channel axis",
         "Pad/negative_crop": "negative pads", "Pad/reflect": "reflect mode", "Pad/edge": "edge mode",
         "Pad/opset18_axes": "axes input", "Pad/opset19_wrap": "wrap mode",
+        "Resize/linear_channels_resized": "resizes the channel axis",
     ]
 
     @Test(arguments: OpFixtures.files) func matchesOnnxruntimeOrRefuses(file: String) throws {

@@ -5,7 +5,7 @@ package enum OperatorRegistry {
         AddOp.self, BatchNormalizationOp.self, CastOp.self, CeilOp.self, ClipOp.self, ConcatOp.self,
         ConstantOp.self, ConstantOfShapeOp.self, ConvOp.self, DivOp.self, DropoutOp.self, FlattenOp.self,
         FloorOp.self, GatherOp.self, GemmOp.self, GlobalAveragePoolOp.self, HardSigmoidOp.self, HardSwishOp.self,
-        IdentityOp.self, MatMulOp.self, MulOp.self, PadOp.self, ReduceMeanOp.self, ReluOp.self, ReshapeOp.self,
+        IdentityOp.self, MatMulOp.self, MulOp.self, PadOp.self, ReduceMeanOp.self, ReluOp.self, ReshapeOp.self, ResizeOp.self,
         ShapeOp.self, SigmoidOp.self, SliceOp.self, SoftmaxOp.self, SqrtOp.self, SqueezeOp.self, SubOp.self, TransposeOp.self,
         UnsqueezeOp.self,
     ]
