@@ -470,6 +470,38 @@ def exporter_cases():
          {"x": np.concatenate([RNG.uniform(0, 9, 40), [0.0, 1e-3, 1.0, 4.0, 1e6]]).astype(np.float32)})
 
 
+def resize_cases():
+    """Resize as image models carry it (nearest and linear; half_pixel, pytorch_half_pixel, align_corners,
+    asymmetric; scales or sizes). Last, so earlier cases keep their data."""
+    R = "Resize"
+    x = randn(1, 2, 3, 4)
+    f32 = lambda *v: np.array(v, np.float32)
+    empty = np.zeros(0, np.float32)
+    case(R, "nearest_half_pixel_up2", [node(R, ["x", "", "s"])], {"x": x}, {"s": f32(1, 1, 2, 2)})
+    case(R, "nearest_asymmetric_floor_down", [node(R, ["x", "", "s"], coordinate_transformation_mode="asymmetric",
+                                                   nearest_mode="floor")],
+         {"x": randn(2, 3, 6, 8)}, {"s": f32(1, 1, 0.5, 0.5)})
+    case(R, "nearest_align_corners_ceil_sizes", [node(R, ["x", "", "", "z"], coordinate_transformation_mode="align_corners",
+                                                      nearest_mode="round_prefer_ceil")],
+         {"x": x}, {"z": i64(1, 2, 5, 7)})
+    case(R, "nearest_ceil_scales_1_5", [node(R, ["x", "", "s"], nearest_mode="ceil")], {"x": x}, {"s": f32(1, 1, 1.5, 1.5)})
+    case(R, "linear_half_pixel_up2", [node(R, ["x", "", "s"], mode="linear")], {"x": x}, {"s": f32(1, 1, 2, 2)})
+    case(R, "linear_half_pixel_down", [node(R, ["x", "", "s"], mode="linear")], {"x": randn(1, 2, 8, 6)},
+         {"s": f32(1, 1, 0.5, 0.5)})
+    case(R, "linear_asymmetric_sizes", [node(R, ["x", "", "", "z"], mode="linear",
+                                             coordinate_transformation_mode="asymmetric")],
+         {"x": x}, {"z": i64(1, 2, 7, 9)})
+    case(R, "linear_align_corners_sizes", [node(R, ["x", "", "", "z"], mode="linear",
+                                                coordinate_transformation_mode="align_corners")],
+         {"x": randn(2, 3, 4, 4)}, {"z": i64(2, 3, 7, 5)})
+    case(R, "linear_pytorch_half_pixel_to_1", [node(R, ["x", "", "", "z"], mode="linear",
+                                                    coordinate_transformation_mode="pytorch_half_pixel")],
+         {"x": x}, {"z": i64(1, 2, 1, 5)})
+    case(R, "opset11_roi_empty_scales_sizes", [node(R, ["x", "r", "s", "z"], mode="linear")], {"x": x},
+         {"r": empty, "s": empty, "z": i64(1, 2, 6, 6)}, opset=11)
+    case(R, "linear_channels_resized", [node(R, ["x", "", "s"], mode="linear")], {"x": x}, {"s": f32(1, 2, 1, 1)})
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--model":
         size = [int(v) for v in sys.argv[5:7]] if len(sys.argv) > 4 and sys.argv[4] == "--size" else None
@@ -483,6 +515,7 @@ def main():
     fused_cases()
     tf_same_cases()
     exporter_cases()
+    resize_cases()
     os.makedirs(OUT_DIR, exist_ok=True)
     for old in os.listdir(OUT_DIR):
         if old.endswith(".json"):

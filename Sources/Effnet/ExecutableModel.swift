@@ -51,6 +51,6 @@ package struct ExecutableModel {
         _ = try ModelLoader.optimize(&loaded.model, passes: passes)
         let graph = loaded.model.graph
         loaded.model.graph.initializers = [:]
-        session = try InferenceSession(graph: consume graph, threads: threads)
+        session = try InferenceSession(graph: consume graph, opset: loaded.model.opset, threads: threads)
     }
 }

@@ -87,7 +87,7 @@ struct VerifyCommand: ParsableCommand {
         var optimized = loaded.model
         optimized.graph.bindSpatialDims(feeds)
         let report = try Pipeline.standard.run(&optimized.graph, context: PassContext(opset: optimized.opset))
-        let session = try InferenceSession(graph: optimized.graph, threads: threadCount)
+        let session = try InferenceSession(graph: optimized.graph, opset: optimized.opset, threads: threadCount)
         let fast = try session.run(feeds)
         checks.append(
             try .init(

@@ -1,19 +1,18 @@
 /// The operators effnet understands: everything the real exporters emit for EfficientNetV2 (TorchScript and
-/// dynamo `torch.onnx.export`, timm `tf_` SAME-padding subgraphs) plus effnet's own fused ops.
+/// dynamo `torch.onnx.export`, timm `tf_` SAME-padding subgraphs) plus effnet's own fused ops. Derived from
+/// `OperatorRegistry`, the one list of operator definitions.
 public enum OpSupport {
-    /// Standard `ai.onnx` operators.
-    public static let onnxOps: Set<String> = [
-        "Conv", "BatchNormalization", "Sigmoid", "Mul", "Add", "Sub", "Div", "Clip", "Relu", "HardSigmoid",
-        "HardSwish", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape", "Gemm", "MatMul", "Identity",
-        "Dropout", "Constant", "Shape", "Gather", "Cast", "Ceil", "Floor", "Unsqueeze", "Squeeze", "Concat",
-        "ConstantOfShape", "Slice", "Transpose", "Pad", "Softmax", "Sqrt",
-    ]
+    /// Standard `ai.onnx` operators: those with a definition in `OperatorRegistry`.
+    public static let onnxOps: Set<String> = Set(OperatorRegistry.onnx.map { $0.opType })
+
+    /// Standard operators the IR can evaluate on known inputs (shape arithmetic, light elementwise ops).
+    public static let evaluableOps: Set<String> = Set(OperatorRegistry.onnx.filter { $0.isEvaluable }.map { $0.opType })
 
     /// The domain of effnet's fused operators (see DEVELOPERS.md, "Fused ops").
     public static let effnetDomain = "ai.effnet"
 
     /// effnet's fused operators.
-    public static let effnetOps: Set<String> = ["MBConv", "FusedMBConv", "FusedConv", "SqueezeExcite", "Silu"]
+    public static let effnetOps: Set<String> = Set(OperatorRegistry.effnet.map { $0.opType })
 
     public static func isSupported(opType: String, domain: String) -> Bool {
         switch domain {

@@ -38,16 +38,27 @@ public enum ShapeInference {
         try analyze(graph, opset: opset, scope: [:], bound: [:])
     }
 
+    /// The analysis of a graph that reads some values held elsewhere: `external` gives what is known about each
+    /// (a runtime keeps packed weights, not the originals: their type and shape, no contents). Each external
+    /// name acts as an initializer whose value is unknown unless its facts carry a constant.
+    public static func analyze(_ graph: Graph, opset: Int, external: [String: ValueFacts]) throws -> Analysis {
+        try analyze(graph, opset: opset, scope: external, bound: [:])
+    }
+
     /// - Parameters:
-    ///   - scope: initializers of enclosing graphs, readable by name (fused-block bodies).
+    ///   - scope: what is known of values of enclosing graphs (their initializers), readable by name (fused-block
+    ///     bodies).
     ///   - bound: facts for graph inputs that override their declared types (a body's actual inputs).
     static func analyze(
-        _ graph: Graph, opset: Int, scope: [String: Tensor], bound: [String: ValueFacts]
+        _ graph: Graph, opset: Int, scope: [String: ValueFacts], bound: [String: ValueFacts]
     ) throws -> Analysis {
         var visible = scope
-        for (k, v) in graph.initializers { visible[k] = v }
+        for (k, v) in graph.initializers { visible[k] = ValueFacts(constant: v) }
         var checked = graph
-        checked.initializers = visible
+        let declared = Set(graph.inputs.map(\.name))
+        for (name, f) in scope where graph.initializers[name] == nil && !declared.contains(name) {
+            checked.inputs.append(ValueInfo(name: name, dtype: f.dtype, shape: f.shape))
+        }
         try checked.validate()
         let unsupported = graph.nodes.filter {
             OperatorRegistry.definition(opType: $0.opType, domain: $0.domain) == nil
@@ -63,7 +74,7 @@ public enum ShapeInference {
         }
         func lookup(_ name: String) -> ValueFacts? {
             if let f = facts[name] { return f }
-            return visible[name].map { ValueFacts(constant: $0) }
+            return visible[name]
         }
         let declaredOutputs = Dictionary(graph.outputs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var constants = [String: Tensor]()
@@ -107,9 +118,7 @@ public enum ShapeInference {
             guard let f = lookup(output.name) else { return output }
             return ValueInfo(name: output.name, dtype: f.dtype ?? output.dtype, shape: f.shape ?? output.shape)
         }
-        for (name, tensor) in visible where facts[name] == nil && graph.initializers[name] != nil {
-            facts[name] = ValueFacts(constant: tensor)
-        }
+        for (name, tensor) in graph.initializers where facts[name] == nil { facts[name] = ValueFacts(constant: tensor) }
         return Analysis(graph: result, facts: facts, constants: constants)
     }
 

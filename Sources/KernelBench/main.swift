@@ -189,7 +189,7 @@ if mode == "stack" || mode == "all" {
         let input = Tensor(shape: [1, 3, size, size], floats: randomFloats(3 * size * size))
         for threads in threadCounts {
             let b0 = now()
-            let session = try! InferenceSession(graph: graph, threads: threads)
+            let session = try! InferenceSession(graph: graph, opset: 17, threads: threads)
             _ = try! session.run(["input": input])
             let arena = session.arenaBytes(for: ["input": [1, 3, size, size]]) ?? 0
             print(
@@ -225,7 +225,7 @@ if mode == "profile" {
     let (graph, _) = spec.graph()
     let input = Tensor(shape: [1, 3, size, size], floats: randomFloats(3 * size * size))
     for threads in threadCounts {
-        let session = try! InferenceSession(graph: graph, threads: threads)
+        let session = try! InferenceSession(graph: graph, opset: 17, threads: threads)
         let steps = try! session.profile(["input": input], runs: runs)
         let total = steps.reduce(0) { $0 + $1.seconds }
         print(String(format: "%d thr: sum of per-step minima %.2f ms", threads, total * 1e3))

@@ -31,9 +31,12 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             "'\(name)' is not an input of the model (its inputs are \(expected.map { "'\($0)'" }.joined(separator: ", ")))"
         case .badInput(let name, let message): "input '\(name)': \(message)"
         case .nodeFailed(let node, let message): "node '\(node)': \(message)"
-        case .unsupportedNode(let node, let op, let reason): "node '\(node)' (\(op)): \(reason)"
+        case .unsupportedNode(let node, let op, let reason):
+            reason.contains("not supported")
+                ? "node '\(node)' (\(op)): \(reason)" : "node '\(node)' (\(op)): not supported by the native runtime: \(reason)"
         case .unknownValue(let v, let node): "node '\(node)' reads '\(v)', which is not available"
-        case .nonConstant(let v, let node, let reason): "node '\(node)': '\(v)' must be a constant (\(reason))"
+        case .nonConstant(let v, let node, let reason):
+            "node '\(node)': '\(v)' is computed at run time, which is not supported by the native runtime; only a constant \(reason)"
         case .invalidGraph(let m): m
         case .releasedWeight(let v, let node):
             "node '\(node)': weight '\(v)' was released once packed, and this plan needs it in another form"

@@ -112,7 +112,7 @@ public struct DivergenceFinder {
                 }
             }
         }
-        let fast = try InferenceSession(graph: probe, threads: threads).run(feeds)
+        let fast = try InferenceSession(graph: probe, opset: model.opset, threads: threads).run(feeds)
         for node in sorted.nodes {
             for value in node.outputs {
                 guard let a = fast[value], let e = reference[value], a.count == e.count else { continue }

@@ -43,7 +43,7 @@ import Testing
                 ModelFixtures.allClose(now, original, atol: 1e-5, rtol: 1e-5),
                 "\(id): after \(pass.name), max |Δ| = \(ModelFixtures.maxDifference(now, original))")
         }
-        let native = try InferenceSession(graph: graph, threads: 1).run(feeds)[output]!
+        let native = try InferenceSession(graph: graph, opset: model.opset, threads: 1).run(feeds)[output]!
         #expect(
             ModelFixtures.allClose(native, expected, atol: 1e-6, rtol: 1e-4),
             "\(id): native runtime, max |Δ| = \(ModelFixtures.maxDifference(native, expected))")

@@ -147,7 +147,7 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         let graph = miniEfficientNet(seed: 11, withBlockOutputs: true)
         var rng = SeededGenerator(seed: 5)
         let input = Tensor(shape: [batch, 3, 33, 31], floats: rng.floats(batch * 3 * 33 * 31, in: -2...2))
-        let session = try InferenceSession(graph: graph, threads: threads)
+        let session = try InferenceSession(graph: graph, opset: 17, threads: threads)
         let out = try session.run(["input": input])
         let ref = NCHWEvaluator(graph: graph).run(["input": input])
         for name in graph.outputs.map(\.name) {
@@ -170,7 +170,7 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         let one = Tensor(shape: [1, 3, 33, 31], floats: rng.floats(3 * 33 * 31))
         let two = Tensor(shape: [2, 3, 33, 31], floats: rng.floats(2 * 3 * 33 * 31))
         let beforeInit = FloatBuffer.allocationsOnThisThread
-        let session = try InferenceSession(graph: graph, threads: 1)
+        let session = try InferenceSession(graph: graph, opset: 17, threads: 1)
         let afterInit = FloatBuffer.allocationsOnThisThread
         #expect(afterInit > beforeInit)
         for _ in 0..<3 { _ = try session.run(["input": one]) }
@@ -207,7 +207,7 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         let graph = g.graph(input: "x", shape: [2, 5, 9, 8], outputs: [logits, sum])
         var rng = SeededGenerator(seed: 1)
         let x = Tensor(shape: [2, 5, 9, 8], floats: rng.floats(2 * 5 * 9 * 8))
-        let out = try InferenceSession(graph: graph, threads: threads).run(["x": x])
+        let out = try InferenceSession(graph: graph, opset: 17, threads: threads).run(["x": x])
         let ref = NCHWEvaluator(graph: graph).run(["x": x])
         for name in [logits, sum] { #expect(compare(out[name]!, ref[name]!, atol: 1e-5, rtol: 1e-4) <= 1, "\(name)") }
     }
@@ -222,7 +222,7 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         let graph = g.graph(input: "x", shape: [2, 40, 37, 35], outputs: [a, b])
         var rng = SeededGenerator(seed: 3)
         let x = Tensor(shape: [2, 40, 37, 35], floats: rng.floats(2 * 40 * 37 * 35))
-        let out = try InferenceSession(graph: graph, threads: threads).run(["x": x])
+        let out = try InferenceSession(graph: graph, opset: 17, threads: threads).run(["x": x])
         let ref = NCHWEvaluator(graph: graph).run(["x": x])
         for name in [a, b] { #expect(compare(out[name]!, ref[name]!, atol: 1e-4, rtol: 1e-3) <= 1, "\(name)") }
     }
@@ -234,7 +234,7 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         let graph = miniEfficientNet(seed: 17, withBlockOutputs: true)
         var rng = SeededGenerator(seed: 23)
         let input = Tensor(shape: [2, 3, 33, 31], floats: rng.floats(2 * 3 * 33 * 31, in: -2...2))
-        let outs = try [1, 2, 3].map { try InferenceSession(graph: graph, threads: $0).run(["input": input]) }
+        let outs = try [1, 2, 3].map { try InferenceSession(graph: graph, opset: 17, threads: $0).run(["input": input]) }
         for name in graph.outputs.map(\.name) {
             #expect(outs[0][name] == outs[1][name] && outs[0][name] == outs[2][name], "\(name)")
         }
@@ -243,7 +243,7 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
     /// One session, batch sizes 1 → 3 → 1: each shape gets its own plan, and the first plan is reused unchanged.
     @Test func replansPerInputShape() throws {
         let graph = miniEfficientNet(seed: 2)
-        let session = try InferenceSession(graph: graph, threads: 2)
+        let session = try InferenceSession(graph: graph, opset: 17, threads: 2)
         var rng = SeededGenerator(seed: 4)
         let one = Tensor(shape: [1, 3, 33, 31], floats: rng.floats(3 * 33 * 31))
         let three = Tensor(shape: [3, 3, 33, 31], floats: rng.floats(9 * 33 * 31))
@@ -260,7 +260,7 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
 
     @Test func reportsMissingFeedAndUnsupportedOps() throws {
         let graph = miniEfficientNet(seed: 1)
-        let session = try InferenceSession(graph: graph, threads: 1)
+        let session = try InferenceSession(graph: graph, opset: 17, threads: 1)
         #expect(throws: RuntimeError.missingInput("input", expected: ["input"])) { try session.run([:]) }
         let wrong = Tensor(shape: [1, 4, 33, 31], floats: [Float](repeating: 0, count: 4 * 33 * 31))
         #expect(throws: RuntimeError.self) { try session.run(["input": wrong]) }
@@ -269,7 +269,7 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         }
         var bad = graph
         bad.nodes[0].opType = "LSTM"
-        #expect(throws: RuntimeError.self) { try InferenceSession(graph: bad, threads: 1) }
+        #expect(throws: RuntimeError.self) { try InferenceSession(graph: bad, opset: 17, threads: 1) }
     }
 }
 
@@ -293,7 +293,7 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         let graph = g.graph(input: "x", shape: [1, 3, 9, 9], outputs: [y])
         var rng = SeededGenerator(seed: 2)
         let x = Tensor(shape: [1, 3, 9, 9], floats: rng.floats(243))
-        let out = try InferenceSession(graph: graph, threads: 2).run(["x": x])[y]!
+        let out = try InferenceSession(graph: graph, opset: 17, threads: 2).run(["x": x])[y]!
         let direct = Node(
             name: "c", opType: "Conv", inputs: ["x", w, b], outputs: ["y"],
             attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([0, 0, 1, 1])])
@@ -309,14 +309,19 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
     @Test func nonConstantShapeOpIsRefused() throws {
         var g = GraphMaker(seed: 1)
         let c = g.node("Cast", ["x"], ["to": .int(7)])
-        let graph = g.graph(input: "x", shape: [1, 2], outputs: [c])
-        #expect(throws: RuntimeError.self) { try InferenceSession(graph: graph, threads: 1) }
+        var graph = g.graph(input: "x", shape: [1, 2], outputs: [c])
+        graph.outputs[0].dtype = nil
+        #expect {
+            _ = try InferenceSession(graph: graph, opset: 17, threads: 1)
+        } throws: { error in
+            "\(error)".contains("Cast_1") && "\(error)".contains("not supported")
+        }
     }
 }
 
 @Suite struct MalformedGraphTests {
-    /// Graph contents a file can carry that no kernel can run: each must be a `RuntimeError` naming the node,
-    /// never a trap.
+    /// Graph contents a file can carry that no kernel can run: each must be a `RuntimeError` (or, found by the
+    /// IR's inference when the session is made, an `IRError`) naming the node, never a trap.
     @Test(arguments: 0..<8)
     func malformedNodesThrow(_ which: Int) {
         var g = GraphMaker(seed: 5)
@@ -343,11 +348,13 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         }
         let graph = g.graph(input: "x", shape: [1, 3, 3, 4], outputs: [out])
         do {
-            let session = try InferenceSession(graph: graph, threads: 1)
+            let session = try InferenceSession(graph: graph, opset: 17, threads: 1)
             _ = try session.run(["x": Tensor(shape: [1, 3, 3, 4], floats: [Float](repeating: 1, count: 36))])
             // Clip with empty bounds is legal (no bound): it must run.
             #expect(which == 6, "case \(which) ran")
         } catch let error as RuntimeError {
+            #expect(!error.description.isEmpty)
+        } catch let error as IRError {
             #expect(!error.description.isEmpty)
         } catch {
             Issue.record("case \(which): unexpected error \(error)")

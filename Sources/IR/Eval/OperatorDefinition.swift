@@ -27,8 +27,8 @@ struct InferenceContext {
     let opset: Int
     /// One entry per node input; nil for an omitted optional input.
     let inputs: [ValueFacts?]
-    /// Initializers of the enclosing graphs, which the bodies of fused nodes read by name.
-    let scope: [String: Tensor]
+    /// What is known of the enclosing graphs' initializers, which the bodies of fused nodes read by name.
+    let scope: [String: ValueFacts]
 
     func fail(_ message: String) -> IRError { .invalidNode(node: node.label, message: message) }
 

@@ -1,6 +1,6 @@
 /// `Add`: A + B,
 /// elementwise with NumPy broadcasting (opset ≥ 7; the legacy `broadcast`/`axis` attributes before).
-enum AddOp: OperatorDefinition {
+package enum AddOp: OperatorDefinition {
     static let opType = "Add"
     static let isEvaluable = true
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] { try Arithmetic.add.infer(c) }

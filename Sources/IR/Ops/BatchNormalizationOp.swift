@@ -2,7 +2,7 @@
 ///
 /// Opset < 9 `spatial = 0` (per-element statistics) and opset ≥ 14 `training_mode = 1` are rejected: no
 /// exporter emits them for an inference graph. Extra outputs (running statistics) get the statistics' shape.
-enum BatchNormalizationOp: OperatorDefinition {
+package enum BatchNormalizationOp: OperatorDefinition {
     static let opType = "BatchNormalization"
 
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] {

@@ -1,7 +1,7 @@
 /// `Cast`: converts elements to the type `to` names (an ONNX `TensorProto.DataType` code). Float → integer
 /// truncates toward zero and float → float rounds to nearest even, as onnxruntime does for in-range values;
 /// anything → bool is `x ≠ 0`.
-enum CastOp: OperatorDefinition {
+package enum CastOp: OperatorDefinition {
     static let opType = "Cast"
     static let isEvaluable = true
 

@@ -1,5 +1,5 @@
 /// `Ceil`: the least integer ≥ x, elementwise (float inputs).
-enum CeilOp: OperatorDefinition {
+package enum CeilOp: OperatorDefinition {
     static let opType = "Ceil"
     static let isEvaluable = true
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] { try UnaryMap.infer(c) }

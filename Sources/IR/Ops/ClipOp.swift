@@ -1,6 +1,7 @@
 /// `Clip`: y = min(max(x, min), max), elementwise; bounds are attributes before opset 11 and optional scalar
-/// inputs from opset 11 (integer inputs from opset 12). NaN stays NaN.
-enum ClipOp: OperatorDefinition {
+/// inputs from opset 11 (integer inputs from opset 12). NaN stays NaN. When min > max every element becomes max
+/// (the max is applied last, as ONNX and onnxruntime do).
+package enum ClipOp: OperatorDefinition {
     static let opType = "Clip"
     static let isEvaluable = true
 
@@ -24,11 +25,17 @@ enum ClipOp: OperatorDefinition {
             }
             let lo = c.input(1).map { $0.exactInt64s[0] } ?? Int64.min
             let hi = c.input(2).map { $0.exactInt64s[0] } ?? Int64.max
-            let v = x.exactInt64s.map { $0 < lo ? lo : ($0 > hi ? hi : $0) }
+            let v = x.exactInt64s.map { Swift.min(Swift.max($0, lo), hi) }
             return [Tensor.wrapping(v, to: x.dtype, shape: x.shape)]
         }
         let (lo, hi) = try bounds(c.node, opset: c.opset, min: c.input(1), max: c.input(2))
-        return try UnaryMap.evaluate(c) { $0 < lo ? lo : ($0 > hi ? hi : $0) }
+        return try UnaryMap.evaluate(c) { clamp($0, lo, hi) }
+    }
+
+    /// min(max(x, lo), hi): hi when lo > hi; NaN stays NaN (both comparisons are false).
+    static func clamp(_ x: Double, _ lo: Double, _ hi: Double) -> Double {
+        let raised = x < lo ? lo : x
+        return raised > hi ? hi : raised
     }
 
     /// (min, max) as Double from the attributes (opset < 11) or the optional scalar inputs; ±∞ when absent.

@@ -1,5 +1,5 @@
 /// `Concat`: joins inputs along `axis` (negative from opset 11); every other dimension must agree.
-enum ConcatOp: OperatorDefinition {
+package enum ConcatOp: OperatorDefinition {
     static let opType = "Concat"
     static let isEvaluable = true
 

@@ -1,6 +1,6 @@
 /// `ConstantOfShape`: a tensor of the shape given by a 1-D int64 input, every element the one-element
 /// `value` attribute (default float32 0).
-enum ConstantOfShapeOp: OperatorDefinition {
+package enum ConstantOfShapeOp: OperatorDefinition {
     static let opType = "ConstantOfShape"
     static let isEvaluable = true
 

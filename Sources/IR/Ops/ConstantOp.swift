@@ -1,6 +1,6 @@
 /// `Constant`: a tensor held in an attribute — `value` (any tensor), or from opset 12 `value_float`,
 /// `value_floats` (float32), `value_int`, `value_ints` (int64). Strings and sparse values are not supported.
-enum ConstantOp: OperatorDefinition {
+package enum ConstantOp: OperatorDefinition {
     static let opType = "Constant"
     static let isEvaluable = true
 

@@ -4,7 +4,7 @@
 /// with out-of-range x reading 0. Output size per spatial axis: ⌊(in + pad_begin + pad_end − ((k−1)·d + 1)) / s⌋ + 1;
 /// `SAME_UPPER`/`SAME_LOWER` give ⌈in / s⌉ with the total pad max(0, (out−1)·s + (k−1)·d + 1 − in) split so the
 /// extra pixel goes at the end (UPPER) or the beginning (LOWER); `VALID` pads nothing.
-enum ConvOp: OperatorDefinition {
+package enum ConvOp: OperatorDefinition {
     static let opType = "Conv"
 
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] {

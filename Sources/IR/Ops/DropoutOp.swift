@@ -1,6 +1,6 @@
 /// `Dropout` at inference: the output is the input and the optional mask is all true (before opset 10 the
 /// mask has the input's type, so all ones). `training_mode` (opset 12 input) must not be true.
-enum DropoutOp: OperatorDefinition {
+package enum DropoutOp: OperatorDefinition {
     static let opType = "Dropout"
     static let isEvaluable = true
 

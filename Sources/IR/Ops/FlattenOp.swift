@@ -1,6 +1,6 @@
 /// `Flatten`: reshapes to 2-D `[d0·…·d(axis−1), d(axis)·…·d(r−1)]`; `axis` (default 1) may be negative
 /// from opset 11 and equal to the rank (giving `[n, 1]`).
-enum FlattenOp: OperatorDefinition {
+package enum FlattenOp: OperatorDefinition {
     static let opType = "Flatten"
     static let isEvaluable = true
 

@@ -1,5 +1,5 @@
 /// `Floor`: the greatest integer ≤ x, elementwise (float inputs).
-enum FloorOp: OperatorDefinition {
+package enum FloorOp: OperatorDefinition {
     static let opType = "Floor"
     static let isEvaluable = true
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] { try UnaryMap.infer(c) }

@@ -1,6 +1,6 @@
 /// effnet's `FusedConv` (domain `ai.effnet`): `activation(Conv(x, w, b))` with Conv's attributes and BatchNorm
 /// already folded into w and b. `activation` is one of `Activation`'s names (default `none`).
-enum FusedConvOp: OperatorDefinition {
+package enum FusedConvOp: OperatorDefinition {
     static let opType = "FusedConv"
     static let domain = OpSupport.effnetDomain
 

@@ -1,7 +1,7 @@
 /// `Gather`: picks entries of `data` along `axis` (default 0) by `indices`; the output shape is
 /// `data[..<axis] + indices.shape + data[axis+1...]`. Negative indices count from the end; an index out of
 /// `[-d, d)` is an error.
-enum GatherOp: OperatorDefinition {
+package enum GatherOp: OperatorDefinition {
     static let opType = "Gather"
     static let isEvaluable = true
 

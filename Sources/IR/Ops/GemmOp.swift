@@ -1,6 +1,6 @@
 /// `Gemm`: Y = α · A′ · B′ + β · C with A′ = transA ? Aᵀ : A (M×K), B′ = transB ? Bᵀ : B (K×N), and C
 /// broadcast (unidirectionally) to M×N. C is optional from opset 11.
-enum GemmOp: OperatorDefinition {
+package enum GemmOp: OperatorDefinition {
     static let opType = "Gemm"
 
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] {

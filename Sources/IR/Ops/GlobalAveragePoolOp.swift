@@ -1,5 +1,5 @@
 /// `GlobalAveragePool`: the mean over every spatial axis, y[n, c, 1, …] = mean(x[n, c, …]).
-enum GlobalAveragePoolOp: OperatorDefinition {
+package enum GlobalAveragePoolOp: OperatorDefinition {
     static let opType = "GlobalAveragePool"
 
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] {

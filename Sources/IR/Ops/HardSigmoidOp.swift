@@ -1,5 +1,5 @@
 /// `HardSigmoid`: y = max(0, min(1, α·x + β)) with α = 0.2, β = 0.5 unless the attributes say otherwise.
-enum HardSigmoidOp: OperatorDefinition {
+package enum HardSigmoidOp: OperatorDefinition {
     static let opType = "HardSigmoid"
     static let isEvaluable = true
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] { try UnaryMap.infer(c) }

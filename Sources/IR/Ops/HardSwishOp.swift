@@ -1,5 +1,5 @@
 /// `HardSwish` (opset 14): y = x · max(0, min(1, x/6 + 1/2)).
-enum HardSwishOp: OperatorDefinition {
+package enum HardSwishOp: OperatorDefinition {
     static let opType = "HardSwish"
     static let isEvaluable = true
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] { try UnaryMap.infer(c) }

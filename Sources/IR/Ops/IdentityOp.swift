@@ -1,5 +1,5 @@
 /// `Identity`: the input, unchanged (torch exports share initializers through it).
-enum IdentityOp: OperatorDefinition {
+package enum IdentityOp: OperatorDefinition {
     static let opType = "Identity"
     static let isEvaluable = true
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] { [try c.required(0, "input")] }

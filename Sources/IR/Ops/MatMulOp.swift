@@ -1,6 +1,6 @@
 /// `MatMul`: NumPy matmul. 2-D is a matrix product; higher ranks are stacks of matrices whose batch
 /// dimensions broadcast; a 1-D A is treated as [1,K] and a 1-D B as [K,1], and that 1 is removed again.
-enum MatMulOp: OperatorDefinition {
+package enum MatMulOp: OperatorDefinition {
     static let opType = "MatMul"
 
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] {

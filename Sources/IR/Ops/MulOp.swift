@@ -1,6 +1,6 @@
 /// `Mul`: A · B,
 /// elementwise with NumPy broadcasting (opset ≥ 7; the legacy `broadcast`/`axis` attributes before).
-enum MulOp: OperatorDefinition {
+package enum MulOp: OperatorDefinition {
     static let opType = "Mul"
     static let isEvaluable = true
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] { try Arithmetic.mul.infer(c) }

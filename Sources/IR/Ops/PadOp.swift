@@ -4,7 +4,7 @@
 ///
 /// Pads are an attribute before opset 11 (`paddings` in opset 1) and an int64 input from 11; opset 18 adds an
 /// optional `axes` input naming which axes the pads are for. Output size per axis: in + b + e.
-enum PadOp: OperatorDefinition {
+package enum PadOp: OperatorDefinition {
     static let opType = "Pad"
     static let isEvaluable = true
 

@@ -2,7 +2,7 @@
 ///
 /// Axes are an attribute up to opset 17 and an optional int64 input from opset 18. No axes means all axes,
 /// unless `noop_with_empty_axes` = 1 (opset 18), which makes the node an identity.
-enum ReduceMeanOp: OperatorDefinition {
+package enum ReduceMeanOp: OperatorDefinition {
     static let opType = "ReduceMean"
 
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] {

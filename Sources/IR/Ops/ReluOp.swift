@@ -1,5 +1,5 @@
 /// `Relu`: y = max(0, x), elementwise (float and, from opset 14, signed integer inputs).
-enum ReluOp: OperatorDefinition {
+package enum ReluOp: OperatorDefinition {
     static let opType = "Relu"
     static let isEvaluable = true
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] { try UnaryMap.infer(c, floatOnly: false) }

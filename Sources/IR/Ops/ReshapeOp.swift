@@ -3,7 +3,7 @@
 /// In the requested shape, 0 copies the input's dimension at that position (unless `allowzero` = 1, opset 14)
 /// and one −1 takes whatever size keeps the element count. Symbols cancel: `[N,1280,1,1]` reshaped to
 /// `[0,−1]` or `[N,−1]` gives `[N,1280]`.
-enum ReshapeOp: OperatorDefinition {
+package enum ReshapeOp: OperatorDefinition {
     static let opType = "Reshape"
     static let isEvaluable = true
 

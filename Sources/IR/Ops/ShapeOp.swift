@@ -3,7 +3,7 @@
 ///
 /// Inference knows the result element-wise even for a dynamic batch (`[N,3,224,224]` → `[N,3,224,224]`),
 /// which is what lets the `tf_` SAME-padding arithmetic resolve.
-enum ShapeOp: OperatorDefinition {
+package enum ShapeOp: OperatorDefinition {
     static let opType = "Shape"
     static let isEvaluable = true
 

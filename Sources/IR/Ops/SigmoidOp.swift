@@ -1,5 +1,5 @@
 /// `Sigmoid`: y = 1 / (1 + e^−x), elementwise.
-enum SigmoidOp: OperatorDefinition {
+package enum SigmoidOp: OperatorDefinition {
     static let opType = "Sigmoid"
     static let isEvaluable = true
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] { try UnaryMap.infer(c) }

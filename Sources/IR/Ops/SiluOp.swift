@@ -1,5 +1,5 @@
 /// effnet's `Silu` (domain `ai.effnet`): y = x · σ(x), the fused form of `Mul(x, Sigmoid(x))`.
-enum SiluOp: OperatorDefinition {
+package enum SiluOp: OperatorDefinition {
     static let opType = "Silu"
     static let domain = OpSupport.effnetDomain
     static let isEvaluable = true

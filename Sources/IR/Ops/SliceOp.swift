@@ -4,7 +4,7 @@
 /// Per axis of size d: negative start/end add d; then for step > 0 both clamp to [0, d], for step < 0 start
 /// clamps to [0, d−1] and end to [−1, d−1]; the count is max(0, ⌈(end − start) / step⌉). So `ends` of
 /// INT64_MAX means "to the end" and `starts = −1, ends = INT64_MIN, steps = −1` reverses.
-enum SliceOp: OperatorDefinition {
+package enum SliceOp: OperatorDefinition {
     static let opType = "Slice"
     static let isEvaluable = true
 

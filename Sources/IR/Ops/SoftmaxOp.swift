@@ -1,7 +1,7 @@
 /// `Softmax`: y = e^(x − max) / Σ e^(x − max) along `axis`. From opset 13 the sum runs over the single axis
 /// (default −1); before 13 the input is coerced to 2-D `[d0…d(axis−1), d(axis)…d(r−1)]` (default axis 1) and
 /// the sum runs over everything from `axis` on.
-enum SoftmaxOp: OperatorDefinition {
+package enum SoftmaxOp: OperatorDefinition {
     static let opType = "Softmax"
 
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] {

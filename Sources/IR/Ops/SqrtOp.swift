@@ -1,6 +1,6 @@
 /// `Sqrt`: √x elementwise (float inputs; NaN for negative x, as IEEE and onnxruntime give). Exporters that write
 /// BatchNorm as arithmetic compute 1/√(σ² + ε) with it on constants, which constant folding then evaluates.
-enum SqrtOp: OperatorDefinition {
+package enum SqrtOp: OperatorDefinition {
     static let opType = "Sqrt"
     static let isEvaluable = true
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] { try UnaryMap.infer(c) }

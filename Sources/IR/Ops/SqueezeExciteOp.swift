@@ -1,7 +1,7 @@
 /// effnet's `SqueezeExcite` (domain `ai.effnet`): y = x · gate(W₂·act(W₁·mean_hw(x) + b₁) + b₂), left standing
 /// when the optimizer finds squeeze-excitation outside a whole MBConv block. Its types come from its `body`,
 /// as for `MBConv`.
-enum SqueezeExciteOp: OperatorDefinition {
+package enum SqueezeExciteOp: OperatorDefinition {
     static let opType = "SqueezeExcite"
     static let domain = OpSupport.effnetDomain
 

@@ -1,6 +1,6 @@
 /// `Squeeze`: removes the size-1 dimensions at `axes` (attribute before opset 13, optional input from 13),
 /// or every size-1 dimension when no axes are given. Squeezing a dimension that is not 1 is an error.
-enum SqueezeOp: OperatorDefinition {
+package enum SqueezeOp: OperatorDefinition {
     static let opType = "Squeeze"
     static let isEvaluable = true
 

@@ -1,6 +1,6 @@
 /// `Sub`: A − B,
 /// elementwise with NumPy broadcasting (opset ≥ 7; the legacy `broadcast`/`axis` attributes before).
-enum SubOp: OperatorDefinition {
+package enum SubOp: OperatorDefinition {
     static let opType = "Sub"
     static let isEvaluable = true
     static func infer(_ c: InferenceContext) throws -> [ValueFacts] { try Arithmetic.sub.infer(c) }

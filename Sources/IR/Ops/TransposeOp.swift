@@ -1,5 +1,5 @@
 /// `Transpose`: output dimension i is input dimension `perm[i]` (default: reversed).
-enum TransposeOp: OperatorDefinition {
+package enum TransposeOp: OperatorDefinition {
     static let opType = "Transpose"
     static let isEvaluable = true
 

@@ -1,6 +1,6 @@
 /// `Unsqueeze`: inserts size-1 dimensions at `axes` (positions in the output, negative from its end); axes
 /// are an attribute before opset 13 and an int64 input from 13.
-enum UnsqueezeOp: OperatorDefinition {
+package enum UnsqueezeOp: OperatorDefinition {
     static let opType = "Unsqueeze"
     static let isEvaluable = true
 

@@ -315,3 +315,19 @@ extension PlanBuilder {
         }
     }
 }
+
+// MARK: - Lowerings
+
+extension MBConvOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planMBConv(node) } }
+extension FusedMBConvOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planFusedMBConv(node) }
+}
+/// Squeeze-excitation outside a whole block: its standard nodes, planned one by one.
+extension SqueezeExciteOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws {
+        guard let body = node.graph("body") else {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "no 'body' sub-graph")
+        }
+        for inner in try body.sorted().nodes { try b.plan(inner) }
+    }
+}

@@ -14,7 +14,9 @@ struct ConvAttributes {
         guard weightShape.count == 4 else {
             throw RuntimeError.unsupportedNode(
                 node: node.label, opType: node.opType,
-                reason: "only 2-D convolutions run here (weight shape \(weightShape))")
+                reason:
+                    "a \(max(weightShape.count - 2, 0))-D convolution (weights \(weightShape)) is not supported by the native runtime; only 2-D convolutions"
+            )
         }
         let k = node.ints("kernel_shape") ?? [weightShape[2], weightShape[3]]
         let s = node.ints("strides") ?? [1, 1]
@@ -226,7 +228,9 @@ extension PlanBuilder {
         } else {
             throw RuntimeError.unsupportedNode(
                 node: node.label, opType: node.opType,
-                reason: "grouped convolution with group \(attrs.group) (only 1 and depthwise run natively)")
+                reason:
+                    "a grouped convolution with group \(attrs.group) is not supported by the native runtime; only group 1 and depthwise (one filter per channel)"
+            )
         }
     }
 
@@ -246,4 +250,11 @@ extension PlanBuilder {
             return DepthwiseWeights(weights: w.floats, shape: w.shape, bias: b)
         }
     }
+}
+
+// MARK: - Lowerings
+
+extension ConvOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planConv(node) } }
+extension FusedConvOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planConv(node) }
 }

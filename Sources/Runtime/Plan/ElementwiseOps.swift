@@ -256,3 +256,35 @@ extension PlanBuilder {
         }
     }
 }
+
+// MARK: - Lowerings (IR's op types; the kernels' pointwise ops of the same names are `Vector.swift`'s)
+
+extension AddOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planBinary(node) } }
+extension SubOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planBinary(node) } }
+extension MulOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planBinary(node) } }
+extension DivOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planBinary(node) } }
+extension IR.SigmoidOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planUnary(node) } }
+extension IR.ReluOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planUnary(node) } }
+extension IR.SiluOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planUnary(node) } }
+extension ClipOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planUnary(node) } }
+extension IR.HardSigmoidOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planUnary(node) }
+}
+extension IR.HardSwishOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planUnary(node) }
+}
+extension IR.IdentityOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planUnary(node) }
+}
+extension DropoutOp: NativeLowering {
+    static let maskRefusal = "Dropout's mask output is not supported by the native runtime; only its data output"
+    static func lower(_ node: Node, _ b: PlanBuilder) throws {
+        if node.outputs.count > 1 && !node.outputs[1].isEmpty {
+            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: maskRefusal)
+        }
+        try b.planUnary(node)
+    }
+}
+extension BatchNormalizationOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planBatchNorm(node) }
+}

@@ -11,7 +11,10 @@ extension PlanBuilder {
         let xShape = try shape(of: node.inputs[0], node: node)
         guard xShape.count == 4 else {
             throw RuntimeError.unsupportedNode(
-                node: node.label, opType: node.opType, reason: "input rank \(xShape.count)")
+                node: node.label, opType: node.opType,
+                reason:
+                    "\(node.opType) of a rank-\(xShape.count) input is not supported by the native runtime; only the spatial mean of a rank-4 input"
+            )
         }
         var keep = true
         if node.opType == "ReduceMean" {
@@ -23,7 +26,9 @@ extension PlanBuilder {
             guard normalized == [2, 3] else {
                 throw RuntimeError.unsupportedNode(
                     node: node.label, opType: node.opType,
-                    reason: "ReduceMean over axes \(axes ?? []) (only spatial means run)")
+                    reason:
+                        "ReduceMean over axes \(axes ?? [0, 1, 2, 3]) is not supported by the native runtime; only over axes [2, 3] of a rank-4 input"
+                )
             }
             keep = (node.int("keepdims") ?? 1) != 0
         }
@@ -49,21 +54,27 @@ extension PlanBuilder {
         let bShape = try constantShape(weight, node: node, reason: "\(node.opType) weights")
         guard bShape.count == 2 else {
             throw RuntimeError.unsupportedNode(
-                node: node.label, opType: node.opType, reason: "weights of rank \(bShape.count)")
+                node: node.label, opType: node.opType,
+                reason:
+                    "\(node.opType) with a rank-\(bShape.count) B is not supported by the native runtime; only a 2-D constant B"
+            )
         }
         let isGemm = node.opType == "Gemm"
         if isGemm && (node.int("transA") ?? 0) != 0 {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "transA = 1")
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType, reason: "Gemm with transA = 1 is not supported; only transA = 0")
         }
         let transB = isGemm && (node.int("transB") ?? 0) != 0
         let (k, n) = transB ? (bShape[1], bShape[0]) : (bShape[0], bShape[1])
         guard k > 0, n > 0, !aShape.isEmpty else {
             throw RuntimeError.unsupportedNode(
-                node: node.label, opType: node.opType, reason: "input \(aShape) with weights \(bShape)")
+                node: node.label, opType: node.opType, reason: "\(node.opType) of \(aShape) by \(bShape) is not supported; only a non-empty A by a 2-D B")
         }
         guard aShape.last == k || (isGemm && aShape.count == 2 && aShape[1] == k) else {
             throw RuntimeError.unsupportedNode(
-                node: node.label, opType: node.opType, reason: "input \(aShape) does not match weights \(bShape)")
+                node: node.label, opType: node.opType, reason:
+                    "\(node.opType) of \(aShape) by \(bShape) is not supported by the native runtime; only A [.., K] by B [K, N]"
+            )
         }
         let m = aShape.reduce(1, *) / k
         let alpha = isGemm ? node.float("alpha") ?? 1 : 1
@@ -73,7 +84,7 @@ extension PlanBuilder {
             let count = try constantShape(cName, node: node, reason: "Gemm C").reduce(1, *)
             guard count == n || count == 1 else {
                 throw RuntimeError.unsupportedNode(
-                    node: node.label, opType: node.opType, reason: "C of \(count) values (only per-column bias runs)")
+                    node: node.label, opType: node.opType, reason: "Gemm with a C of \(count) values is not supported; only a scalar or per-column C")
             }
         }
         let packed = try prepared("matrix", [weight, cName], parameters: [alpha, beta, transB ? 1 : 0]) {
@@ -99,22 +110,20 @@ extension PlanBuilder {
         }
     }
 
-    /// Softmax over the last axis (opset ≥ 13 default; older opsets' flattening agrees for [N, classes]).
+    /// Softmax over contiguous elements: the last axis from opset 13, everything from `axis` on before 13
+    /// (the input coerced to 2-D), as the IR's `SoftmaxLayout` reads the node.
     func planSoftmax(_ node: Node) throws {
         let xShape = try shape(of: node.inputs[0], node: node)
-        let rank = xShape.count
-        var axis = node.int("axis") ?? -1
-        if axis < 0 { axis += rank }
-        guard axis >= 0 && axis < rank else {
+        let layout = try SoftmaxLayout(node: node, opset: opset, shape: xShape)
+        guard layout.inner == 1 else {
             throw RuntimeError.unsupportedNode(
-                node: node.label, opType: node.opType, reason: "axis \(node.int("axis") ?? -1) of a rank-\(rank) input")
+                node: node.label, opType: node.opType,
+                reason:
+                    "Softmax over axis \(node.int("axis") ?? -1) of \(xShape) is not supported by the native runtime; only over the last axis (or axes of size 1 after it)"
+            )
         }
-        guard xShape[(axis + 1)...].allSatisfy({ $0 == 1 }) || axis == rank - 1 else {
-            throw RuntimeError.unsupportedNode(
-                node: node.label, opType: node.opType, reason: "softmax over axis \(axis) of \(xShape)")
-        }
-        let inner = xShape[axis...].reduce(1, *)
-        let rows = xShape.reduce(1, *) / max(inner, 1)
+        let inner = layout.n
+        let rows = layout.outer
         let input = try value(node.inputs[0], .plain, node: node)
         let output = newValue(node.outputs[0], shape: xShape, layout: .plain)
         define(node.outputs[0], output)
@@ -138,4 +147,18 @@ extension PlanBuilder {
             }
         }
     }
+}
+
+// MARK: - Lowerings
+
+extension GlobalAveragePoolOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planSpatialMean(node) }
+}
+extension ReduceMeanOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planSpatialMean(node) }
+}
+extension GemmOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planGemm(node) } }
+extension MatMulOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planGemm(node) } }
+extension SoftmaxOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planSoftmax(node) }
 }

@@ -25,34 +25,66 @@ import IR
 public final class InferenceSession: @unchecked Sendable {
     /// The sorted graph, without its initializers (those are in `weights`).
     let graph: Graph
+    /// The model's `ai.onnx` opset: operators whose meaning changed between opsets (Softmax) follow it.
+    public let opset: Int
     let weights: SessionWeights
+    /// What the IR's shape inference may know of each initializer: the value of small and integer ones (shape
+    /// arithmetic reads them), type and shape of the rest (the originals are released once packed).
+    let weightFacts: [String: ValueFacts]
     public let threads: Int
     let pool: WorkerPool
     private var plans: [[String: [Int]]: ExecutionPlan] = [:]
     private let lock = NSLock()
 
-    public static let supportedOps: Set<String> = Set<String>([
-        "Conv", "FusedConv", "MBConv", "FusedMBConv", "Silu", "Sigmoid", "Relu", "Clip", "HardSigmoid", "HardSwish",
-        "Identity", "Dropout", "Add", "Sub", "Mul", "Div", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape",
-        "Squeeze", "Unsqueeze", "Gemm", "MatMul", "Softmax", "BatchNormalization", "Constant", "Pad", "Transpose",
-        "SqueezeExcite",
-    ]).union(ConstantFolding.foldable)
+    /// Operators the native plan runs on run-time values: those whose IR definition has a `NativeLowering`.
+    public static var nativeOps: Set<String> { NativeLowerings.opTypes }
 
-    /// Prepares `graph` for inference on `threads` workers (the calling thread included; ≥ 1).
-    public init(graph: consuming Graph, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+    /// Every operator a session accepts: the native ones, and those the IR evaluates (which run when their inputs
+    /// are known once the input shapes are: the shape arithmetic of SAME padding).
+    public static let supportedOps: Set<String> = nativeOps.union(OpSupport.evaluableOps)
+
+    /// Prepares `model`'s graph for inference under the model's opset (see `init(graph:opset:threads:)`).
+    public convenience init(model: consuming Model, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+        let opset = model.opset
+        try self.init(graph: model.graph, opset: opset, threads: threads)
+    }
+
+    /// Prepares `graph` (of `ai.onnx` opset `opset`) for inference on `threads` workers (the calling thread
+    /// included; ≥ 1). Checks every operator and the IR's types and shapes before anything runs.
+    public init(
+        graph: consuming Graph, opset: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws {
         try graph.validate()
         var sorted = try graph.sorted()
+        for node in sorted.nodes where !InferenceSession.supportedOps.contains(node.opType) {
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType,
+                reason:
+                    "\(node.opType) is not supported by the native runtime; only \(InferenceSession.supportedOps.sorted().joined(separator: ", "))"
+            )
+        }
+        for node in sorted.nodes { try InferenceSession.checkAttributes(node, initializers: sorted.initializers) }
+        for input in sorted.inputs {
+            if let d = input.dtype, d != .float32 {
+                throw RuntimeError.unsupportedNode(
+                    node: input.name, opType: "input",
+                    reason: "a \(d) input is not supported by the native runtime; only float32 inputs")
+            }
+        }
+        // Types and shapes as the file declares them: a contradiction fails here, naming the node.
+        _ = try ShapeInference.analyze(sorted, opset: opset)
         // Keep one reference to the initializers, the store's, so that releasing one frees it.
         graph.initializers = [:]
+        weightFacts = sorted.initializers.mapValues { t in
+            t.dtype != .float32 || t.count <= ValueFacts.elementLimit
+                ? ValueFacts(constant: t) : ValueFacts(dtype: t.dtype, shape: Shape(t.shape))
+        }
         weights = SessionWeights(sorted.initializers)
         sorted.initializers = [:]
         self.graph = sorted
+        self.opset = opset
         self.threads = max(1, threads)
         pool = WorkerPool(threads: self.threads)
-        for node in self.graph.nodes where !InferenceSession.supportedOps.contains(node.opType) {
-            throw RuntimeError.unsupportedNode(
-                node: node.label, opType: node.opType, reason: "no runtime implementation")
-        }
         // Plan now when the input shapes are known up to a symbolic batch (assumed 1), so that weights are packed
         // before the first run; other symbolic dimensions wait for the first feed.
         var shapes = [String: [Int]]()
@@ -73,15 +105,37 @@ public final class InferenceSession: @unchecked Sendable {
             shapes[input.name] = s
         }
         if guessedBatch {
-            if let plan = try? ExecutionPlan(
-                graph: self.graph, weights: weights, inputShapes: shapes, threads: self.threads)
-            {
-                plans[shapes] = plan
-            }
+            if let plan = try? makePlan(shapes) { plans[shapes] = plan }
         } else {
-            plans[shapes] = try ExecutionPlan(
-                graph: self.graph, weights: weights, inputShapes: shapes, threads: self.threads)
+            plans[shapes] = try makePlan(shapes)
         }
+    }
+
+    /// Refusals that depend only on the node and its weights, made when the session is created rather than at
+    /// the first run of a shape not known then.
+    static func checkAttributes(_ node: Node, initializers: [String: Tensor]) throws {
+        func refuse(_ reason: String) -> RuntimeError {
+            .unsupportedNode(node: node.label, opType: node.opType, reason: reason)
+        }
+        switch node.opType {
+        case "Conv", "FusedConv":
+            if let w = node.input(1), let shape = initializers[w]?.shape, shape.count != 4 {
+                throw refuse(
+                    "a \(max(shape.count - 2, 0))-D convolution (weights \(shape)) is not supported by the native runtime; only 2-D convolutions"
+                )
+            }
+        case "Gemm" where (node.int("transA") ?? 0) != 0:
+            throw refuse("Gemm with transA = 1 is not supported; only transA = 0")
+        case "Dropout" where node.outputs.count > 1 && !node.outputs[1].isEmpty:
+            throw refuse(DropoutOp.maskRefusal)
+        default: break
+        }
+    }
+
+    private func makePlan(_ shapes: [String: [Int]]) throws -> ExecutionPlan {
+        try ExecutionPlan(
+            graph: graph, opset: opset, weights: weights, weightFacts: weightFacts, inputShapes: shapes,
+            threads: threads)
     }
 
     /// Runs one inference. Feeds are converted to float32; outputs are float32 in ONNX (C-order, NCHW) layout.
@@ -92,6 +146,10 @@ public final class InferenceSession: @unchecked Sendable {
         for input in graph.inputs {
             guard let t = feeds[input.name] else {
                 throw RuntimeError.missingInput(input.name, expected: graph.inputs.map(\.name))
+            }
+            guard [.float32, .float16, .bfloat16].contains(t.dtype) else {
+                throw RuntimeError.badInput(
+                    input.name, message: "a \(t.dtype) feed is not supported; only float32 (or float16, widened exactly)")
             }
             if let declared = input.shape, declared.count != t.shape.count {
                 throw RuntimeError.badInput(
@@ -109,7 +167,7 @@ public final class InferenceSession: @unchecked Sendable {
         if let p = plans[shapes] {
             plan = p
         } else {
-            plan = try ExecutionPlan(graph: graph, weights: weights, inputShapes: shapes, threads: threads)
+            plan = try makePlan(shapes)
             plans[shapes] = plan
         }
         return plan.run(feeds, pool: pool)
@@ -148,10 +206,26 @@ final class ExecutionPlan {
     let inputs: [(name: String, offset: Int, count: Int)]
     let outputs: [(name: String, value: PlanValue)]
 
+    /// Values of graph outputs known without running (returned as they are, in their own dtype).
+    let constantOutputs: [String: Tensor]
+
     /// Plans `graph` (sorted, its initializers in `weights`) for `inputShapes`.
-    init(graph: Graph, weights: SessionWeights, inputShapes: [String: [Int]], threads: Int) throws {
-        var constants = [String: Tensor]()
-        let builder = PlanBuilder(weights: weights, threads: threads)
+    ///
+    /// The IR's shape inference runs once on the graph bound to these shapes: its facts give every value's type and
+    /// shape, and its constants every value known before running (the Shape → Gather → … → Pad chains of SAME
+    /// padding). Nodes whose outputs are all known are not planned; every other value must be float32, since the
+    /// kernels compute in float32 (integer and float64 arithmetic only ever happens on known values, exactly).
+    init(
+        graph: Graph, opset: Int, weights: SessionWeights, weightFacts: [String: ValueFacts],
+        inputShapes: [String: [Int]], threads: Int
+    ) throws {
+        var bound = graph
+        for i in bound.inputs.indices {
+            bound.inputs[i].shape = Shape(inputShapes[bound.inputs[i].name]!)
+            bound.inputs[i].dtype = bound.inputs[i].dtype ?? .float32
+        }
+        let analysis = try ShapeInference.analyze(bound, opset: opset, external: weightFacts)
+        let builder = PlanBuilder(weights: weights, threads: threads, opset: opset, facts: analysis.facts)
         var inputIds = [(String, Int)]()
         for input in graph.inputs {
             let id = builder.newValue(input.name, shape: inputShapes[input.name]!, layout: .plain)
@@ -160,69 +234,21 @@ final class ExecutionPlan {
             builder.define(input.name, id)
             inputIds.append((input.name, id))
         }
-        for node in graph.nodes where node.opType == "Constant" {
-            if let t = node.tensor("value") {
-                constants[node.outputs[0]] = t
-            } else if let f = node.float("value_float") {
-                constants[node.outputs[0]] = .scalar(f)
-            } else if let v = node.floats("value_floats") {
-                constants[node.outputs[0]] = Tensor(shape: [v.count], floats: v)
-            } else if let v = node.ints("value_ints") {
-                constants[node.outputs[0]] = Tensor(shape: [v.count], int64s: v.map(Int64.init))
-            } else if let v = node.int("value_int") {
-                constants[node.outputs[0]] = .scalar(Int64(v))
-            }
-        }
-        builder.constants = constants
-        func plan(_ node: Node) throws {
-            if node.opType != "Constant",
-                let folded = try ConstantFolding.fold(
-                    node, constant: { name in try builder.constants[name] ?? weights.tensor(name, node: node) },
-                    shapeOf: { name in
-                        builder.constants[name]?.shape ?? weights.shape(name)
-                            ?? builder.current[name]?.values.first.map { builder.values[$0].shape }
-                    })
-            {
-                for (name, t) in zip(node.outputs, folded) { builder.constants[name] = t }
-                return
-            }
-            switch node.opType {
-            case "Constant": return
-            case "Pad": try builder.planPad(node)
-            case "Transpose": try builder.planTranspose(node)
-            case "SqueezeExcite":
-                // Squeeze-excitation outside a whole block: its standard nodes, planned one by one.
-                guard let body = node.graph("body") else {
-                    throw RuntimeError.unsupportedNode(
-                        node: node.label, opType: node.opType, reason: "no 'body' sub-graph")
-                }
-                for inner in try body.sorted().nodes { try plan(inner) }
-            case let op
-            where ConstantFolding.foldable.contains(op)
-                && !["Add", "Sub", "Mul", "Div", "Identity", "Clip", "Reshape", "Squeeze", "Unsqueeze"].contains(op):
-                throw RuntimeError.unsupportedNode(
-                    node: node.label, opType: node.opType, reason: "runs only on constant inputs (shape computations)")
-            case "Conv", "FusedConv": try builder.planConv(node)
-            case "MBConv": try builder.planMBConv(node)
-            case "FusedMBConv": try builder.planFusedMBConv(node)
-            case "Add", "Sub", "Mul", "Div": try builder.planBinary(node)
-            case "GlobalAveragePool", "ReduceMean": try builder.planSpatialMean(node)
-            case "Flatten", "Reshape", "Squeeze", "Unsqueeze": try builder.planReshape(node)
-            case "Gemm", "MatMul": try builder.planGemm(node)
-            case "Softmax": try builder.planSoftmax(node)
-            case "BatchNormalization": try builder.planBatchNorm(node)
-            default: try builder.planUnary(node)
-            }
-        }
+        builder.constants = analysis.constants
         var remainingReaders = weights.readerCounts(graph.nodes)
         for node in graph.nodes {
-            try plan(node)
+            try builder.plan(node)
             weights.finished(node, remaining: &remainingReaders)
         }
         var outs = [(String, Int)]()
+        var known = [String: Tensor]()
         for output in graph.outputs {
+            if builder.current[output.name] == nil, builder.isConstant(output.name) {
+                known[output.name] = try builder.constant(output.name, node: Node(name: output.name, opType: "output", inputs: [], outputs: []), reason: "output")
+                continue
+            }
             guard let versions = builder.current[output.name], let id = versions[.plain] ?? versions.values.first else {
-                throw RuntimeError.invalidGraph("graph output '\(output.name)' is a constant or not computed")
+                throw RuntimeError.invalidGraph("graph output '\(output.name)' is not computed")
             }
             builder.values[id].lastUse = Int.max
             outs.append((output.name, id))
@@ -240,6 +266,7 @@ final class ExecutionPlan {
         labels = builder.recipes.map(\.label)
         inputs = inputIds.map { ($0.0, values[$0.1].offset, values[$0.1].count) }
         outputs = outs.map { ($0.0, values[$0.1]) }
+        constantOutputs = known
     }
 
     func run(_ feeds: [String: Tensor], pool: WorkerPool) -> [String: Tensor] {
@@ -256,7 +283,7 @@ final class ExecutionPlan {
             }
         }
         for step in steps { step(pool) }
-        var result = [String: Tensor]()
+        var result = constantOutputs
         for (name, v) in outputs {
             let src = arena.pointer + v.offset
             var floats = [Float](repeating: 0, count: v.count)

@@ -50,10 +50,26 @@ final class PlanBuilder {
     let weights: SessionWeights
     var recipes: [StepRecipe] = []
     let threads: Int
+    /// The model's `ai.onnx` opset.
+    let opset: Int
+    /// The IR's facts (type, shape) of every value for the plan's input shapes.
+    let facts: [String: ValueFacts]
 
-    init(weights: SessionWeights, threads: Int) {
+    init(weights: SessionWeights, threads: Int, opset: Int, facts: [String: ValueFacts]) {
         self.weights = weights
         self.threads = threads
+        self.opset = opset
+        self.facts = facts
+    }
+
+    /// The concrete shape shape inference gives output `i` of `node`.
+    func inferredShape(_ node: Node, output i: Int = 0) throws -> [Int] {
+        guard let s = facts[node.outputs[i]]?.shape?.concrete else {
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType,
+                reason: "an output of unknown shape is not supported; only shapes known once the input shapes are")
+        }
+        return s
     }
 
     func newValue(_ name: String, shape: [Int], layout: Layout) -> Int {
@@ -156,6 +172,68 @@ final class PlanBuilder {
             values[id].lastUse = max(values[id].lastUse, index)
         }
         recipes.append(StepRecipe(label: label, reads: reads, writes: writes, make: make))
+    }
+}
+
+/// The native lowering of one operator: plans a node (whose outputs are not all known) onto the builder's values
+/// and steps. An operator's lowering is a conformance of its IR definition type, written beside its kernels
+/// (`extension ConvOp: NativeLowering` in ConvOps.swift); `NativeLowerings` finds them through the IR's registry.
+protocol NativeLowering {
+    static func lower(_ node: Node, _ builder: PlanBuilder) throws
+}
+
+/// The lowerings by op type, derived from the IR's operator registry: the one list of what runs natively.
+enum NativeLowerings {
+    static let byKey: [String: any NativeLowering.Type] = {
+        var map = [String: any NativeLowering.Type]()
+        for entry in OperatorRegistry.types {
+            if let lowering = entry.type as? any NativeLowering.Type { map[entry.domain + "/" + entry.opType] = lowering }
+        }
+        return map
+    }()
+
+    static func lowering(for node: Node) -> (any NativeLowering.Type)? {
+        byKey[(node.domain == "ai.onnx" ? "" : node.domain) + "/" + node.opType]
+    }
+
+    /// Op types with a native lowering.
+    static var opTypes: Set<String> { Set(byKey.keys.map { String($0.split(separator: "/").last!) }) }
+}
+
+extension PlanBuilder {
+    /// Plans one node: nothing when its outputs are known (the IR's constants), the IR's evaluation when its inputs
+    /// are known but too big for the analysis, otherwise its native lowering on float32 values.
+    func plan(_ node: Node) throws {
+        let named = node.outputs.filter { !$0.isEmpty }
+        if named.allSatisfy({ constants[$0] != nil }) { return }
+        // Known inputs too big for the analysis to evaluate (a reshaped weight): evaluated here, by the IR.
+        if OpSupport.evaluableOps.contains(node.opType), node.domain.isEmpty || node.domain == "ai.onnx",
+            node.inputs.allSatisfy({ $0.isEmpty || isConstant($0) })
+        {
+            let inputs = try node.inputs.map { name in
+                name.isEmpty ? nil : try constant(name, node: node, reason: "known input")
+            }
+            let outputs = try ConstantEvaluator.evaluate(node: node, inputs: inputs, opset: opset)
+            for (name, t) in zip(node.outputs, outputs) where !name.isEmpty { constants[name] = t }
+            return
+        }
+        for name in named {
+            if let d = facts[name]?.dtype, d != .float32 {
+                throw RuntimeError.unsupportedNode(
+                    node: node.label, opType: node.opType,
+                    reason:
+                        "\(node.opType) computing \(d) values at run time is not supported; the native runtime computes float32 only"
+                )
+            }
+        }
+        guard let lowering = NativeLowerings.lowering(for: node) else {
+            throw RuntimeError.unsupportedNode(
+                node: node.label, opType: node.opType,
+                reason:
+                    "\(node.opType) on values computed at run time is not supported; only on values known once the input shapes are (shape arithmetic)"
+            )
+        }
+        try lowering.lower(node, self)
     }
 }
 

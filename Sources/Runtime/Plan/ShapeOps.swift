@@ -4,56 +4,12 @@ import IR
 /// Reshapes (copies in C order), transposes, and constant-mode spatial Pad (NHWC).
 extension PlanBuilder {
 
-    /// Flatten / Reshape / Squeeze / Unsqueeze: a copy in C order under the new shape.
+    /// Flatten / Reshape / Squeeze / Unsqueeze: a copy in C order under the shape the IR's inference gives (its
+    /// `ReshapeOp` & co. are the one reading of `allowzero`, `-1`, axes inputs and opset differences).
     func planReshape(_ node: Node) throws {
         let xShape = try shape(of: node.inputs[0], node: node)
         let count = xShape.reduce(1, *)
-        var out: [Int]
-        switch node.opType {
-        case "Flatten":
-            var axis = node.int("axis") ?? 1
-            if axis < 0 { axis += xShape.count }
-            guard axis >= 0 && axis <= xShape.count else {
-                throw RuntimeError.unsupportedNode(
-                    node: node.label, opType: node.opType, reason: "axis \(axis) of \(xShape)")
-            }
-            out = [xShape[..<axis].reduce(1, *), xShape[axis...].reduce(1, *)]
-        case "Reshape":
-            // Opset 1–4 give the shape as an attribute and have no second input.
-            let spec: [Int]
-            if let name = node.input(1) {
-                spec = try constant(name, node: node, reason: "Reshape shape").ints
-            } else if let attribute = node.ints("shape") {
-                spec = attribute
-            } else {
-                throw RuntimeError.unsupportedNode(
-                    node: node.label, opType: node.opType, reason: "no shape input and no shape attribute")
-            }
-            out = spec.enumerated().map { i, d in d == 0 && i < xShape.count ? xShape[i] : d }
-            if let free = out.firstIndex(of: -1) {
-                out[free] = count / max(1, out.enumerated().filter { $0.offset != free }.map(\.element).reduce(1, *))
-            }
-        case "Squeeze":
-            var axes = node.ints("axes")
-            if axes == nil, let name = node.input(1) {
-                axes = try constant(name, node: node, reason: "Squeeze axes").ints
-            }
-            let drop = Set((axes ?? xShape.indices.filter { xShape[$0] == 1 }).map { $0 < 0 ? $0 + xShape.count : $0 })
-            out = xShape.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
-        default:  // Unsqueeze
-            var axes = node.ints("axes")
-            if axes == nil, let name = node.input(1) {
-                axes = try constant(name, node: node, reason: "Unsqueeze axes").ints
-            }
-            let rank = xShape.count + (axes ?? []).count
-            let add = Set((axes ?? []).map { $0 < 0 ? $0 + rank : $0 })
-            guard add.count == (axes ?? []).count, add.allSatisfy({ $0 >= 0 && $0 < rank }) else {
-                throw RuntimeError.unsupportedNode(
-                    node: node.label, opType: node.opType, reason: "axes \(axes ?? []) for \(xShape)")
-            }
-            var it = xShape.makeIterator()
-            out = (0..<rank).map { add.contains($0) ? 1 : it.next() ?? 1 }
-        }
+        let out = try inferredShape(node)
         guard out.reduce(1, *) == count else {
             throw RuntimeError.unsupportedNode(
                 node: node.label, opType: node.opType, reason: "cannot reshape \(xShape) to \(out)")
@@ -81,7 +37,9 @@ extension PlanBuilder {
             p[0] == 0, p[1] == 0, p[4] == 0, p[5] == 0, p.allSatisfy({ $0 >= 0 })
         else {
             throw RuntimeError.unsupportedNode(
-                node: node.label, opType: node.opType, reason: "only non-negative constant padding of H and W runs")
+                node: node.label, opType: node.opType, reason:
+                    "Pad mode '\(mode)' with pads \(pads ?? []) is not supported by the native runtime; only non-negative constant padding of H and W of a rank-4 input"
+            )
         }
         let (n, c, h, w) = (xShape[0], xShape[1], xShape[2], xShape[3])
         let (top, left, bottom, right) = (p[2], p[3], p[6], p[7])
@@ -160,4 +118,23 @@ extension PlanBuilder {
             }
         }
     }
+}
+
+// MARK: - Lowerings
+
+extension FlattenOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planReshape(node) }
+}
+extension ReshapeOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planReshape(node) }
+}
+extension SqueezeOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planReshape(node) }
+}
+extension UnsqueezeOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planReshape(node) }
+}
+extension PadOp: NativeLowering { static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planPad(node) } }
+extension TransposeOp: NativeLowering {
+    static func lower(_ node: Node, _ b: PlanBuilder) throws { try b.planTranspose(node) }
 }
