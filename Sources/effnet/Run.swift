@@ -166,9 +166,11 @@ struct RunCommand: ParsableCommand {
             done += prepared.paths.count + prepared.failures.count
             guard !prepared.paths.isEmpty else { return }
             let outputs = try executable.session.run([executable.inputName: prepared.tensor])
-            guard let logits = outputs[outputName], logits.rank == 2, logits.shape[0] == prepared.tensor.shape[0] else {
+            guard var logits = outputs[outputName], logits.rank == 2, logits.shape[0] == prepared.tensor.shape[0] else {
                 throw ModelUseError.reference(path: path, message: "the model's output is not [batch, classes]")
             }
+            // A half-precision model's output holds what its declared type can (computed in float32).
+            if let half = executable.loaded.halfOutputs[outputName] { logits = logits.rounded(to: half) }
             let classes = logits.shape[1]
             if names == nil { names = .some(try Labels.forModel(classes: classes, file: labelFile)) }
             let values = logits.doubles
