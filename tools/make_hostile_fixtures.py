@@ -165,6 +165,21 @@ def png_huge_text_chunk(path):
         f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + itxt)
 
 
+def jpeg_hidden_size(path):
+    """An 8x8 gray JPEG whose frame header says 65435x2187 (143 Mpixels) and comes after 8 stray bytes: libjpeg skips
+    them ("extraneous bytes before marker") and decodes, but run's header scan gave up there, so --max-pixels was
+    never applied (found by the jpeg fuzz target: 371 bytes, 456 MB peak RSS, 8 s)."""
+    import io
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("L", (8, 8), 128).save(buf, format="JPEG", quality=90)
+    data = bytearray(buf.getvalue())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", 2187, 65435)
+    with open(path, "wb") as f:
+        f.write(bytes(data[:sof]) + b"\x00" * 8 + bytes(data[sof:]))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default=os.path.join(ROOT, "fixtures", "hostile"))
@@ -210,6 +225,11 @@ def main():
     png_huge_text_chunk(os.path.join(out, "png_itxt_1700mb.png"))
     manifest["png_itxt_1700mb.png"] = dict(what="PNG whose iTXt chunk declares 1.7 GB (libpng allocated it)",
                                            bytes=os.path.getsize(os.path.join(out, "png_itxt_1700mb.png")))
+
+    jpeg_hidden_size(os.path.join(out, "jpeg_143mpixel_hidden.jpg"))
+    manifest["jpeg_143mpixel_hidden.jpg"] = dict(
+        what="JPEG of 65435x2187 whose frame header follows stray bytes: --max-pixels must still apply",
+        bytes=os.path.getsize(os.path.join(out, "jpeg_143mpixel_hidden.jpg")))
 
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(dict(generated_by="tools/make_hostile_fixtures.py", files=manifest), f, indent=2, sort_keys=True)

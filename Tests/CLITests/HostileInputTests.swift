@@ -61,6 +61,10 @@ import Testing
             "effnet: \(hostile("png_itxt_1700mb.png")): truncated PNG (unexpected end of data)"
         ),
         (
+            ["run", hostile("jpeg_143mpixel_hidden.jpg"), "-m", model],
+            "effnet: \(hostile("jpeg_143mpixel_hidden.jpg")): unsupported image: 65435x2187 is more than --max-pixels 100000000"
+        ),
+        (
             ["run", "/dev/zero", "-m", model],
             "effnet: /dev/zero: cannot read image file: is a character device, not a regular file"
         ),
