@@ -12,6 +12,9 @@ echo "== swift test"
 swift build --build-tests
 swift test --skip-build
 
+echo "== fuzz smoke: each fuzz target's seeds and fixtures/hostile/fuzz replayed, then 2 s of mutation (no sanitizer build)"
+tools/fuzz.sh --smoke 2
+
 echo "== kernel suites with each other kernel family this CPU supports forced (EFFNET_ISA)"
 # The run above used the best family; KernelFamilyTests already compares every supported family in one process.
 # This reruns the kernel suites (which go through the Runtime's dispatch) under each other family.
