@@ -99,6 +99,34 @@ def no_outputs():
     return _model([node], [_image("input", [1, 3, 4, 4])], [])
 
 
+def bfloat16_round(values):
+    """float32 values rounded to the nearest bfloat16 (ties to even), as float32: what a bfloat16 tensor holds."""
+    bits = np.asarray(values, np.float32).view(np.uint32).astype(np.uint64)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+    return rounded.astype(np.uint32).view(np.float32)
+
+
+def bfloat16_add(path_npz):
+    """x + w in bfloat16, and a reference .npz with the bfloat16-rounded sums (ONNX: Add's output is bfloat16).
+
+    The sums are picked so that float32 and bfloat16 results differ: 1 + 2^-8 is a tie (to even: 1), 1 + 3·2^-9
+    rounds up, 256 + 1 is a tie (to even: 256), 3 + 2^-6 is exact.
+    """
+    x = np.array([1, 1, 256, 3, -1.5, 0.1, 1000, 7], np.float32)
+    w = np.array([2**-8, 3 * 2**-9, 1, 2**-6, -2**-9, 0.2, 3, 2**-5], np.float32)
+    x, w = bfloat16_round(x), bfloat16_round(w)
+    y = bfloat16_round(x + w)
+    assert (y != x + w).sum() >= 4
+    w_t = helper.make_tensor("w", TensorProto.BFLOAT16, [8], (w.view(np.uint32) >> 16).astype(np.uint16).tobytes(), raw=True)
+    node = helper.make_node("Add", ["x", "w"], ["y"], name="add_0")
+    bf16 = lambda name: helper.make_tensor_value_info(name, TensorProto.BFLOAT16, [8])
+    with zipfile.ZipFile(path_npz, "w") as zf:  # np.savez, with fixed timestamps
+        for name, array in (("x", x), ("y", y)):
+            with zf.open(zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), "w") as member:
+                np.lib.format.write_array(member, array)
+    return _model([node], [bf16("x")], [bf16("y")], [w_t])
+
+
 def zero_bomb_npz(path, gib=1):
     """np.savez_compressed-style archive: one float32 member of `gib` GiB zeros (about 1 MB deflated, 1030:1)."""
     n = gib * (1 << 30) // 4
@@ -126,14 +154,43 @@ def png(path, width, height):
         f.write(data)
 
 
+def png_huge_text_chunk(path):
+    """A 2x2 gray PNG whose iTXt chunk declares 1,717,924,432 bytes and holds 64 (the file ends there): libpng
+    allocated and cleared the declared length before reading (found by the png fuzz target, 1.7 GB peak RSS)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", 2, 2, 8, 0, 0, 0, 0)
+    itxt = struct.pack(">I", 1_717_924_432) + b"iTXt" + b"Comment\0\0\0\0\0" + b"x" * 51
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + itxt)
+
+
+def jpeg_hidden_size(path):
+    """An 8x8 gray JPEG whose frame header says 65435x2187 (143 Mpixels) and comes after 8 stray bytes: libjpeg skips
+    them ("extraneous bytes before marker") and decodes, but run's header scan gave up there, so --max-pixels was
+    never applied (found by the jpeg fuzz target: 371 bytes, 456 MB peak RSS, 8 s)."""
+    import io
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("L", (8, 8), 128).save(buf, format="JPEG", quality=90)
+    data = bytearray(buf.getvalue())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", 2187, 65435)
+    with open(path, "wb") as f:
+        f.write(bytes(data[:sof]) + b"\x00" * 8 + bytes(data[sof:]))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default=os.path.join(ROOT, "fixtures", "hostile"))
     args = p.parse_args()
     out = args.out
-    if os.path.isdir(out):
-        shutil.rmtree(out)
-    os.makedirs(out)
+    # fuzz/ holds inputs the fuzzers found (tools/fuzz.sh replays them); they are kept as found, not remade here.
+    os.makedirs(out, exist_ok=True)
+    for name in os.listdir(out):
+        if name != "fuzz":
+            path = os.path.join(out, name)
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
     manifest = {}
 
     def save(name, model, what):
@@ -150,6 +207,10 @@ def main():
     save("pad_huge.onnx", pad_huge(), "constant Pad to 2^34+1 floats (64 GiB)")
     save("no_opset.onnx", no_opset(), "no opset_import")
     save("no_outputs.onnx", no_outputs(), "graph with no outputs")
+    save("bfloat16_add.onnx", bfloat16_add(os.path.join(out, "bfloat16_add.npz")),
+         "bfloat16 Add: outputs must be rounded to bfloat16 (reference in bfloat16_add.npz)")
+    manifest["bfloat16_add.npz"] = dict(what="reference for bfloat16_add.onnx: x and the bfloat16-rounded sums",
+                                        bytes=os.path.getsize(os.path.join(out, "bfloat16_add.npz")))
 
     zero_bomb_npz(os.path.join(out, "zeros_1gib.npz"))
     manifest["zeros_1gib.npz"] = dict(what="one 1 GiB member of zeros, deflated ~1030:1",
@@ -160,6 +221,15 @@ def main():
     png(os.path.join(out, "wide_1000001x1.png"), 1_000_001, 1)
     manifest["wide_1000001x1.png"] = dict(what="PNG 1,000,001 wide: over libpng's default width limit",
                                           bytes=os.path.getsize(os.path.join(out, "wide_1000001x1.png")))
+
+    png_huge_text_chunk(os.path.join(out, "png_itxt_1700mb.png"))
+    manifest["png_itxt_1700mb.png"] = dict(what="PNG whose iTXt chunk declares 1.7 GB (libpng allocated it)",
+                                           bytes=os.path.getsize(os.path.join(out, "png_itxt_1700mb.png")))
+
+    jpeg_hidden_size(os.path.join(out, "jpeg_143mpixel_hidden.jpg"))
+    manifest["jpeg_143mpixel_hidden.jpg"] = dict(
+        what="JPEG of 65435x2187 whose frame header follows stray bytes: --max-pixels must still apply",
+        bytes=os.path.getsize(os.path.join(out, "jpeg_143mpixel_hidden.jpg")))
 
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(dict(generated_by="tools/make_hostile_fixtures.py", files=manifest), f, indent=2, sort_keys=True)

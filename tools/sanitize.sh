@@ -1,34 +1,52 @@
 #!/usr/bin/env bash
-# Runs effnet's XCTest suites under Swift's sanitizers, each in its own scratch folder (.build-sanitize-<name>/,
-# never the normal .build/): AddressSanitizer and UndefinedBehaviorSanitizer over the reader and decoder suites
-# (or the suites given by FILTER), and ThreadSanitizer over the worker pool and the threaded runtime tests.
-# Not part of tools/test.sh: a first build takes several minutes per sanitizer.
+# Runs effnet's test suites under sanitizers, each in its own scratch folder (.build-sanitize-<name>/, never the
+# normal .build/):
+#   address    AddressSanitizer over the reader and decoder suites (FILTER=regex overrides them).
+#   undefined  UndefinedBehaviorSanitizer over the whole suite (FILTER overrides). swiftc has no -sanitize=undefined
+#              on Linux: the C code (protoc-c output, the libjpeg/libpng shims, CPU feature detection) is built with
+#              clang's -fsanitize=undefined, and a report stops the process; Swift code keeps its own checks (the
+#              debug build traps on overflow and out-of-bounds access).
+#   thread     ThreadSanitizer over the worker pool, the runtime sessions and the `effnet run` tests (its decoding
+#              pipeline runs images on several threads; the CLI tests launch the TSan-built binary, and a report
+#              makes it exit 66). TSAN_FILTER=regex overrides the suites.
+# Not part of tools/test.sh: each sanitizer is a full build of several minutes (tools/test.sh runs the fuzz seeds).
 #
-# Usage: tools/sanitize.sh [address|undefined|thread ...]      FILTER=regex overrides the address/undefined filter
+# Usage: tools/sanitize.sh [address|undefined|thread ...]
 # Exit status: 0 if every run passed, 1 if any test failed or a sanitizer reported an error.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 sanitizers=("$@")
 [ ${#sanitizers[@]} -eq 0 ] && sanitizers=(address undefined thread)
-readers=${FILTER:-'FormatsTests|ImagingTests'}
 status=0
 for s in "${sanitizers[@]}"; do
+  scratch=.build-sanitize-$s
+  env=()
   case $s in
-    address|undefined) filter=$readers ;;
-    thread) filter=${TSAN_FILTER:-'WorkerPoolTests|SessionTests'} ;;
+    address)
+      filter=${FILTER:-'FormatsTests|ImagingTests'}
+      build=(--sanitize=address) ;;
+    undefined)
+      filter=${FILTER:-'.*'}
+      build=(-Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined
+        -Xswiftc -Xclang-linker -Xswiftc -fsanitize=undefined) ;;
+    thread)
+      filter=${TSAN_FILTER:-'WorkerPoolTests|SessionTests|RunCLITests'}
+      build=(--sanitize=thread)
+      env=(EFFNET_BIN="$PWD/$scratch/debug/effnet") ;;
     *) echo "unknown sanitizer $s (address, undefined, thread)" >&2; exit 2 ;;
   esac
-  scratch=.build-sanitize-$s
   log=$scratch/test.log
   mkdir -p "$scratch"
-  echo "== $s: swift test --sanitize=$s --filter '$filter'"
+  echo "== $s: swift test ${build[*]} --filter '$filter'"
   start=$(date +%s)
-  # UBSan reports and continues by default; make a report fail the run.
-  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 TSAN_OPTIONS=halt_on_error=1 ASAN_OPTIONS=detect_leaks=0 \
-    swift test --scratch-path "$scratch" --sanitize="$s" --filter "$filter" >"$log" 2>&1
+  {
+    swift build --build-tests --scratch-path "$scratch" "${build[@]}" &&
+      env "${env[@]}" UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
+        ASAN_OPTIONS=detect_leaks=0 swift test --skip-build --scratch-path "$scratch" "${build[@]}" --filter "$filter"
+  } >"$log" 2>&1
   rc=$?
   if [ $rc -ne 0 ] || grep -qE "ERROR: (Address|Thread)Sanitizer|WARNING: ThreadSanitizer|runtime error:" "$log"; then
-    echo "   FAILED (exit $rc), see $log"; grep -E "Sanitizer|runtime error:|error:" "$log" | head -n 20
+    echo "   FAILED (exit $rc), see $log"; grep -E "Sanitizer|runtime error:|error:|✘" "$log" | head -n 20
     status=1
   else
     echo "   passed in $(( $(date +%s) - start ))s: $(grep -E 'Executed [0-9]+ tests|Test run with [0-9]+ tests' "$log" | tail -n 2 | tr '\n' ' ')"

@@ -17,6 +17,9 @@ time swift test --skip-build
 echo "== embedding: a separate package using only the public Effnet and EffnetRuntime API"
 time tools/embed-test.sh
 
+echo "== fuzz smoke: each fuzz target's seeds and fixtures/hostile/fuzz replayed, then 2 s of mutation (no sanitizer build)"
+tools/fuzz.sh --smoke 2
+
 echo "== kernel suites with each other kernel family this CPU supports forced (EFFNET_ISA)"
 # The run above used the best family; KernelFamilyTests already compares every supported family in one process.
 # This reruns the kernel suites (which go through the Runtime's dispatch) under each other family.

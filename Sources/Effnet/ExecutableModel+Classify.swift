@@ -22,11 +22,14 @@ extension ExecutableModel {
     /// The model's first output for a batch of preprocessed images, checked to be [batch, classes].
     package func logits(_ images: Tensor, path: String) throws -> Tensor {
         let outputs = try session.run([inputName: images])
-        guard let logits = outputs[loaded.model.graph.outputs[0].name], logits.rank == 2,
+        let outputName = loaded.model.graph.outputs[0].name
+        guard var logits = outputs[outputName], logits.rank == 2,
             logits.shape[0] == images.shape[0]
         else {
             throw ModelUseError.reference(path: path, message: "the model's output is not [batch, classes]")
         }
+        // A half-precision model's output holds what its declared type can (computed in float32).
+        if let half = loaded.halfOutputs[outputName] { logits = logits.rounded(to: half) }
         return logits
     }
 }

@@ -24,6 +24,8 @@ package struct LoadedModel {
     package var preset: String? = nil
     /// The half-precision dtype of a float16/bfloat16 ONNX model, whose weights were widened to float32 at load.
     package var halfPrecision: DType? = nil
+    /// The outputs of a half-precision model that hold half values in the file's terms (`halfPrecisionOutputs`).
+    package var halfOutputs: [String: DType] = [:]
     /// The timm config.json beside a checkpoint, when there is one (architecture, preprocessing).
     var config: TimmConfig? = nil
     /// External data files the model's tensors were read from (an output must never replace one).
@@ -80,10 +82,12 @@ package enum ModelLoader {
                     message: "--arch \(arch) applies only to checkpoints; an ONNX graph fixes its own architecture")
             }
             var (model, dataFiles) = try ONNXReader.readWithDataFiles(contentsOf: path)
+            let halfOutputs = model.graph.halfPrecisionOutputs(opset: model.opset)
             let half = model.graph.widenHalfPrecision(opset: model.opset)
             var loaded = LoadedModel(model: model, format: .onnx, path: path, architecture: nil)
             loaded.dataFiles = dataFiles
             loaded.halfPrecision = half
+            loaded.halfOutputs = half == nil ? [:] : halfOutputs
             // Recognition is best effort: a graph that is not an EfficientNetV2 is still a model to run.
             if let recognized = try? GraphRecognizer.recognize(model.graph),
                 let detected = ArchitectureDetector.identify(recognized)

@@ -146,7 +146,8 @@ package final class RunPipeline: @unchecked Sendable {
         }
         let image =
             exifTranspose
-            ? try RGBImage(decodingAndOrienting: bytes, file: path) : try RGBImage(decoding: bytes, file: path)
+            ? try RGBImage(decodingAndOrienting: bytes, file: path, maxPixels: maxPixels)
+            : try RGBImage(decoding: bytes, file: path, maxPixels: maxPixels)
         return prep.prepare(image).pixels
     }
 }

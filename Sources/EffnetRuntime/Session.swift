@@ -59,7 +59,7 @@ public final class Session: Sendable {
         outputs = model.graph.outputs.map(TensorInfo.init)
         let graph = model.graph
         model.graph.initializers = [:]
-        session = try InferenceSession(graph: consume graph, threads: threads)
+        session = try InferenceSession(graph: consume graph, opset: model.opset, threads: threads)
     }
 
     /// Runs one inference. `feeds` holds a tensor per input (converted to float32); the outputs are float32, in

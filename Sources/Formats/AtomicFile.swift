@@ -57,19 +57,28 @@ public final class AtomicFileWriter {
             // The directory itself is the problem (missing, not writable): say so.
             throw FileWriteError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
         }
-        var template = Array("\(directory)/.\(base).effnet-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        // The name is registered for the interrupt handler before the file exists (registering also installs the
+        // handler), so a signal at any moment removes it: with mkstemp, one arriving between creating and
+        // registering the file left it behind. O_EXCL makes the name ours, as mkstemp did; the mode is 0666 & ~umask.
+        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        var fd: Int32 = -1
+        var name = ""
+        for _ in 0..<100 {
+            name = "\(directory)/.\(base).effnet-" + String((0..<6).map { _ in letters.randomElement()! })
+            cleanupSlot = TemporaryFiles.register(name)
+            fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if fd >= 0 { break }
+            let error = errno
+            if let slot = cleanupSlot { TemporaryFiles.unregister(slot) }
+            cleanupSlot = nil
+            errno = error
+            if error != EEXIST { break }
+        }
         guard fd >= 0 else {
             throw FileWriteError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
         }
         descriptor = fd
-        let name = String(cString: template)
         temporaryPath = name
-        cleanupSlot = TemporaryFiles.register(name)
-        // mkstemp creates 0600; give the file the usual permissions for new files (0666 & ~umask).
-        let mask = umask(0)
-        umask(mask)
-        fchmod(fd, 0o666 & ~mask)
     }
 
     /// `O_TMPFILE` (`__O_TMPFILE | O_DIRECTORY`; the C macro is not imported into Swift).
@@ -111,11 +120,14 @@ public final class AtomicFileWriter {
             var attempt = 0
             while true {
                 let name = "\(directory)/.\(base).effnet-\(getpid())-\(attempt)"
+                cleanupSlot = TemporaryFiles.register(name)  // before the name exists, as in init
                 if linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0 {
                     temporaryPath = name
-                    cleanupSlot = TemporaryFiles.register(name)
                     break
                 }
+                let error = errno
+                releaseSlot()
+                errno = error
                 if errno != EEXIST || attempt > 100 {
                     throw FileWriteError.writeFailed(path: path, reason: String(cString: strerror(errno)))
                 }

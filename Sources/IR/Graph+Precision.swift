@@ -55,4 +55,38 @@ extension Graph {
         }
         return found
     }
+
+    /// The graph outputs whose values a half-precision runtime would hold in float16/bfloat16, by name, with that
+    /// type: outputs declared half, and outputs a `Cast` makes float32 from a half value (the `keep_io_types`
+    /// form). effnet computes them in float32 after `widenHalfPrecision`; `Tensor.rounded(to:)` gives back the
+    /// value the file's type holds, so that a bfloat16 `Add` compares with what a bfloat16 runtime computes. Call
+    /// before widening. `opset` is for the type analysis of the Cast inputs.
+    public func halfPrecisionOutputs(opset: Int) -> [String: DType] {
+        var out = [String: DType]()
+        var producers = [String: Node]()
+        for node in nodes { for o in node.outputs { producers[o] = node } }
+        let facts = try? ShapeInference.analyze(self, opset: opset).facts
+        var declared = [String: DType]()
+        for v in inputs + outputs + Array(valueInfo.values) { declared[v.name] = v.dtype }
+        for (name, t) in initializers { declared[name] = t.dtype }
+        func dtype(_ name: String) -> DType? { declared[name] ?? facts?[name]?.dtype }
+        for output in outputs {
+            if let d = dtype(output.name), Self.halfTypes.contains(d) {
+                out[output.name] = d
+            } else if let cast = producers[output.name], cast.opType == "Cast", let x = cast.input(0),
+                let d = dtype(x), Self.halfTypes.contains(d)
+            {
+                out[output.name] = d
+            }
+        }
+        return out
+    }
+}
+
+extension Tensor {
+    /// This float tensor rounded to the nearest `half` value (float16 or bfloat16, ties to even) and kept in its
+    /// own dtype: what a half-precision runtime stores where effnet computed in float32.
+    public func rounded(to half: DType) -> Tensor {
+        dtype == half ? self : converted(to: half).converted(to: dtype)
+    }
 }

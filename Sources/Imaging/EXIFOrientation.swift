@@ -167,7 +167,9 @@ extension RGBImage {
 
     /// Decodes `bytes` and applies their EXIF orientation (`EXIFOrientation.read`), as
     /// `ImageOps.exif_transpose(Image.open(path)).convert("RGB")` does.
-    public init(decodingAndOrienting bytes: [UInt8], file: String = "<memory>") throws {
-        self = try RGBImage(decoding: bytes, file: file).oriented(EXIFOrientation.read(bytes))
+    public init(decodingAndOrienting bytes: [UInt8], file: String = "<memory>", maxPixels: Int = RGBImage.maxPixels)
+        throws
+    {
+        self = try RGBImage(decoding: bytes, file: file, maxPixels: maxPixels).oriented(EXIFOrientation.read(bytes))
     }
 }

@@ -2,7 +2,7 @@ import CImageShim
 
 /// JPEG → RGB through libjpeg-turbo, with the settings and colour conversions of PIL's JPEG plugin.
 enum JPEGDecoder {
-    static func decode(_ bytes: [UInt8], file: String) throws -> RGBImage {
+    static func decode(_ bytes: [UInt8], file: String, maxPixels: Int = RGBImage.maxPixels) throws -> RGBImage {
         try bytes.withUnsafeBufferPointer { data in
             guard let decoder = effnet_jpeg_open(data.baseAddress, data.count) else {
                 throw ImageError.unsupportedImage(file: file, detail: "out of memory creating the JPEG decoder")
@@ -12,7 +12,7 @@ enum JPEGDecoder {
             guard effnet_jpeg_read_header(decoder, &header) == 1 else { throw failure(decoder, file: file) }
             let width = Int(header.width)
             let height = Int(header.height)
-            try RGBImage.checkSize(width: width, height: height, file: file)
+            try RGBImage.checkSize(width: width, height: height, file: file, maxPixels: maxPixels)
             // PIL opens 4-component JPEGs as CMYK (libjpeg converts YCCK to CMYK) and everything else as L or RGB.
             let cmyk = header.components == 4
             let channels = cmyk ? 4 : 3

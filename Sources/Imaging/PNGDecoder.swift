@@ -5,7 +5,7 @@ enum PNGDecoder {
     /// libpng's default `png_user_width_max` / `png_user_height_max`.
     static let pngSideLimit = 1_000_000
 
-    static func decode(_ bytes: [UInt8], file: String) throws -> RGBImage {
+    static func decode(_ bytes: [UInt8], file: String, maxPixels: Int = RGBImage.maxPixels) throws -> RGBImage {
         // libpng refuses a width or height over 1,000,000 (its default user limit) with "Invalid IHDR data": say
         // that the image is too large, not corrupt. IHDR is the first chunk: width and height at bytes 16 and 20, its
         // CRC-32 at 29 (a header whose CRC fails is corrupt, whatever size it claims).
@@ -27,7 +27,7 @@ enum PNGDecoder {
             guard effnet_png_read_header(decoder, &header) == 1 else { throw failure(decoder, file: file) }
             let width = Int(header.width)
             let height = Int(header.height)
-            try RGBImage.checkSize(width: width, height: height, file: file)
+            try RGBImage.checkSize(width: width, height: height, file: file, maxPixels: maxPixels)
             // Gray and gray+alpha come out as one channel; palette, RGB and RGBA as three (alpha stripped).
             let gray = header.color_type == 0 || header.color_type == 4
             // 16-bit gray without alpha is PIL mode I;16, clipped (not scaled) to 0…255 by convert("RGB");

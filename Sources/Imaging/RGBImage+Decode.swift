@@ -29,12 +29,13 @@ extension RGBImage {
         try self.init(decoding: bytes, file: path)
     }
 
-    /// Decodes JPEG or PNG bytes; `file` is the name used in errors.
-    public init(decoding bytes: [UInt8], file: String = "<memory>") throws {
+    /// Decodes JPEG or PNG bytes; `file` is the name used in errors. An image of more than `maxPixels` (at most
+    /// `RGBImage.maxPixels`; `run --max-pixels`) is refused from the decoder's header, before pixels are allocated.
+    public init(decoding bytes: [UInt8], file: String = "<memory>", maxPixels: Int = RGBImage.maxPixels) throws {
         if bytes.isEmpty { throw ImageError.empty(file: file) }
         switch ImageFormat.detect(bytes) {
-        case .jpeg: self = try JPEGDecoder.decode(bytes, file: file)
-        case .png: self = try PNGDecoder.decode(bytes, file: file)
+        case .jpeg: self = try JPEGDecoder.decode(bytes, file: file, maxPixels: maxPixels)
+        case .png: self = try PNGDecoder.decode(bytes, file: file, maxPixels: maxPixels)
         case nil:
             if let other = ImageFormat.otherFormat(bytes) {
                 throw ImageError.unsupportedFormat(file: file, format: other)
@@ -44,14 +45,17 @@ extension RGBImage {
     }
 
     /// Checks decoded dimensions against `maxPixels` before any pixel memory is allocated.
-    static func checkSize(width: Int, height: Int, file: String) throws {
+    static func checkSize(width: Int, height: Int, file: String, maxPixels limit: Int = maxPixels) throws {
         if width <= 0 || height <= 0 {
             throw ImageError.unsupportedImage(file: file, detail: "image has no pixels (\(width)x\(height))")
         }
-        if width.multipliedReportingOverflow(by: height).partialValue > maxPixels {
+        let pixels = width.multipliedReportingOverflow(by: height)
+        if pixels.overflow || pixels.partialValue > min(limit, maxPixels) {
             throw ImageError.unsupportedImage(
                 file: file,
-                detail: "\(width)x\(height) is more than \(maxPixels) pixels (PIL's decompression-bomb limit)")
+                detail: limit < maxPixels
+                    ? "\(width)x\(height) is more than --max-pixels \(limit)"
+                    : "\(width)x\(height) is more than \(maxPixels) pixels (PIL's decompression-bomb limit)")
         }
     }
 

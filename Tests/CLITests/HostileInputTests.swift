@@ -57,6 +57,14 @@ import Testing
             "effnet: \(hostile("wide_1000001x1.png")): unsupported image: too large: 1000001x1 pixels; PNG sides are limited to 1000000 (libpng's limit)"
         ),
         (
+            ["run", hostile("png_itxt_1700mb.png"), "-m", model],
+            "effnet: \(hostile("png_itxt_1700mb.png")): truncated PNG (unexpected end of data)"
+        ),
+        (
+            ["run", hostile("jpeg_143mpixel_hidden.jpg"), "-m", model],
+            "effnet: \(hostile("jpeg_143mpixel_hidden.jpg")): unsupported image: 65435x2187 is more than --max-pixels 100000000"
+        ),
+        (
             ["run", "/dev/zero", "-m", model],
             "effnet: /dev/zero: cannot read image file: is a character device, not a regular file"
         ),
@@ -104,6 +112,39 @@ import Testing
         ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect((r.json?["results"] as? [Any])?.count == 1)
+    }
+
+    /// A bfloat16 Add's output is bfloat16: effnet computes in float32, then rounds each output the file declares
+    /// half-precision to that type, so it equals the bfloat16 sums exactly (4 of the 8 differ in float32; with
+    /// the float32 sums verify failed even at the default 1e-4).
+    @Test func bfloat16AddRoundsToBFloat16() throws {
+        let r = try EffnetProcess.run([
+            "verify", Self.hostile("bfloat16_add.onnx"), "--reference", Self.hostile("bfloat16_add.npz"),
+            "--tolerance", "0", "--json",
+        ])
+        #expect(r.status == 0, "\(r.stderr)\(r.stdout)")
+        let json = try #require(r.json, "stdout: \(r.stdout)")
+        #expect(json["passed"] as? Bool == true)
+        let checks = try #require(json["checks"] as? [[String: Any]])
+        #expect(checks.map { $0["path"] as? String } == ["reference-interpreter", "runtime", "runtime vs reference-interpreter"])
+        #expect(checks.allSatisfy { $0["passed"] as? Bool == true })
+    }
+
+    /// A 104-byte PNG whose iTXt chunk declares 1.7 GB: libpng once allocated and cleared the declared length (the
+    /// png fuzz target's finding). Under a 1 GB address-space limit the allocation would fail with another message.
+    @Test func pngTextChunkIsNotAllocatedAtItsDeclaredLength() throws {
+        let path = Self.hostile("png_itxt_1700mb.png")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -v 1048576 && exec \"$0\" \"$@\"", EffnetProcess.binary, "run", path, "-m", Self.model]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2)
+        #expect(stderr == "effnet: \(path): truncated PNG (unexpected end of data)\n")
     }
 
     @Test func jsonErrorsAreADocumentOnStdout() throws {

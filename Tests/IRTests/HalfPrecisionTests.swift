@@ -45,4 +45,26 @@ import Testing
         #expect(g.widenHalfPrecision(opset: 17) == nil)
         #expect(g == before)
     }
+
+    @Test func halfOutputsRoundToTheirDeclaredType() throws {
+        let g = Graph(
+            nodes: [
+                Node(name: "add", opType: "Add", inputs: ["x", "w"], outputs: ["y"]),
+                Node(name: "up", opType: "Cast", inputs: ["y"], outputs: ["y32"], attributes: ["to": .int(1)]),
+                Node(name: "neg", opType: "Neg", inputs: ["y32"], outputs: ["z"]),
+            ],
+            inputs: [ValueInfo(name: "x", dtype: .bfloat16, shape: Shape([2]))],
+            outputs: [
+                ValueInfo(name: "y", dtype: .bfloat16, shape: Shape([2])),
+                ValueInfo(name: "y32", dtype: .float32, shape: Shape([2])),
+                ValueInfo(name: "z", dtype: .float32, shape: Shape([2])),
+            ],
+            initializers: ["w": Tensor(dtype: .bfloat16, shape: [2], values: [0.00390625, 0.005859375])])
+        // y is declared bfloat16, y32 is a bfloat16 value made float32 by a Cast, z is computed in float32.
+        #expect(g.halfPrecisionOutputs(opset: 17) == ["y": .bfloat16, "y32": .bfloat16])
+        // 1 + 2^-8 is a tie (to even: 1); 1 + 3·2^-9 rounds up to 1 + 2^-7.
+        let sums = Tensor(shape: [2], floats: [1.00390625, 1.005859375])
+        #expect(sums.rounded(to: .bfloat16) == Tensor(shape: [2], floats: [1, 1.0078125]))
+        #expect(Tensor(shape: [1], floats: [1 + 1.0 / 4096]).rounded(to: .float16) == Tensor(shape: [1], floats: [1]))
+    }
 }

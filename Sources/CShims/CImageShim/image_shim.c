@@ -121,7 +121,15 @@ effnet_png *effnet_png_open(const uint8_t *data, size_t size) {
     p->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, p, png_fatal, png_quiet);
     if (p->png) p->info = png_create_info_struct(p->png);
     if (!p->png || !p->info) strcpy(p->message, "cannot create libpng decoder");
-    else png_set_read_fn(p->png, p, png_read_memory);
+    else {
+        png_set_read_fn(p->png, p, png_read_memory);
+        /* libpng allocates (and clears) a text, ICC, eXIf, sPLT, pCAL or sCAL chunk at its declared length
+           before reading it, and its 8 MB chunk limit is only a warning: a 6 KB PNG declaring a 1.7 GB iTXt
+           chunk once took 1.7 GB. effnet uses none of them (ICC profiles are ignored as PIL ignores them; EXIF
+           orientation is parsed from the file's bytes), so libpng skips them, reading in small pieces. */
+        static const png_byte skipped[] = "iCCP\0tEXt\0zTXt\0iTXt\0sPLT\0eXIf\0pCAL\0sCAL";
+        png_set_keep_unknown_chunks(p->png, PNG_HANDLE_CHUNK_NEVER, skipped, 8);
+    }
     return p;
 }
 
