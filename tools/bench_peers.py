@@ -2,7 +2,7 @@
 """Peer benchmark: effnet against onnxruntime and OpenVINO on the same full-size ONNX files, same machine, same run.
 
 Run:  ${EFFNET_PYTHON:-.venv/bin/python} tools/bench_peers.py [--effnet .build/release/effnet] [--rounds 5]
-          [--iterations 20] [--isa avx512|avx2|neon|scalar] [--markdown BENCHMARKS.md]
+          [--iterations 20] [--isa FAMILY ...] [--models b0 s] [--threads 1 2] [--markdown BENCHMARKS.md]
 
 1. Makes the full-size timm `tf_efficientnetv2_b0` (224) and `tf_efficientnetv2_s` (384) exports in the ignored
    `bench-models/` folder when they are missing (tools/make_bench_models.py: random weights, calibrated BatchNorm).
@@ -16,10 +16,14 @@ Run:  ${EFFNET_PYTHON:-.venv/bin/python} tools/bench_peers.py [--effnet .build/r
    high-water mark (VmHWM / ru_maxrss), measured on the 1-thread runs.
 4. Times `effnet convert` of the S export to an optimized ONNX file against onnxruntime's session creation on the
    same file (median of 3 each).
-With --isa, every effnet process runs with EFFNET_ISA set to it (the kernel family; e.g. `--isa avx2` on an
-AVX-512 machine stands in for AVX2-only CPUs). The family effnet used and its micro-kernel's GFLOP/s (from
-`effnet bench --json`) are printed and written with the tables.
-With --markdown, writes the tables, the machine and this command to the given file.
+With --isa FAMILY ... (avx512, avx2, neon, scalar), effnet runs once per round per family, with EFFNET_ISA set to
+it (e.g. `--isa avx512 avx2` on an AVX-512 machine: the forced-AVX2 run stands in for AVX2-only CPUs), in the
+same interleaved rounds as the peers; each family is its own column. The family and its micro-kernel's GFLOP/s
+(from `effnet bench --json`) are printed and written with the tables.
+With --markdown FILE, writes this machine's section of FILE: one section per machine type (the CPU's model string,
+family/model and SIMD flags, read from /proc/cpuinfo), with the command, the machine, and the tables. A section
+of another machine, and any other section (such as bench_run.py's), is kept as it is; the file's introduction is
+kept too (written when the file is new).
 """
 import argparse
 import datetime
@@ -42,24 +46,8 @@ if os.path.exists(_want) and os.path.abspath(sys.prefix) != os.path.abspath(os.p
 
 MODELS = [("tf_efficientnetv2_b0", 224), ("tf_efficientnetv2_s", 384)]
 
-# What the table cannot say by itself (kept in the generated file).
-MACHINE_NOTE = """## This machine
-
-The CPU is AMD Zen 4 (family 25, model 17). It runs AVX-512 as two 256-bit halves: the GEMM micro-kernel peaks at
-about 118 GFLOP/s per core here (measured with `effnet-kernel-bench gemm`), not the ~262 GFLOP/s of a Zen 5 core
-that the project's design notes quote. EfficientNetV2-S at 384 is 8.37 GMAC (16.7 GFLOP), so a dense 1-thread floor here is about
-142 ms; effnet gets to 144 ms by running the 3×3 stride-1 Fused-MBConv convolutions as Winograd F(2×2, 3×3), which
-needs fewer multiplies. The peer times quoted in earlier notes (onnxruntime about 84 / 48 ms) were taken on a Zen 5
-machine; on this one, in the same run as effnet, onnxruntime and OpenVINO take the times below.
-"""
-
-
 def model_path(name):
     return os.path.join(ROOT, "bench-models", f"timm_{name}", "torchscript.onnx")
-
-
-# Environment of every effnet process (EFFNET_ISA from --isa).
-EFFNET_ENV = dict(os.environ)
 
 
 def run_json(cmd, env=None):
@@ -69,16 +57,26 @@ def run_json(cmd, env=None):
     return json.loads(r.stdout.strip().splitlines()[-1] if not r.stdout.lstrip().startswith("{") else r.stdout)
 
 
-# Kernel family and micro-kernel GFLOP/s effnet reported (the last run's family; the best rate seen).
-KERNELS = {"family": None, "microkernel_gflops": 0.0, "cpu": None}
+def effnet_env(isa):
+    """Environment of an effnet process: EFFNET_ISA=isa, or as inherited when isa is None."""
+    env = dict(os.environ)
+    if isa:
+        env["EFFNET_ISA"] = isa
+    return env
 
 
-def effnet_once(effnet, path, threads, iterations, warmup):
+# Per kernel family label ("effnet" or "effnet avx2"): the family effnet reported, the CPU, and the best
+# micro-kernel rate seen (the probe runs at each `effnet bench` start).
+KERNELS = {}
+
+
+def effnet_once(effnet, isa, label, path, threads, iterations, warmup):
     j = run_json([effnet, "bench", path, "--threads", str(threads), "--iterations", str(iterations),
-                  "--warmup", str(warmup), "--json"], env=EFFNET_ENV)
-    KERNELS["family"] = j.get("kernel_family")
-    KERNELS["cpu"] = j.get("cpu")
-    KERNELS["microkernel_gflops"] = max(KERNELS["microkernel_gflops"], j.get("microkernel_gflops", 0.0))
+                  "--warmup", str(warmup), "--json"], env=effnet_env(isa))
+    k = KERNELS.setdefault(label, {"family": None, "microkernel_gflops": 0.0, "cpu": None})
+    k["family"] = j.get("kernel_family")
+    k["cpu"] = j.get("cpu")
+    k["microkernel_gflops"] = max(k["microkernel_gflops"], j.get("microkernel_gflops", 0.0))
     return j["median_ms"], j["peak_rss_mb"]
 
 
@@ -89,25 +87,63 @@ def peer_once(runtime, path, size, threads, iterations, warmup):
     return j["median_ms"], j["peak_rss_mb"]
 
 
-def machine():
-    model = "unknown CPU"
-    flags = ""
+# SIMD flags that decide which kernel families a CPU runs (and what the peers' kernels can use).
+SIMD_FLAGS = ["sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl",
+              "avx512_vnni", "avx512_bf16", "amx_tile", "asimd", "sve"]
+
+
+def cpu_info(path="/proc/cpuinfo"):
+    """The CPU as /proc/cpuinfo reports it: model name, vendor, family, model, the SIMD flags in SIMD_FLAGS."""
+    info = {"model": platform.processor() or "unknown CPU", "vendor": "", "family": "", "cpu_model": "", "flags": []}
+    seen = set()
     try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name") and model == "unknown CPU":
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = line
+        with open(path) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key, value = key.strip(), value.strip()
+                if key in seen:
+                    continue
+                if key in ("model name", "Model"):
+                    info["model"] = value
+                elif key == "vendor_id":
+                    info["vendor"] = value
+                elif key == "cpu family":
+                    info["family"] = value
+                elif key == "model":
+                    info["cpu_model"] = value
+                elif key in ("flags", "Features"):
+                    have = set(value.split())
+                    info["flags"] = [f for f in SIMD_FLAGS if f in have]
+                else:
+                    continue
+                seen.add(key)
     except OSError:
         pass
-    simd = "AVX-512" if "avx512f" in flags else ("AVX2" if "avx2" in flags else "no AVX2")
+    return info
+
+
+def machine_key(info):
+    """What makes two machines the same type for the tables: model string, family/model and SIMD flags."""
+    fm = f"family {info['family']} model {info['cpu_model']}" if info["family"] else "family ?"
+    return f"{info['model']}; {fm}; {' '.join(info['flags']) or 'no SIMD flags'}"
+
+
+def machine_heading(info):
+    simd = "AVX-512" if "avx512f" in info["flags"] else "AVX2" if "avx2" in info["flags"] else \
+        "NEON" if "asimd" in info["flags"] else "no AVX2"
+    fm = f", family {info['family']} model {info['cpu_model']}" if info["family"] else ""
+    return f"## Machine: {info['model']} ({simd}{fm})"
+
+
+def machine_line(info):
     import onnxruntime
     import openvino
-    return (f"{model}, {os.cpu_count()} cores, {simd}; Linux {platform.release()}; "
+    return (f"{info['model']} ({info['vendor'] or 'unknown vendor'}{', family ' + info['family'] + ' model ' + info['cpu_model'] if info['family'] else ''}), "
+            f"{os.cpu_count()} cores; SIMD flags: {' '.join(info['flags']) or 'none'}; Linux {platform.release()}; "
             f"onnxruntime {onnxruntime.__version__}, OpenVINO {openvino.__version__}")
 
 
-def verify(effnet, name):
+def verify(effnet, name, isa=None):
     """`effnet verify --reference io.npz` (interpreter vs PyTorch, native runtime vs PyTorch, native runtime vs
     interpreter) and `--seed 1` (native runtime vs interpreter on a smooth random image), all at 1e-4."""
     path = model_path(name)
@@ -115,7 +151,7 @@ def verify(effnet, name):
     rows = []
     for extra in (["--reference", io], ["--seed", "1"]):
         r = subprocess.run([effnet, "verify", path, "--tolerance", "1e-4", "--json", *extra], capture_output=True,
-                           text=True, env=EFFNET_ENV)
+                           text=True, env=effnet_env(isa))
         if r.returncode not in (0, 1):
             raise SystemExit(f"effnet verify failed: {r.stderr}")
         for check in json.loads(r.stdout)["checks"]:
@@ -125,6 +161,8 @@ def verify(effnet, name):
                     "runtime vs reference-interpreter": "native runtime vs reference interpreter (io.npz input)"}[check["path"]]
             worst = max(o["max_abs"] for o in check["outputs"])
             rows.append((what, check["passed"], worst))
+            if isa:
+                what += f" ({isa})"
             print(f"verify {name}: {what}: {'pass' if check['passed'] else 'FAIL'}, max |Δ| {worst:.2e}", flush=True)
     return rows
 
@@ -135,30 +173,36 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--iterations", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--isa", choices=["avx512", "avx2", "neon", "scalar"],
-                    help="force effnet's kernel family (EFFNET_ISA)")
+    ap.add_argument("--isa", nargs="+", choices=["avx512", "avx2", "neon", "scalar"],
+                    help="force effnet's kernel family (EFFNET_ISA); several: one effnet column each, same rounds")
+    ap.add_argument("--models", nargs="+", choices=["b0", "s"], default=["b0", "s"])
+    ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    ap.add_argument("--skip-convert", action="store_true", help="do not time effnet convert")
     ap.add_argument("--markdown")
     args = ap.parse_args()
-    if args.isa:
-        EFFNET_ENV["EFFNET_ISA"] = args.isa
-    if not all(os.path.exists(model_path(n)) for n, _ in MODELS):
+    models = [m for m in MODELS if m[0].rsplit("_", 1)[1] in args.models]
+    if not all(os.path.exists(model_path(n)) for n, _ in models):
         subprocess.run([sys.executable, os.path.join(HERE, "make_bench_models.py")], check=True)
+    isas = args.isa or [None]
+    labels = [f"effnet {isa}" if isa else "effnet" for isa in isas]
 
-    checks = {name: verify(args.effnet, name) for name, _ in MODELS}
+    checks = {name: [row for isa in isas for row in verify(args.effnet, name, isa)] for name, _ in models}
     results = []
-    for name, size in MODELS:
+    for name, size in models:
         path = model_path(name)
-        for threads in (1, 2):
-            samples = {"effnet": [], "onnxruntime": [], "openvino": []}
+        for threads in args.threads:
+            samples = {k: [] for k in labels + ["onnxruntime", "openvino"]}
             peaks = {}
-            runners = [
-                ("effnet", lambda: effnet_once(args.effnet, path, threads, args.iterations, args.warmup)),
+            runners = [(label, (lambda isa=isa, label=label:
+                                effnet_once(args.effnet, isa, label, path, threads, args.iterations, args.warmup)))
+                       for isa, label in zip(isas, labels)]
+            runners += [
                 ("onnxruntime", lambda: peer_once("ort", path, size, threads, args.iterations, args.warmup)),
                 ("openvino", lambda: peer_once("openvino", path, size, threads, args.iterations, args.warmup)),
             ]
             for r in range(args.rounds):
-                order = runners[r % 3:] + runners[:r % 3]
-                for label, fn in order:
+                shift = r % len(runners)
+                for label, fn in runners[shift:] + runners[:shift]:
                     median, peak = fn()
                     samples[label].append(median)
                     peaks[label] = max(peaks.get(label, 0), peak)
@@ -166,79 +210,177 @@ def main():
             row.update(model=name, size=size, threads=threads, peaks=peaks, spread={
                 k: (min(v), max(v)) for k, v in samples.items()})
             results.append(row)
-            print(f"{name} {size} threads={threads}: effnet [{KERNELS['family']}] {row['effnet']:.1f} ms, onnxruntime {row['onnxruntime']:.1f} ms "
-                  f"({row['effnet'] / row['onnxruntime']:.2f}x), OpenVINO {row['openvino']:.1f} ms "
-                  f"({row['effnet'] / row['openvino']:.2f}x); peak RSS effnet {peaks['effnet']:.0f} MB, "
-                  f"onnxruntime {peaks['onnxruntime']:.0f} MB, OpenVINO {peaks['openvino']:.0f} MB", flush=True)
+            best = min(row["onnxruntime"], row["openvino"])
+            print(f"{name} {size} threads={threads}: onnxruntime {row['onnxruntime']:.1f} ms, "
+                  f"OpenVINO {row['openvino']:.1f} ms; "
+                  + "; ".join(f"{k} [{KERNELS[k]['family']}] {row[k]:.1f} ms ({row[k] / row['onnxruntime']:.2f}x ort, "
+                              f"{row[k] / row['openvino']:.2f}x OpenVINO, {row[k] / best:.2f}x best)" for k in labels)
+                  + "; peak RSS " + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()), flush=True)
 
-    # Conversion time against onnxruntime's session creation on the same file.
-    s_path = model_path("tf_efficientnetv2_s")
-    out = os.path.join(tempfile.mkdtemp(prefix="effnet-bench-"), "s.optimized.onnx")
-    convert, session = [], []
-    import onnxruntime as ort
-    for _ in range(3):
-        t0 = time.perf_counter()
-        subprocess.run([args.effnet, "convert", s_path, "-o", out], check=True, capture_output=True, env=EFFNET_ENV)
-        convert.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        ort.InferenceSession(s_path, providers=["CPUExecutionProvider"])
-        session.append(time.perf_counter() - t0)
-    conversion = (statistics.median(convert), statistics.median(session))
-    print(f"convert S → optimized ONNX: {conversion[0]:.2f} s (process wall time); "
-          f"onnxruntime session creation: {conversion[1]:.2f} s", flush=True)
+    conversion = None
+    if not args.skip_convert and any(n == "tf_efficientnetv2_s" for n, _ in models):
+        # Conversion time against onnxruntime's session creation on the same file.
+        s_path = model_path("tf_efficientnetv2_s")
+        out = os.path.join(tempfile.mkdtemp(prefix="effnet-bench-"), "s.optimized.onnx")
+        convert, session = [], []
+        import onnxruntime as ort
+        for _ in range(3):
+            t0 = time.perf_counter()
+            subprocess.run([args.effnet, "convert", s_path, "-o", out], check=True, capture_output=True,
+                           env=effnet_env(isas[0]))
+            convert.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            ort.InferenceSession(s_path, providers=["CPUExecutionProvider"])
+            session.append(time.perf_counter() - t0)
+        conversion = (statistics.median(convert), statistics.median(session))
+        print(f"convert S → optimized ONNX: {conversion[0]:.2f} s (process wall time); "
+              f"onnxruntime session creation: {conversion[1]:.2f} s", flush=True)
 
     if args.markdown:
-        write_markdown(args, results, checks, conversion)
+        write_markdown(args, labels, results, checks, conversion)
 
 
-def write_markdown(args, results, checks, conversion):
+INTRO = """# Benchmarks
+
+effnet against onnxruntime and OpenVINO on the same full-size exports, written by `tools/bench_peers.py
+--markdown BENCHMARKS.md`: one section per machine type (CPU model string, family/model and SIMD flags); a run on
+another CPU adds its section and leaves the others as they are. `tools/bench_run.py` keeps its own section.
+
+Models: full-size timm exports (TorchScript exporter, opset 17, BatchNorm folded) with random weights and
+calibrated BatchNorm statistics, made by `tools/make_bench_models.py` into the ignored `bench-models/`.
+Batch 1, float32. Each runtime ran in its own process, in interleaved rounds (the order rotating between rounds)
+of timed inferences after warm-up ones; a latency is the median of the per-round medians (min–max of the round
+medians in brackets). Ratio = effnet / peer: below 1.00 means effnet is faster. The machines are shared and
+noisy: compare ratios from the same run, not absolute times across runs.
+"""
+
+
+def command_line(args):
+    parts = ["tools/bench_peers.py --markdown BENCHMARKS.md"]
+    if args.isa:
+        parts.append("--isa " + " ".join(args.isa))
+    if args.models != ["b0", "s"]:
+        parts.append("--models " + " ".join(args.models))
+    if args.threads != [1, 2]:
+        parts.append("--threads " + " ".join(map(str, args.threads)))
+    if args.rounds != 5:
+        parts.append(f"--rounds {args.rounds}")
+    if args.iterations != 20:
+        parts.append(f"--iterations {args.iterations}")
+    if args.warmup != 3:
+        parts.append(f"--warmup {args.warmup}")
+    if args.skip_convert:
+        parts.append("--skip-convert")
+    return " ".join(parts)
+
+
+def machine_section(args, labels, results, checks, conversion, info):
+    """This machine's section of BENCHMARKS.md (its heading, a key comment, subsections)."""
     lines = [
-        "# Benchmarks", "",
-        f"Measured {datetime.date.today().isoformat()} on {machine()}.", "",
-        "Command (the latest run; every number below comes from it):", "",
-        "```", "tools/bench_peers.py --markdown BENCHMARKS.md"
-        + (f" --isa {args.isa}" if args.isa else "")
-        + (f" --rounds {args.rounds}" if args.rounds != 5 else "")
-        + (f" --iterations {args.iterations}" if args.iterations != 20 else ""), "```", "",
-        "Models: full-size timm exports (TorchScript exporter, opset 17, BatchNorm folded) with random weights and",
-        "calibrated BatchNorm statistics, made by `tools/make_bench_models.py` into the ignored `bench-models/`.",
-        f"Batch 1, float32. Each runtime ran in its own process, {args.rounds} interleaved rounds of {args.iterations} timed",
-        f"inferences after {args.warmup} warm-up ones; a latency is the median of the per-round medians (min–max of the",
-        "round medians in brackets). Ratio = effnet / peer: below 1.00 means effnet is faster. The machine is shared and",
-        "noisy: compare ratios from the same run, not absolute times across runs.", "",
-        f"effnet kernel family: {KERNELS['family']} (micro-kernel {KERNELS['microkernel_gflops']:.1f} GFLOP/s from L1, "
-        f"as `effnet bench --json` measured it; CPU as it reports itself: {KERNELS['cpu']})"
-        + (f", forced with EFFNET_ISA={args.isa}." if args.isa else ", chosen at run time."), "",
-        *MACHINE_NOTE.strip().split("\n"), "",
-        "## Latency", "",
-        "| model | threads | effnet ms | onnxruntime ms | OpenVINO ms | effnet / onnxruntime | effnet / OpenVINO |",
-        "|---|---|---|---|---|---|---|",
+        machine_heading(info), "",
+        f"<!-- machine: {machine_key(info)} -->", "",
+        f"Measured {datetime.date.today().isoformat()} on {machine_line(info)}.", "",
+        "Command (every number in this section comes from this one run):", "",
+        "```", command_line(args), "```", "",
+        f"{args.rounds} interleaved rounds of {args.iterations} timed inferences after {args.warmup} warm-up ones "
+        "per runtime and configuration.", "",
     ]
+    for label in labels:
+        k = KERNELS.get(label, {})
+        how = f"forced with EFFNET_ISA={label.split()[1]}" if " " in label else "chosen at run time"
+        lines.append(f"- `{label}`: kernel family {k.get('family')} ({how}); GEMM micro-kernel "
+                     f"{k.get('microkernel_gflops', 0):.1f} GFLOP/s from L1 on one core (best of the probes "
+                     "`effnet bench` runs at start).")
+    lines += ["", "### Latency", "",
+              "| model | threads | runtime | ms [min–max] | / onnxruntime | / OpenVINO | / better peer |",
+              "|---|---|---|---|---|---|---|"]
     for r in results:
         sp = r["spread"]
-        cell = lambda k: f"{r[k]:.1f} [{sp[k][0]:.1f}–{sp[k][1]:.1f}]"  # noqa: E731
-        lines.append(f"| {r['model']} {r['size']} | {r['threads']} | {cell('effnet')} | {cell('onnxruntime')} | "
-                     f"{cell('openvino')} | {r['effnet'] / r['onnxruntime']:.2f} | {r['effnet'] / r['openvino']:.2f} |")
-    lines += ["", "## Peak memory (1 thread)", "",
+        best = min(r["onnxruntime"], r["openvino"])
+        for k, name in [(label, label) for label in labels] + [("onnxruntime", "onnxruntime"),
+                                                                ("openvino", "OpenVINO")]:
+            cell = f"{r[k]:.1f} [{sp[k][0]:.1f}–{sp[k][1]:.1f}]"
+            ratios = (f"**{r[k] / r['onnxruntime']:.2f}** | **{r[k] / r['openvino']:.2f}** | **{r[k] / best:.2f}**"
+                      if k in labels else " | | ")
+            lines.append(f"| {r['model']} {r['size']} | {r['threads']} | {name} | {cell} | {ratios} |")
+    lines += ["", "### Peak memory (1 thread)", "",
               "Whole-process high-water mark: `effnet bench` (VmHWM), and the Python process that loads and runs each peer.", "",
-              "| model | effnet MB | onnxruntime MB | OpenVINO MB |", "|---|---|---|---|"]
+              "| model | " + " | ".join(f"{label} MB" for label in labels) + " | onnxruntime MB | OpenVINO MB |",
+              "|---|" + "---|" * (len(labels) + 2)]
     for r in results:
         if r["threads"] == 1:
             p = r["peaks"]
-            lines.append(f"| {r['model']} {r['size']} | {p['effnet']:.0f} | {p['onnxruntime']:.0f} | {p['openvino']:.0f} |")
-    lines += ["", "## Correctness of the benchmarked files", "",
+            lines.append(f"| {r['model']} {r['size']} | " + " | ".join(f"{p[label]:.0f}" for label in labels)
+                         + f" | {p['onnxruntime']:.0f} | {p['openvino']:.0f} |")
+    lines += ["", "### Correctness of the benchmarked files", "",
               "`effnet verify` on the same files before timing (tolerance 1e-4, |a − e| ≤ 1e-4 + 1e-4·|e|):", "",
               "| model | comparison | result | max abs error |", "|---|---|---|---|"]
     for name, rows in checks.items():
         for what, ok, worst in rows:
             lines.append(f"| {name} | {what} | {'pass' if ok else 'FAIL'} | {worst:.2e} |")
-    lines += ["", "## Conversion", "",
-              f"`effnet convert` of the full-size tf_efficientnetv2_s export (85.7 MB) to an optimized ONNX file: "
-              f"**{conversion[0]:.2f} s** (whole process, median of 3); onnxruntime's `InferenceSession` creation on the "
-              f"same file: {conversion[1]:.2f} s.", ""]
-    with open(args.markdown, "w") as f:
-        f.write("\n".join(lines))
-    print(f"wrote {args.markdown}")
+    if conversion:
+        lines += ["", "### Conversion", "",
+                  f"`effnet convert` of the full-size tf_efficientnetv2_s export (85.7 MB) to an optimized ONNX file: "
+                  f"**{conversion[0]:.2f} s** (whole process, median of 3); onnxruntime's `InferenceSession` creation "
+                  f"on the same file: {conversion[1]:.2f} s."]
+    return "\n".join(lines) + "\n"
+
+
+def split_sections(text):
+    """(introduction, [level-2 sections]) of a markdown file; each section starts with "## " and runs to the next."""
+    parts = []
+    current = []
+    intro = None
+    fence = False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("```"):
+            fence = not fence
+        if line.startswith("## ") and not fence:
+            if intro is None:
+                intro = "".join(current)
+            else:
+                parts.append("".join(current))
+            current = []
+        current.append(line)
+    if intro is None:
+        intro = "".join(current)
+    elif current:
+        parts.append("".join(current))
+    return intro, parts
+
+
+def merge_section(text, section, key):
+    """`text` with the section of machine `key` replaced by `section` (added after the last machine section, or at
+    the end, when there is none); every other section stays as it is."""
+    intro, parts = split_sections(text)
+    if not intro.strip():
+        intro = INTRO
+    marker = f"<!-- machine: {key} -->"
+    machine_indices = [i for i, p in enumerate(parts) if "<!-- machine: " in p]
+    same = [i for i, p in enumerate(parts) if marker in p]
+    block = section.rstrip("\n") + "\n\n"
+    if same:
+        parts[same[0]] = block
+        for i in reversed(same[1:]):
+            del parts[i]
+    elif machine_indices:
+        parts.insert(machine_indices[-1] + 1, block)
+    else:
+        parts.append(block)
+    parts = [p.rstrip("\n") + "\n\n" for p in parts]
+    return (intro.rstrip("\n") + "\n\n" + "".join(parts)).rstrip("\n") + "\n"
+
+
+def write_markdown(args, labels, results, checks, conversion):
+    info = cpu_info()
+    section = machine_section(args, labels, results, checks, conversion, info)
+    text = open(args.markdown).read() if os.path.exists(args.markdown) else ""
+    merged = merge_section(text, section, machine_key(info))
+    tmp = args.markdown + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(merged)
+    os.replace(tmp, args.markdown)
+    print(f"wrote this machine's section of {args.markdown}")
 
 
 if __name__ == "__main__":

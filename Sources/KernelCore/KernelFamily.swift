@@ -10,7 +10,8 @@ import CCPUFeatures
 ///
 /// Each family is the same kernel templates compiled with its own `-target-cpu`, plus GEMM micro-tiles shaped for
 /// its registers: AVX-512 8×32 (16 `SIMD16<Float>` accumulators of 32 zmm), AVX2 and NEON 6×16 (12 `SIMD8<Float>`
-/// accumulators of 16 ymm; 24 of NEON's 32 q registers), scalar the same source compiled for baseline x86-64.
+/// accumulators of 16 ymm; 24 of NEON's 32 q registers), scalar the same source compiled for baseline x86-64 with
+/// 8-wide panels only (6×8: 12 of SSE2's 16 xmm registers).
 package enum KernelFamily: String, Sendable, CaseIterable {
     case avx512, avx2, neon, scalar
 
@@ -21,7 +22,9 @@ package enum KernelFamily: String, Sendable, CaseIterable {
     package func panelWidth(remaining: Int) -> Int {
         switch self {
         case .avx512: return remaining > 24 ? 32 : remaining > 16 ? 24 : 16
-        case .avx2, .neon, .scalar: return remaining > 8 ? 16 : 8
+        case .avx2, .neon: return remaining > 8 ? 16 : 8
+        // SSE2 has 16 xmm registers: the 6×8 tile (12 accumulators) fits, the 6×16 one spilled.
+        case .scalar: return 8
         }
     }
 

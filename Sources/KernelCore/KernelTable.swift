@@ -34,6 +34,11 @@ package final class KernelTable: Sendable {
     package let winogradInput: @Sendable (WinogradTiles, Int, Int, UnsafeMutablePointer<Float>) -> Void
     /// Winograd output transform with bias, activation and residual.
     package let winogradOutput: @Sendable (WinogradTiles, KernelActivation, WinogradOutput) -> Void
+    /// The FMA peak loop: iterations × `peakMultiplyAdds` independent multiply-adds on the family's vector (seed in,
+    /// a value depending on all of them out).
+    package let fmaPeak: @Sendable (_ iterations: Int, _ seed: Float) -> Float
+    /// Lanes × chains: float multiply-adds per `fmaPeak` iteration.
+    package let peakMultiplyAdds: Int
 
     package init(
         family: KernelFamily, microRows: Int,
@@ -57,7 +62,8 @@ package final class KernelTable: Sendable {
             @escaping @Sendable (UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, Range<Int>) -> Void,
         addVectors: @escaping @Sendable (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void,
         winogradInput: @escaping @Sendable (WinogradTiles, Int, Int, UnsafeMutablePointer<Float>) -> Void,
-        winogradOutput: @escaping @Sendable (WinogradTiles, KernelActivation, WinogradOutput) -> Void
+        winogradOutput: @escaping @Sendable (WinogradTiles, KernelActivation, WinogradOutput) -> Void,
+        fmaPeak: @escaping @Sendable (Int, Float) -> Float, peakMultiplyAdds: Int
     ) {
         self.family = family
         self.microRows = microRows
@@ -71,5 +77,7 @@ package final class KernelTable: Sendable {
         self.addVectors = addVectors
         self.winogradInput = winogradInput
         self.winogradOutput = winogradOutput
+        self.fmaPeak = fmaPeak
+        self.peakMultiplyAdds = peakMultiplyAdds
     }
 }

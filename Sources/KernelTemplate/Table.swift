@@ -22,5 +22,7 @@ package func kernelTable() -> KernelTable {
         },
         addVectors: { dst, src, count in addVectors(dst, src, count: count) },
         winogradInput: { w, first, count, v in WinogradKernel.transformInput(w, first: first, count: count, into: v) },
-        winogradOutput: { w, activation, a in WinogradKernel.output(w, activation, a) })
+        winogradOutput: { w, activation, a in WinogradKernel.output(w, activation, a) },
+        fmaPeak: { iterations, seed in fmaPeakLoop(iterations: iterations, seed: seed) },
+        peakMultiplyAdds: peakChains * PeakVector.scalarCount)
 }

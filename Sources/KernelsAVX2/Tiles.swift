@@ -4,8 +4,11 @@ import KernelCore
 // halves per `SIMD8`: 24 of its 32 registers) and for baseline x86-64 (the scalar family).
 //
 // 6 rows × 16 columns is 12 `SIMD8<Float>` accumulators, 2 B vectors and a broadcast: 15 of AVX2's 16 ymm
-// registers, and 12 independent FMA chains, enough to cover two FMA pipes × 4–5 cycles of latency. The 8×32
-// tile of the AVX-512 family would need 32 ymm accumulators and spill on every k.
+// registers, and 12 independent FMA chains, enough to cover two FMA pipes × 4–5 cycles of latency (the inner
+// loop compiles to 12 `vfmadd231ps` on registers, no spill). The 8×32 tile of the AVX-512 family would need 32
+// ymm accumulators and spill on every k. The scalar family (SSE2: 4 lanes, 16 xmm registers) packs 8-wide
+// panels only and runs the 6×8 tile: 12 xmm accumulators, 2 B vectors and a broadcast; its 6×16 tile needed 24
+// xmm accumulators and spilled half of them on every k.
 
 /// Rows of the micro-kernels.
 let microRows = 6
@@ -68,19 +71,7 @@ func microKernel6x16(_ t: MicroTile) {
     )
     if t.rowCount == 6 && t.colCount == 16 {
         // Full tile straight from registers: raw (partial) sums, or bias + activation + residual.
-        if !t.finish {
-            finishFull(IdentityOp.self, t, r, addBias: false)
-            return
-        }
-        switch t.activation {
-        case .none: finishFull(IdentityOp.self, t, r, addBias: true)
-        case .silu: finishFull(SiluOp.self, t, r, addBias: true)
-        case .relu: finishFull(ReluOp.self, t, r, addBias: true)
-        case .relu6: finishFull(Relu6Op.self, t, r, addBias: true)
-        case .sigmoid: finishFull(SigmoidOp.self, t, r, addBias: true)
-        case .hardswish: finishFull(HardSwishOp.self, t, r, addBias: true)
-        case .hardsigmoid: finishFull(HardSigmoidOp.self, t, r, addBias: true)
-        }
+        finishFull(t, r, half: false)
         return
     }
     withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 6) { acc in
@@ -127,22 +118,16 @@ func microKernel6x8(_ t: MicroTile) {
             k += 1
         }
     }
-    if !t.accumulate && !t.finish && t.rowCount == 6 && t.colCount == 8 {
-        let c = t.c
-        let ldc = t.ldc
-        storeVector8(c0, c)
-        storeVector8(c1, c + ldc)
-        storeVector8(c2, c + 2 * ldc)
-        storeVector8(c3, c + 3 * ldc)
-        storeVector8(c4, c + 4 * ldc)
-        storeVector8(c5, c + 5 * ldc)
-        return
-    }
     let z = SIMD8<Float>()
     let r = (
         SIMD16(lowHalf: c0, highHalf: z), SIMD16(lowHalf: c1, highHalf: z), SIMD16(lowHalf: c2, highHalf: z),
         SIMD16(lowHalf: c3, highHalf: z), SIMD16(lowHalf: c4, highHalf: z), SIMD16(lowHalf: c5, highHalf: z)
     )
+    if t.rowCount == 6 && t.colCount == 8 {
+        // Full tile straight from registers, eight columns (the activation runs on 16 lanes, half of them unused).
+        finishFull(t, r, half: true)
+        return
+    }
     withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 6) { acc in
         acc[0] = r.0
         acc[1] = r.1
@@ -208,24 +193,47 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
     }
 }
 
-/// The epilogue of a full 6×16 tile from registers: six independent (accumulate,) bias, activation (, residual)
-/// chains on 16-lane rows (two registers each here).
+/// The epilogue of a full tile of 6 rows from registers, 16 columns or (`half`) 8, specialised per activation.
+@inline(__always)
+private func finishFull(
+    _ t: MicroTile, _ r: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>),
+    half: Bool
+) {
+    if !t.finish {
+        finishFull(IdentityOp.self, t, r, addBias: false, half: half)
+        return
+    }
+    switch t.activation {
+    case .none: finishFull(IdentityOp.self, t, r, addBias: true, half: half)
+    case .silu: finishFull(SiluOp.self, t, r, addBias: true, half: half)
+    case .relu: finishFull(ReluOp.self, t, r, addBias: true, half: half)
+    case .relu6: finishFull(Relu6Op.self, t, r, addBias: true, half: half)
+    case .sigmoid: finishFull(SigmoidOp.self, t, r, addBias: true, half: half)
+    case .hardswish: finishFull(HardSwishOp.self, t, r, addBias: true, half: half)
+    case .hardsigmoid: finishFull(HardSigmoidOp.self, t, r, addBias: true, half: half)
+    }
+}
+
+/// Six independent (accumulate,) bias, activation (, residual) chains on 16-lane rows (two registers each here);
+/// with `half`, only the low 8 columns are read and stored.
 @inline(__always)
 private func finishFull<Op: PointwiseOp>(
     _ op: Op.Type, _ t: MicroTile,
-    _ r: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>), addBias: Bool
+    _ r: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>), addBias: Bool,
+    half: Bool
 ) {
     let c = t.c
     let ldc = t.ldc
-    let bias = addBias ? loadVector(t.bias) : SIMD16<Float>()
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { half ? loadHalf(p) : loadVector(p) }
+    let bias = addBias ? load(t.bias) : SIMD16<Float>()
     @inline(__always) func put(_ v: SIMD16<Float>, _ i: Int) {
         let p = c + i * ldc
-        var y = t.accumulate ? v + loadVector(p) : v
+        var y = t.accumulate ? v + load(p) : v
         if t.finish {
             y = Op.apply(y + bias)
-            if let res = t.residual { y += loadVector(res + i * t.ldr) }
+            if let res = t.residual { y += load(res + i * t.ldr) }
         }
-        storeVector(y, p)
+        if half { storeVector8(y.lowHalf, p) } else { storeVector(y, p) }
     }
     put(r.0, 0)
     put(r.1, 1)
@@ -235,7 +243,8 @@ private func finishFull<Op: PointwiseOp>(
     put(r.5, 5)
 }
 
-/// The micro-kernel for a tile of `t.rowCount` rows and a panel `width` wide.
+/// The micro-kernel for a tile of `t.rowCount` rows and a panel `width` wide (always 8 in the scalar family, see
+/// `KernelFamily.panelWidth`).
 @inline(__always)
 func gemmTile(_ t: MicroTile, width: Int) {
     if t.rowCount == 1 {

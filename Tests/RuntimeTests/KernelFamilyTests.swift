@@ -38,14 +38,15 @@ import Testing
         #expect(!unknown.message.contains("\n"))
     }
 
-    /// Panel widths: AVX-512 32/24/16, the 8-lane families 16/8, zero-padded past `outputs`.
+    /// Panel widths: AVX-512 32/24/16, AVX2 and NEON 16/8, scalar 8, zero-padded past `outputs`.
     @Test func panelsFollowFamily() {
         for family in KernelFamily.allCases {
             let w = PackedWeights(outputs: 41, taps: 1, inputChannels: 3, bias: nil, family: family) { n, _, c in
                 Float(n * 10 + c)
             }
             let widths = w.panels.map(\.width)
-            #expect(widths == (family == .avx512 ? [32, 16] : [16, 16, 16]), "\(family)")
+            let want = family == .avx512 ? [32, 16] : family == .scalar ? [8, 8, 8, 8, 8, 8] : [16, 16, 16]
+            #expect(widths == want, "\(family)")
             #expect(w.panels.map(\.valid).reduce(0, +) == 41)
             let last = w.panels.last!
             #expect(w.data.pointer[last.offset + 2 * last.width + last.valid - 1] == Float(40 * 10 + 2))
@@ -281,6 +282,23 @@ import Testing
     @Test func probeMeasuresEveryFamily() {
         for family in Self.families {
             #expect(KernelProbe.microkernelGFLOPS(family: family, seconds: 0.01) > 0, "\(family)")
+            #expect(KernelProbe.fmaPeakGFLOPS(family: family, seconds: 0.01) > 0, "\(family)")
+        }
+    }
+
+    /// The FMA peak loop runs every chain on every lane it is credited with: chains start at seed + i (i < 12) and
+    /// each step adds a·(seed·1e-12), below half an ulp of a, so the values stay put and the lanes sum to exactly
+    /// lanes · Σ(seed + i) however many steps ran.
+    @Test func peakLoopComputesEveryChain() {
+        for family in Self.families {
+            let table = KernelDispatch.table(for: family)
+            #expect(table.peakMultiplyAdds == 12 * family.lanes || family == .scalar, "\(family)")
+            let lanes = Double(table.peakMultiplyAdds / 12)
+            for (n, seed) in [(0, Float(1)), (1000, 2), (100_000, 1000)] {
+                let want = lanes * (12 * Double(seed) + 66)
+                let got = Double(table.fmaPeak(n, seed))
+                #expect(got == want, "\(family) n=\(n): \(got) vs \(want)")
+            }
         }
     }
 }

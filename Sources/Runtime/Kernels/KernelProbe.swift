@@ -47,6 +47,27 @@ package enum KernelProbe {
         return best
     }
 
+    /// GFLOP/s (2 per multiply-add) of a pure multiply-add loop on `family`'s vector (`fmaPeakLoop`: independent
+    /// chains in registers, no loads): the core's arithmetic peak that the micro-kernel is measured against. Best
+    /// round over about `seconds`.
+    package static func fmaPeakGFLOPS(family: KernelFamily = .active, seconds: Double = 0.05) -> Double {
+        let kernels = KernelDispatch.table(for: family)
+        var iterations = 1024
+        var best = 0.0
+        var sink: Float = 0
+        let start = monotonicSeconds()
+        while true {
+            let t0 = monotonicSeconds()
+            sink += kernels.fmaPeak(iterations, 1)
+            let dt = monotonicSeconds() - t0
+            if dt > 0 { best = max(best, 2 * Double(kernels.peakMultiplyAdds * iterations) / dt / 1e9) }
+            if monotonicSeconds() - start >= seconds { break }
+            if dt < seconds / 10 { iterations *= 2 }
+        }
+        precondition(sink.isFinite, "FMA peak loop overflowed")
+        return best
+    }
+
     static func monotonicSeconds() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)

@@ -1,0 +1,1 @@
+../KernelTemplate/Peak.swift
