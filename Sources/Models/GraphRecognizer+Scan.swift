@@ -124,10 +124,25 @@ struct ConvScan {
                 return ("silu", mul.outputs[0])
             }
         }
+        if users.count == 1, users[0].opType == "Clip", users[0].domain.isEmpty, clipBounds(users[0]) == [0, 6] {
+            return ("relu6", users[0].outputs[0])
+        }
         if users.count == 1, ["Relu", "HardSwish", "Sigmoid"].contains(users[0].opType) {
             return (users[0].opType.lowercased(), users[0].outputs[0])
         }
         return ("none", value)
+    }
+
+    /// A Clip's constant [min, max] (inputs from op set 11, attributes before); nil when either is not constant.
+    func clipBounds(_ clip: Node) -> [Double]? {
+        if clip.inputs.count > 1 {
+            guard clip.inputs.count == 3, let lo = graph.initializers[clip.inputs[1]]?.doubles.first,
+                let hi = graph.initializers[clip.inputs[2]]?.doubles.first
+            else { return nil }
+            return [lo, hi]
+        }
+        guard let lo = clip.float("min"), let hi = clip.float("max") else { return nil }
+        return [Double(lo), Double(hi)]
     }
 
     /// The SE excitation output: `x · gate(conv_expand)`, the Mul fed by the gate of `expand`.

@@ -24,6 +24,9 @@ struct LoadedModel {
     var preset: String? = nil
     /// The half-precision dtype of a float16/bfloat16 ONNX model, whose weights were widened to float32 at load.
     var halfPrecision: DType? = nil
+    /// Preprocessing the checkpoint's architecture states (crop, filter, mean, std), applied over the preset when
+    /// `--preset` is not given (EfficientNet V1 and Lite checkpoints).
+    var architecturePreprocessing: ModelPreprocessing? = nil
     /// The timm config.json beside a checkpoint, when there is one (architecture, preprocessing).
     var config: TimmConfig? = nil
     /// External data files the model's tensors were read from (an output must never replace one).

@@ -138,6 +138,7 @@ struct RunCommand: ParsableCommand {
                 ?? (executable.channelsLast ? "keras" : "torchvision"),
             size: executable.size)
         if preset == nil && executable.loaded.preset == nil { recorded?.prep.apply(to: &prep) }
+        if preset == nil { executable.loaded.architecturePreprocessing?.apply(to: &prep) }
         config?.apply(to: &prep)
         if let interpolation { prep.interpolation = interpolation }
         if let cropPct { prep.cropPct = cropPct }
