@@ -4,7 +4,8 @@
 Run:  ${EFFNET_PYTHON:-.venv/bin/python} tools/bench_peers.py [--effnet .build/release/effnet] [--rounds 5]
           [--iterations 20] [--isa avx512|avx2|neon|scalar] [--markdown BENCHMARKS.md]
 
-1. Makes the full-size timm `tf_efficientnetv2_b0` (224) and `tf_efficientnetv2_s` (384) exports in the ignored
+1. Makes the full-size timm `tf_efficientnetv2_b0` (224), `tf_efficientnetv2_s` (384), `tf_efficientnet_b0` (224)
+   and `tf_efficientnet_lite0` (224) exports in the ignored
    `bench-models/` folder when they are missing (tools/make_bench_models.py: random weights, calibrated BatchNorm).
 2. Checks correctness first: `effnet verify` against PyTorch's own outputs (io.npz, tolerance 1e-4; this runs both
    the reference interpreter on the graph as read and the native runtime on the optimized graph), and
@@ -40,7 +41,8 @@ if os.path.exists(_want) and os.path.abspath(sys.prefix) != os.path.abspath(os.p
     os.environ["EFFNET_REEXEC"] = "1"
     os.execv(_want, [_want] + sys.argv)
 
-MODELS = [("tf_efficientnetv2_b0", 224), ("tf_efficientnetv2_s", 384)]
+MODELS = [("tf_efficientnetv2_b0", 224), ("tf_efficientnetv2_s", 384), ("tf_efficientnet_b0", 224),
+          ("tf_efficientnet_lite0", 224)]
 
 # What the table cannot say by itself (kept in the generated file).
 MACHINE_NOTE = """## This machine
@@ -138,11 +140,16 @@ def main():
     ap.add_argument("--isa", choices=["avx512", "avx2", "neon", "scalar"],
                     help="force effnet's kernel family (EFFNET_ISA)")
     ap.add_argument("--markdown")
+    ap.add_argument("--only", nargs="+", choices=[n for n, _ in MODELS],
+                    help="benchmark only these models (default: all)")
     args = ap.parse_args()
+    if args.only:
+        MODELS[:] = [m for m in MODELS if m[0] in args.only]
     if args.isa:
         EFFNET_ENV["EFFNET_ISA"] = args.isa
     if not all(os.path.exists(model_path(n)) for n, _ in MODELS):
-        subprocess.run([sys.executable, os.path.join(HERE, "make_bench_models.py")], check=True)
+        missing = [f"timm_{n}" for n, _ in MODELS if not os.path.exists(model_path(n))]
+        subprocess.run([sys.executable, os.path.join(HERE, "make_bench_models.py"), "--only", *missing], check=True)
 
     checks = {name: verify(args.effnet, name) for name, _ in MODELS}
     results = []

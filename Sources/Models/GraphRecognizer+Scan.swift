@@ -136,8 +136,15 @@ struct ConvScan {
     /// A Clip's constant [min, max] (inputs from op set 11, attributes before); nil when either is not constant.
     func clipBounds(_ clip: Node) -> [Double]? {
         if clip.inputs.count > 1 {
-            guard clip.inputs.count == 3, let lo = graph.initializers[clip.inputs[1]]?.doubles.first,
-                let hi = graph.initializers[clip.inputs[2]]?.doubles.first
+            // An initializer, or a Constant node (what torch.onnx.export writes for ReLU6's bounds).
+            func constant(_ v: String) -> Double? {
+                if let t = graph.initializers[v] { return t.doubles.first }
+                guard let n = producer(trace(v, through: ["Identity", "Cast"])), n.opType == "Constant" else {
+                    return nil
+                }
+                return n.tensor("value")?.doubles.first
+            }
+            guard clip.inputs.count == 3, let lo = constant(clip.inputs[1]), let hi = constant(clip.inputs[2])
             else { return nil }
             return [lo, hi]
         }
