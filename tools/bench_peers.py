@@ -178,21 +178,22 @@ def main():
                   f"({row['effnet'] / row['openvino']:.2f}x); peak RSS effnet {peaks['effnet']:.0f} MB, "
                   f"onnxruntime {peaks['onnxruntime']:.0f} MB, OpenVINO {peaks['openvino']:.0f} MB", flush=True)
 
-    # Conversion time against onnxruntime's session creation on the same file.
+    # Conversion time against onnxruntime's session creation on the same file (when V2-S is benchmarked).
     s_path = model_path("tf_efficientnetv2_s")
     out = os.path.join(tempfile.mkdtemp(prefix="effnet-bench-"), "s.optimized.onnx")
     convert, session = [], []
     import onnxruntime as ort
-    for _ in range(3):
+    for _ in range(3 if any(n == "tf_efficientnetv2_s" for n, _ in MODELS) else 0):
         t0 = time.perf_counter()
         subprocess.run([args.effnet, "convert", s_path, "-o", out], check=True, capture_output=True, env=EFFNET_ENV)
         convert.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         ort.InferenceSession(s_path, providers=["CPUExecutionProvider"])
         session.append(time.perf_counter() - t0)
-    conversion = (statistics.median(convert), statistics.median(session))
-    print(f"convert S → optimized ONNX: {conversion[0]:.2f} s (process wall time); "
-          f"onnxruntime session creation: {conversion[1]:.2f} s", flush=True)
+    conversion = (statistics.median(convert), statistics.median(session)) if convert else None
+    if conversion:
+        print(f"convert S → optimized ONNX: {conversion[0]:.2f} s (process wall time); "
+              f"onnxruntime session creation: {conversion[1]:.2f} s", flush=True)
 
     if args.markdown:
         write_markdown(args, results, checks, conversion)
@@ -239,7 +240,7 @@ def write_markdown(args, results, checks, conversion):
     for name, rows in checks.items():
         for what, ok, worst in rows:
             lines.append(f"| {name} | {what} | {'pass' if ok else 'FAIL'} | {worst:.2e} |")
-    lines += ["", "## Conversion", "",
+    lines += [] if conversion is None else ["", "## Conversion", "",
               f"`effnet convert` of the full-size tf_efficientnetv2_s export (85.7 MB) to an optimized ONNX file: "
               f"**{conversion[0]:.2f} s** (whole process, median of 3); onnxruntime's `InferenceSession` creation on the "
               f"same file: {conversion[1]:.2f} s.", ""]

@@ -80,8 +80,9 @@ extension ConvScan {
             if (added != nil) != block.hasResidual {
                 throw fail(first, block.hasResidual ? "missing the residual Add" : "a residual Add where shapes change")
             }
-            // A block that cannot add its input back (or changes kind) starts a stage.
-            if blocks.isEmpty || !block.hasResidual || blocks.last!.kind != kind {
+            // A block that cannot add its input back (or changes kind or kernel size) starts a stage: at tiny widths
+            // EfficientNet's 3×3 stage 4 and 5×5 stage 5 can have equal widths.
+            if blocks.isEmpty || !block.hasResidual || blocks.last!.kind != kind || blocks.last!.kernel != block.kernel {
                 stage += 1
                 index = 0
             }
