@@ -2,9 +2,10 @@
 """Peer benchmark: effnet against onnxruntime and OpenVINO on the same full-size ONNX files, same machine, same run.
 
 Run:  ${EFFNET_PYTHON:-.venv/bin/python} tools/bench_peers.py [--effnet .build/release/effnet] [--rounds 5]
-          [--iterations 20] [--isa FAMILY ...] [--models b0 s] [--threads 1 2] [--markdown BENCHMARKS.md]
+          [--iterations 20] [--isa FAMILY ...] [--models b0 s v1b0 lite0] [--threads 1 2] [--markdown BENCHMARKS.md]
 
-1. Makes the full-size timm `tf_efficientnetv2_b0` (224) and `tf_efficientnetv2_s` (384) exports in the ignored
+1. Makes the full-size timm `tf_efficientnetv2_b0` (224), `tf_efficientnetv2_s` (384), `tf_efficientnet_b0` (224)
+   and `tf_efficientnet_lite0` (224) exports in the ignored
    `bench-models/` folder when they are missing (tools/make_bench_models.py: random weights, calibrated BatchNorm).
 2. Checks correctness first: `effnet verify` against PyTorch's own outputs (io.npz, tolerance 1e-4; this runs both
    the reference interpreter on the graph as read and the native runtime on the optimized graph), and
@@ -44,7 +45,8 @@ if os.path.exists(_want) and os.path.abspath(sys.prefix) != os.path.abspath(os.p
     os.environ["EFFNET_REEXEC"] = "1"
     os.execv(_want, [_want] + sys.argv)
 
-MODELS = [("tf_efficientnetv2_b0", 224), ("tf_efficientnetv2_s", 384)]
+MODELS = [("tf_efficientnetv2_b0", 224), ("tf_efficientnetv2_s", 384), ("tf_efficientnet_b0", 224),
+          ("tf_efficientnet_lite0", 224)]
 
 def model_path(name):
     return os.path.join(ROOT, "bench-models", f"timm_{name}", "torchscript.onnx")
@@ -175,14 +177,19 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--isa", nargs="+", choices=["avx512", "avx2", "neon", "scalar"],
                     help="force effnet's kernel family (EFFNET_ISA); several: one effnet column each, same rounds")
-    ap.add_argument("--models", nargs="+", choices=["b0", "s"], default=["b0", "s"])
+    short = {"b0": "tf_efficientnetv2_b0", "s": "tf_efficientnetv2_s", "v1b0": "tf_efficientnet_b0",
+             "lite0": "tf_efficientnet_lite0"}
+    ap.add_argument("--models", nargs="+", choices=list(short) + [n for n, _ in MODELS],
+                    default=list(short), help="models to benchmark, by short or full name (default: all)")
     ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--skip-convert", action="store_true", help="do not time effnet convert")
     ap.add_argument("--markdown")
     args = ap.parse_args()
-    models = [m for m in MODELS if m[0].rsplit("_", 1)[1] in args.models]
-    if not all(os.path.exists(model_path(n)) for n, _ in models):
-        subprocess.run([sys.executable, os.path.join(HERE, "make_bench_models.py")], check=True)
+    wanted = {short.get(m, m) for m in args.models}
+    models = [m for m in MODELS if m[0] in wanted]
+    missing = [f"timm_{n}" for n, _ in models if not os.path.exists(model_path(n))]
+    if missing:
+        subprocess.run([sys.executable, os.path.join(HERE, "make_bench_models.py"), "--only", *missing], check=True)
     isas = args.isa or [None]
     labels = [f"effnet {isa}" if isa else "effnet" for isa in isas]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Dumps the state-dict layout (tensor name -> shape, no values) of every EfficientNetV2 variant effnet knows.
+"""Dumps the state-dict layout (tensor name -> shape, no values) of the EfficientNet variants effnet knows.
 
 Run:  ${EFFNET_PYTHON:-.venv/bin/python} tools/dump_checkpoint_layouts.py [--out fixtures/layouts] [--only SUBSTR]
 
@@ -70,6 +70,17 @@ TIMM = [
      {"channel_multiplier": 0.25, "depth_multiplier": 0.2, "num_classes": 7}, "tf_efficientnetv2_m", False),
     ("efficientnetv2_rw_s-w0.5-d0.25", "efficientnetv2_rw_s",
      {"channel_multiplier": 0.5, "depth_multiplier": 0.25}, "efficientnetv2_rw_s", False),
+    # EfficientNet (V1) and EfficientNet-Lite. tf_ and non-tf_ share state dicts; detection names the tf_ port.
+    ("tf_efficientnet_b0", "tf_efficientnet_b0", {}, "tf_efficientnet_b0", True),
+    ("tf_efficientnet_b3", "tf_efficientnet_b3", {}, "tf_efficientnet_b3", True),
+    ("tf_efficientnet_b7", "tf_efficientnet_b7", {}, "tf_efficientnet_b7", True),
+    ("tf_efficientnet_lite0", "tf_efficientnet_lite0", {}, "tf_efficientnet_lite0", True),
+    ("tf_efficientnet_lite1", "tf_efficientnet_lite1", {}, "tf_efficientnet_lite1", True),
+    ("tf_efficientnet_lite4", "tf_efficientnet_lite4", {}, "tf_efficientnet_lite4", True),
+    ("efficientnet_b0-w0.25-d0.5", "efficientnet_b0",
+     {"channel_multiplier": 0.25, "depth_multiplier": 0.5, "num_classes": 10}, "tf_efficientnet_b0", False),
+    ("tf_efficientnet_lite0-w0.5-d0.5", "tf_efficientnet_lite0",
+     {"channel_multiplier": 0.5, "depth_multiplier": 0.5, "num_classes": 10}, "tf_efficientnet_lite0", False),
 ]
 
 # torchvision has no width/depth arguments for V2; reduced models are built from explicit stage settings.
@@ -87,6 +98,12 @@ TORCHVISION = [
                   ("M", 4, 3, 2, 24, 40, 2), ("M", 6, 3, 1, 40, 48, 3), ("M", 6, 3, 2, 48, 80, 4),
                   ("M", 6, 3, 1, 80, 128, 1)],
       "last_channel": 1280, "num_classes": 5}, "efficientnet_v2_m", False),
+    ("efficientnet_b0", "efficientnet_b0", None, "efficientnet_b0", True),
+    ("efficientnet_b3", "efficientnet_b3", None, "efficientnet_b3", True),
+    ("efficientnet_b5", "efficientnet_b5", None, "efficientnet_b5", True),
+    # torchvision's own V1 configuration at width 0.25, depth 0.5 (`_efficientnet_conf`).
+    ("efficientnet_b0-w0.25-d0.5", "efficientnet_b0", {"v1": [0.25, 0.5], "num_classes": 10},
+     "efficientnet_b0", False),
 ]
 
 KERAS = [
@@ -109,7 +126,13 @@ KERAS = [
 def dump_timm(entry):
     ident, name, kwargs, expected, standard = entry
     with torch.device("meta"):
-        model = timm.create_model(name, pretrained=False, **kwargs)
+        if name.startswith(("efficientnet_b", "tf_efficientnet_b", "tf_efficientnet_lite")) and kwargs:
+            # EfficientNet (V1) entry points fix their multipliers; call the generator with others.
+            from timm.models import efficientnet as tem
+            gen = tem._gen_efficientnet_lite if "lite" in name else tem._gen_efficientnet
+            model = gen(name, pretrained=False, **kwargs)
+        else:
+            model = timm.create_model(name, pretrained=False, **kwargs)
     tensors, params, buffers = torch_layout(model)
     cfg = model.pretrained_cfg or {}
     kinds = [type(stage[0]).__name__ for stage in model.blocks]
@@ -125,6 +148,9 @@ def dump_torchvision(entry):
     with torch.device("meta"):
         if custom is None:
             model = getattr(torchvision.models, name)()
+        elif "v1" in custom:
+            setting, last = tvm._efficientnet_conf(name, width_mult=custom["v1"][0], depth_mult=custom["v1"][1])
+            model = tvm.EfficientNet(setting, dropout=0.2, last_channel=last, num_classes=custom["num_classes"])
         else:
             setting = []
             for kind, e, k, s, cin, cout, n in custom["setting"]:
@@ -173,17 +199,46 @@ def dump_keras(entry):
                 parameters=params, buffers=buffers, tensors=tensors)
 
 
+def dump_efficientnet_pytorch(entry):
+    """Names and shapes of a real efficientnet-pytorch state dict: the Lite weights in weights/ (fetched by
+    tools/fetch_lite_weights.py; skipped when absent). Parameters exclude BatchNorm running statistics."""
+    ident, path, expected, stages = entry
+    if not os.path.exists(path):
+        print(f"{path}: missing, {ident} skipped (run tools/fetch_lite_weights.py)")
+        return None
+    sd = torch.load(path, map_location="cpu", weights_only=True)
+    tensors = [[k, list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in sd.items()]
+    stats = ("running_mean", "running_var", "num_batches_tracked")
+    params = sum(v.numel() for k, v in sd.items() if not k.endswith(stats))
+    buffers = sum(v.numel() for k, v in sd.items() if k.endswith(("running_mean", "running_var")))
+    return dict(id=ident, framework="efficientnet-pytorch", scheme="efficientnet-pytorch", model=expected, kwargs={},
+                expected_arch=expected, standard=True, stage_blocks=stages, num_classes=sd["_fc.weight"].shape[0],
+                parameters=params, buffers=buffers, tensors=tensors)
+
+
+_WEIGHTS = os.path.join(os.path.dirname(__file__), "..", "weights")
+EFFICIENTNET_PYTORCH = [
+    ("efficientnet-lite0", os.path.join(_WEIGHTS, "efficientnet-lite0.pth"), "efficientnet-lite0",
+     [1, 2, 2, 3, 3, 4, 1]),
+    ("efficientnet-lite2", os.path.join(_WEIGHTS, "efficientnet-lite2.pth"), "efficientnet-lite2",
+     [1, 3, 3, 4, 4, 5, 1]),
+]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "fixtures", "layouts"))
     ap.add_argument("--only", default="", help="dump only ids containing this substring")
     args = ap.parse_args()
     jobs = [("timm", e, dump_timm) for e in TIMM] + [("torchvision", e, dump_torchvision) for e in TORCHVISION] \
-        + [("keras", e, dump_keras) for e in KERAS]
+        + [("keras", e, dump_keras) for e in KERAS] \
+        + [("efficientnet-pytorch", e, dump_efficientnet_pytorch) for e in EFFICIENTNET_PYTORCH]
     for framework, entry, fn in jobs:
         if args.only and args.only not in entry[0]:
             continue
         doc = fn(entry)
+        if doc is None:
+            continue
         folder = os.path.join(args.out, framework)
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, entry[0] + ".json.gz")

@@ -4,6 +4,8 @@
 Same folder layout and calibration as fixtures/models (see tools/make_fixtures.py):
   timm_tf_efficientnetv2_s        timm tf_efficientnetv2_s at 384: TorchScript folded, not folded, dynamo
   timm_tf_efficientnetv2_b0       timm tf_efficientnetv2_b0 at 224, TorchScript exporter (folded)
+  timm_tf_efficientnet_b0         timm tf_efficientnet_b0 (V1) at 224, TorchScript exporter (folded)
+  timm_tf_efficientnet_lite0      timm tf_efficientnet_lite0 at 224, TorchScript exporter (folded)
   torchvision_efficientnet_v2_s   torchvision efficientnet_v2_s at 384: TorchScript folded, not folded, dynamo
 each with checkpoint.npz, io.npz (2 sample photos, framework output) and meta.json. Parameter counts are printed
 and re-counted from the written files with the onnx package (timm tf_efficientnetv2_s: 21.46 M in PyTorch,
@@ -33,6 +35,13 @@ BENCH = [
                   dict(style="dynamo", file="dynamo.onnx", opset=18, dynamic_batch=True)]),
     dict(id="timm_tf_efficientnetv2_b0", framework="timm", variant="tf_efficientnetv2_b0", full=True, size=224,
          classes=1000, seed=202, second_photo="chelsea", checkpoint_compressed=False, float64=False,
+         exports=[TS17]),
+    # EfficientNet (V1) B0 and EfficientNet-Lite0 at 224 for the peer benchmark (the 5×5 depthwise, ReLU6 paths).
+    dict(id="timm_tf_efficientnet_b0", framework="timm", variant="tf_efficientnet_b0", full=True, size=224,
+         classes=1000, seed=204, second_photo="chelsea", checkpoint_compressed=False, float64=False,
+         exports=[TS17]),
+    dict(id="timm_tf_efficientnet_lite0", framework="timm", variant="tf_efficientnet_lite0", full=True, size=224,
+         classes=1000, seed=205, second_photo="chelsea", checkpoint_compressed=False, float64=False,
          exports=[TS17]),
     dict(id="torchvision_efficientnet_v2_s", framework="torchvision", variant="efficientnet_v2_s", full=True,
          size=384, classes=1000, seed=203, second_photo="chelsea", checkpoint_compressed=False, float64=False,

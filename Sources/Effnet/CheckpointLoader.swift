@@ -1,5 +1,6 @@
 import Formats
 import IR
+import Imaging
 import Models
 
 /// Turns a checkpoint (`.npz`, safetensors, PyTorch, Keras HDF5) into a runnable model: detect the naming scheme and variant (or take `--arch`),
@@ -57,11 +58,18 @@ enum CheckpointLoader {
         switch a.scheme {
         case .keras: preset = "keras"
         case .torchvision: preset = "torchvision"
-        case .timm: preset = a.normalization == .half ? "timm-tf" : "timm"
+        case .timm, .efficientnetPytorch: preset = a.normalization == .half ? "timm-tf" : "timm"
         }
         var loaded = LoadedModel(
             model: model, format: LoadedModel.Format(rawValue: kind.rawValue) ?? .npz, path: path, architecture: detected.summary, defaultSize: a.inputSize,
             preset: preset)
+        if a.family != .efficientnetV2 {
+            // EfficientNet (V1) and Lite run with their framework's evaluation crop and filter (timm
+            // `pretrained_cfg`, torchvision's weight transforms), not the preset's generic ones.
+            loaded.architecturePreprocessing = ModelPreprocessing(
+                cropPct: a.cropPct, interpolation: Interpolation(rawValue: a.interpolation),
+                mean: a.normalization.mean, std: a.normalization.std, source: path)
+        }
         if let config {
             loaded.config = config
             loaded.defaultSize = try ModelPreprocessing.beside(model: path)?.size ?? loaded.defaultSize

@@ -11,6 +11,7 @@ extension ExecutableModel {
         var prep = try Preprocessing.preset(
             name: preset ?? loaded.preset ?? recorded?.preset ?? (channelsLast ? "keras" : "torchvision"), size: size)
         if preset == nil && loaded.preset == nil { recorded?.prep.apply(to: &prep) }
+        if preset == nil { loaded.architecturePreprocessing?.apply(to: &prep) }
         config?.apply(to: &prep)
         prep.layout = channelsLast ? .nhwc : .nchw
         return prep

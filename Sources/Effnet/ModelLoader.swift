@@ -26,6 +26,9 @@ package struct LoadedModel {
     package var halfPrecision: DType? = nil
     /// The outputs of a half-precision model that hold half values in the file's terms (`halfPrecisionOutputs`).
     package var halfOutputs: [String: DType] = [:]
+    /// Preprocessing the checkpoint's architecture states (crop, filter, mean, std), applied over the preset when
+    /// `--preset` is not given (EfficientNet V1 and Lite checkpoints).
+    package var architecturePreprocessing: ModelPreprocessing? = nil
     /// The timm config.json beside a checkpoint, when there is one (architecture, preprocessing).
     var config: TimmConfig? = nil
     /// External data files the model's tensors were read from (an output must never replace one).

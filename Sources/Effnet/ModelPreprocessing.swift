@@ -81,7 +81,7 @@ extension ModelPreprocessing {
         switch scheme {
         case "keras": preset = "keras"
         case "torchvision": preset = "torchvision"
-        case "timm": preset = metadata["effnet.mean"]?.hasPrefix("0.5,") == true ? "timm-tf" : "timm"
+        case "timm", "efficientnet-pytorch": preset = metadata["effnet.mean"]?.hasPrefix("0.5,") == true ? "timm-tf" : "timm"
         default: return nil
         }
         var prep = ModelPreprocessing(source: path)

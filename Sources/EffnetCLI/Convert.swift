@@ -33,7 +33,7 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Replace the default output file if it exists (-o always replaces the file it names).")
     var force = false
 
-    @Option(help: "Naming scheme for .npz or .safetensors output: timm, torchvision or keras.")
+    @Option(help: "Naming scheme for .npz or .safetensors output: timm, torchvision, keras or efficientnet-pytorch.")
     var naming: NamingScheme?
 
     @Flag(help: "Store ONNX initializers in one OUT.data file beside the model.")

@@ -12,7 +12,7 @@ extension Architecture {
         let w = width ?? widthMultiplier
         let d = depth ?? depthMultipliers
         precondition(d.count == stages.count, "one depth multiplier per stage")
-        let stem = rounding.round(stemChannels, w)
+        let stem = stemScales ? rounding.round(stemChannels, w) : stemChannels
         var blocks = [BlockSpec]()
         var inChannels = stem
         for (s, stage) in stages.enumerated() {
@@ -23,7 +23,8 @@ extension Architecture {
                 inChannels = out
             }
         }
-        let head = headScales ? rounding.round(headChannels, w) : headChannels
+        var head = headScales ? rounding.round(headChannels, w) : headChannels
+        if headTimesLastStage > 0 { head = headTimesLastStage * inChannels }
         return NetworkStructure(stemChannels: stem, blocks: blocks, headChannels: head, numClasses: numClasses)
     }
 
@@ -34,14 +35,14 @@ extension Architecture {
         var mid: Int
         switch scheme {
         case .timm, .torchvision: mid = divisible.round(cin, Double(e))
-        case .keras: mid = cin * e
+        case .keras, .efficientnetPytorch: mid = cin * e
         }
         var se: Int?
         if spec.seRatio > 0 {
             switch scheme {
             case .timm: se = Int((Double(mid) * (spec.seRatio / Double(e))).rounded(.toNearestOrEven))
             case .torchvision: se = max(1, cin / 4)
-            case .keras: se = max(1, Int(Double(cin) * spec.seRatio))
+            case .keras, .efficientnetPytorch: se = max(1, Int(Double(cin) * spec.seRatio))
             }
         } else if spec.kind == .mbconv, scheme == .torchvision {
             se = max(1, cin / 4)  // torchvision's MBConv always has SE
@@ -52,14 +53,15 @@ extension Architecture {
             switch scheme {
             case .timm: projects = e != 1 || spec.projectsWithoutExpansion
             case .torchvision: projects = mid != cin
-            case .keras: projects = e != 1
+            case .keras, .efficientnetPytorch: projects = e != 1
             }
             if !projects { mid = out }
             return BlockSpec(
                 stage: s, index: i, kind: .fusedMBConv, inChannels: cin, midChannels: mid, outChannels: out,
                 kernel: spec.kernel, stride: stride, seChannels: se, hasExpansion: true, hasProjection: projects)
         case .mbconv:
-            let expands = scheme == .timm ? true : mid != cin
+            // timm's e1 block is a DepthwiseSeparableConv (EfficientNet stage 1); the others derive it from widths.
+            let expands = scheme == .timm || scheme == .efficientnetPytorch ? e != 1 : mid != cin
             return BlockSpec(
                 stage: s, index: i, kind: .mbconv, inChannels: cin, midChannels: expands ? mid : cin, outChannels: out,
                 kernel: spec.kernel, stride: stride, seChannels: se, hasExpansion: expands, hasProjection: true)

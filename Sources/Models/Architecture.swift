@@ -90,7 +90,18 @@ public enum ChannelRounding: Hashable, Sendable {
     }
 }
 
-/// One EfficientNetV2 variant as a framework defines it: the stage table (paper, Table 4, or the framework's own
+/// The EfficientNet generation an architecture belongs to.
+public enum ArchitectureFamily: String, Hashable, Sendable {
+    /// EfficientNetV2 (Fused-MBConv early stages, MBConv with SE later; SiLU).
+    case efficientnetV2 = "EfficientNetV2"
+    /// EfficientNet (V1) B0…B7: MBConv with SE everywhere, SiLU, 3×3 and 5×5 depthwise kernels.
+    case efficientnet = "EfficientNet"
+    /// EfficientNet-Lite0…4: the V1 stages without SE, ReLU6, stem and head widths fixed, first and last stage
+    /// depths fixed.
+    case efficientnetLite = "EfficientNet-Lite"
+}
+
+/// One EfficientNet variant as a framework defines it: the stage table (paper, Table 4, or the framework's own
 /// arch_def), width/depth multipliers with the framework's rounding, and what weights cannot tell — strides,
 /// padding style, BatchNorm epsilon, activation, input size and preprocessing.
 ///
@@ -128,11 +139,29 @@ public struct Architecture: Hashable, Sendable, CustomStringConvertible {
     public var softmaxOutput: Bool
     /// Keras takes NHWC images, PyTorch NCHW.
     public var channelsLast: Bool
+    public var family: ArchitectureFamily = .efficientnetV2
+    /// Whether the stem width follows the width multiplier (EfficientNet-Lite keeps 32: timm `fix_stem`).
+    public var stemScales: Bool = true
+    /// Whether the first and last stages keep their repeats under a depth multiplier (EfficientNet-Lite: timm
+    /// `fix_first_last`).
+    public var fixedEndDepths: Bool = false
+    /// torchvision EfficientNet (V1): the head has 4 × the last stage's channels (`last_channel = None`); 0 when
+    /// the head width comes from `headChannels`.
+    public var headTimesLastStage: Int = 0
+
+    /// One depth multiplier per stage for a uniform multiplier `d`, with the fixed ends of EfficientNet-Lite.
+    public func stageDepths(_ d: Double) -> [Double] {
+        stages.indices.map { fixedEndDepths && ($0 == 0 || $0 == stages.count - 1) ? 1 : d }
+    }
 
     public var description: String { name }
 
-    /// Every architecture effnet knows, timm first, then torchvision, then Keras.
-    public static var all: [Architecture] { timm + torchvision + keras }
+    /// Every architecture effnet knows, timm first, then torchvision, then Keras, then `efficientnet-pytorch`.
+    /// timm and torchvision both call EfficientNet-B0 `efficientnet_b0`: `named` finds timm's, detection of a
+    /// torchvision checkpoint takes torchvision's.
+    public static var all: [Architecture] {
+        timm + efficientnetTimm + torchvision + efficientnetTorchvision + keras + efficientnetPytorch
+    }
 
     /// The architecture of that exact name (case-sensitive first, then case-insensitive).
     public static func named(_ name: String) -> Architecture? {

@@ -68,6 +68,13 @@ public enum ArchitectureDetector {
         layout: [(name: String, shape: [Int])], architecture: Architecture? = nil
     ) throws -> DetectedModel {
         let scheme = try self.scheme(of: layout)
+        var architecture = architecture
+        // timm and torchvision share names (`efficientnet_b0`): take the one of the checkpoint's framework.
+        if let a = architecture, a.scheme != scheme,
+            let same = Architecture.all.first(where: { $0.name == a.name && $0.scheme == scheme })
+        {
+            architecture = same
+        }
         if let architecture, architecture.scheme != scheme {
             throw CheckpointError.schemeMismatch(
                 architecture: architecture.name, expected: architecture.scheme, found: scheme)
@@ -113,7 +120,7 @@ public enum ArchitectureDetector {
         let s = recognized.structure
         var candidates = Architecture.all.filter {
             $0.stages.count == s.stageCount && $0.padding == recognized.padding
-                && $0.channelsLast == recognized.channelsLast
+                && $0.channelsLast == recognized.channelsLast && $0.activation == recognized.activation
         }
         if let eps = recognized.batchNormEpsilon {
             let same = candidates.filter { $0.batchNormEpsilon == eps }
@@ -183,18 +190,21 @@ public enum ArchitectureDetector {
         var depth: (Double, Int)?
         search: for (level, grid) in grids.enumerated() {
             for d in grid
-            where zip(table.stages, counts).allSatisfy({ Int((Double($0.repeats) * d).rounded(.up)) == $1 }) {
+            where zip(zip(table.stages, table.stageDepths(d)), counts).allSatisfy({
+                Int((Double($0.0.repeats) * $0.1).rounded(.up)) == $1
+            }) {
                 depth = (d, level)
                 break search
             }
         }
         guard let (d, depthLevel) = depth else { return nil }
         // Width: compare the full structure built at this depth.
-        let depths = Array(repeating: d, count: table.stages.count)
+        let depths = table.stageDepths(d)
         for (level, grid) in grids.enumerated() {
             for w in grid {
                 // Cheap filter on the stem before building the whole structure.
-                guard table.rounding.round(table.stemChannels, w) == structure.stemChannels else { continue }
+                guard !table.stemScales || table.rounding.round(table.stemChannels, w) == structure.stemChannels
+                else { continue }
                 if table.structure(width: w, depth: depths, numClasses: structure.numClasses) == structure {
                     return (w, d, max(level, depthLevel))
                 }
@@ -214,6 +224,8 @@ public enum ArchitectureDetector {
         for b in structure.blocks { outs[b.stage] = b.outChannels }
         let counts = structure.blocksPerStage
         let firstProjects = structure.blocks.first?.hasProjection ?? false
+        var kinds = [(BlockKind, Bool)](repeating: (.mbconv, false), count: structure.stageCount)
+        for b in structure.blocks where b.index == 0 { kinds[b.stage] = (b.kind, b.seChannels != nil) }
         let halves = (structure.blocks.first?.outChannels ?? 0) < structure.stemChannels
         func misfit(_ predicted: Int, _ actual: Int) -> Double { abs(log(Double(max(predicted, 1)) / Double(actual))) }
         func score(_ a: Architecture) -> Double {
@@ -231,7 +243,15 @@ public enum ArchitectureDetector {
                 zip(a.stages, counts).reduce(0) { $0 + misfit(Int((Double($1.0.repeats) * d).rounded(.up)), $1.1) }
             }.min()!
             var s = width + depth
-            if (a.stages[0].projectsWithoutExpansion || a.stages[0].expansion != 1) != firstProjects { s += 10 }
+            // EfficientNet (V1), Lite and V2-M/L/XL all have seven stages: block kinds and SE tell them apart.
+            for (spec, kind) in zip(a.stages, kinds) where spec.kind != kind.0 || (spec.seRatio > 0) != kind.1 {
+                s += 10
+            }
+            if a.stages[0].kind == .fusedMBConv,
+                (a.stages[0].projectsWithoutExpansion || a.stages[0].expansion != 1) != firstProjects
+            {
+                s += 10
+            }
             return s
         }
         let scores = candidates.map(score)

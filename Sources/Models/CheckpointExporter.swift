@@ -68,6 +68,8 @@ public enum CheckpointExporter {
             ["the weights expect TF SAME padding; torchvision pads symmetrically, so outputs will differ"]
         case (.symmetric, .keras):
             ["the weights expect symmetric padding; Keras pads SAME, so outputs will differ"]
+        case (.symmetric, .efficientnetPytorch):
+            ["the weights expect symmetric padding; efficientnet-pytorch pads SAME, so outputs will differ"]
         case (.tfSame, .timm): ["load into a timm tf_ model (TF SAME padding)"]
         case (.symmetric, .timm): ["load into a timm non-tf_ model (symmetric padding)"]
         default: []
@@ -78,10 +80,18 @@ public enum CheckpointExporter {
     /// the channel counts (an expansion or projection exists exactly when the width changes), and torchvision's
     /// MBConv always has SE while its Fused-MBConv never does.
     static func checkRepresentable(_ structure: NetworkStructure, naming: NamingScheme) throws {
+        if naming == .keras, !structure.blocks.isEmpty, structure.blocks.allSatisfy({ $0.kind == .mbconv }) {
+            // Keras's EfficientNet (V1) names its depthwise convs `dwconv`, its V2 `dwconv2`: only V2 is written.
+            throw CheckpointError.notRepresentable(
+                scheme: naming, reason: "EfficientNet (V1) and Lite weights under Keras names are not supported")
+        }
         for b in structure.blocks {
             let at = "block \(b.stage).\(b.index)"
             switch (naming, b.kind) {
             case (.timm, _): continue
+            case (.efficientnetPytorch, .fusedMBConv):
+                throw CheckpointError.notRepresentable(scheme: naming, reason: "\(at): a Fused-MBConv (EfficientNetV2)")
+            case (.efficientnetPytorch, .mbconv): continue
             case (.torchvision, .fusedMBConv), (.keras, .fusedMBConv):
                 // An unexpanded Fused-MBConv is one k×k conv there; timm's rw `er_e1` block (with projection) is not.
                 if b.hasProjection, b.midChannels == b.inChannels {

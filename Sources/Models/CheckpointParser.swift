@@ -25,7 +25,28 @@ extension NamingScheme {
         case .timm: return parseTimm(name)
         case .torchvision: return parseTorchvision(name)
         case .keras: return parseKeras(name)
+        case .efficientnetPytorch: return parseEfficientnetPytorch(name)
         }
+    }
+
+    /// `_blocks.N._layer.param`: blocks are numbered over the whole network; the position is reported as stage 0,
+    /// index N, and `StructureInference` splits the blocks into stages from their shapes.
+    private func parseEfficientnetPytorch(_ name: String) -> ParsedName? {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 2 {
+            switch parts[0] {
+            case "_conv_stem": return ParsedName(position: .stemConv, sublayer: "")
+            case "_bn0": return ParsedName(position: .stemNorm, sublayer: "")
+            case "_conv_head": return ParsedName(position: .headConv, sublayer: "")
+            case "_bn1": return ParsedName(position: .headNorm, sublayer: "")
+            case "_fc": return ParsedName(position: .classifier, sublayer: "")
+            default: return nil
+            }
+        }
+        guard parts.count == 4, parts[0] == "_blocks", let n = Int(parts[1]), n >= 0, n < 10_000,
+            parts[2].hasPrefix("_")
+        else { return nil }
+        return ParsedName(position: .block(stage: 0, index: n), sublayer: parts[2])
     }
 
     private func parseTimm(_ name: String) -> ParsedName? {
@@ -136,6 +157,10 @@ extension NamingScheme {
                     kind: .mbconv, hasExpansion: unitCount - (se ? 1 : 0) >= 3, hasProjection: true, hasSE: se)
             }
             return BlockFlags(kind: .fusedMBConv, hasExpansion: true, hasProjection: convUnits.count >= 2, hasSE: false)
+        case .efficientnetPytorch:
+            let se = sublayers.contains("_se_reduce") || sublayers.contains("_se_expand")
+            let expand = sublayers.contains("_expand_conv") || sublayers.contains("_bn0")
+            return BlockFlags(kind: .mbconv, hasExpansion: expand, hasProjection: true, hasSE: se)
         case .keras:
             let se = sublayers.contains("se_reduce") || sublayers.contains("se_expand")
             let expand = sublayers.contains("expand_conv") || sublayers.contains("expand_bn")

@@ -53,7 +53,8 @@ public enum GraphBuilder {
         options: BuildOptions = BuildOptions()
     ) throws -> Graph {
         var g = GraphEmitter(
-            weights: weights, padding: arch.padding, samePadding: options.samePadding, epsilon: arch.batchNormEpsilon)
+            weights: weights, padding: arch.padding, samePadding: options.samePadding, epsilon: arch.batchNormEpsilon,
+            activation: arch.activation)
         let size = options.inputSize ?? arch.inputSize
         var spatial: Int? = size
         let c = structure.inputChannels
@@ -191,7 +192,7 @@ public enum GraphBuilder {
         let list = { (v: [Float]) in v.map { String($0) }.joined(separator: ",") }
         return Model(
             graph: graph, irVersion: 8, opsets: ["": opset], producerName: "effnet",
-            docString: "EfficientNetV2 \(detected.summary) built from a \(detected.scheme) checkpoint",
+            docString: "\(a.family.rawValue) \(detected.summary) built from a \(detected.scheme) checkpoint",
             metadata: [
                 "effnet.architecture": a.name, "effnet.scheme": detected.scheme.rawValue,
                 "effnet.input_size": String(a.inputSize), "effnet.mean": list(a.normalization.mean),

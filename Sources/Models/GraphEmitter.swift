@@ -9,12 +9,18 @@ struct GraphEmitter {
     let padding: PaddingStyle
     let samePadding: BuildOptions.SamePadding
     let epsilon: Float
+    /// The blocks' and head's activation: `silu` (EfficientNet, V2), `relu6` (EfficientNet-Lite) or `relu`.
+    let activation: String
 
-    init(weights: ModelWeights, padding: PaddingStyle, samePadding: BuildOptions.SamePadding, epsilon: Float) {
+    init(
+        weights: ModelWeights, padding: PaddingStyle, samePadding: BuildOptions.SamePadding, epsilon: Float,
+        activation: String = "silu"
+    ) {
         self.weights = weights
         self.padding = padding
         self.samePadding = samePadding
         self.epsilon = epsilon
+        self.activation = activation
     }
 
     /// Registers a canonical weight as an initializer under its own name.
@@ -80,22 +86,35 @@ struct GraphEmitter {
         return node(name, "Mul", [input, gate])
     }
 
-    /// Conv → BatchNorm → optional SiLU, the unit every framework repeats.
+    /// The network's activation: SiLU as `x · σ(x)`, ReLU6 as `Clip(x, 0, 6)`, ReLU.
+    mutating func act(_ name: String, _ input: String) -> String {
+        switch activation {
+        case "relu6":
+            let lo = constant("relu6.min", .scalar(Float(0)))
+            let hi = constant("relu6.max", .scalar(Float(6)))
+            return node(name, "Clip", [input, lo, hi])
+        case "relu": return node(name, "Relu", [input])
+        default: return silu(name, input)
+        }
+    }
+
+    /// Conv → BatchNorm → optional activation, the unit every framework repeats.
     mutating func convNormAct(
         conv: String, norm: String, _ input: String, kernel: Int, stride: Int, group: Int = 1, act: Bool,
         size: inout Int?
     ) throws -> String {
         let c = try self.conv(conv, input, kernel: kernel, stride: stride, group: group, bias: false, size: &size)
         let n = try batchNorm(norm, c)
-        return act ? silu(norm + ".act", n) : n
+        return act ? self.act(norm + ".act", n) : n
     }
 
-    /// Squeeze-excitation: `x · σ(W₂ · silu(W₁ · mean_hw(x) + b₁) + b₂)`.
+    /// Squeeze-excitation: `x · σ(W₂ · act(W₁ · mean_hw(x) + b₁) + b₂)` (act: the block's, SiLU in every
+    /// EfficientNet with SE).
     mutating func squeezeExcite(_ prefix: String, _ input: String) throws -> String {
         var none: Int? = nil
         let pooled = node(prefix + ".pool", "GlobalAveragePool", [input])
         let reduced = try conv(prefix + ".conv_reduce", pooled, kernel: 1, stride: 1, group: 1, bias: true, size: &none)
-        let act = silu(prefix + ".act", reduced)
+        let act = self.act(prefix + ".act", reduced)
         let expanded = try conv(prefix + ".conv_expand", act, kernel: 1, stride: 1, group: 1, bias: true, size: &none)
         let gate = node(prefix + ".gate", "Sigmoid", [expanded])
         return node(prefix, "Mul", [input, gate])

@@ -13,9 +13,13 @@ extension ConvScan {
         }
         let stem = list[0]
         let head = list[headIndex]
-        guard !stem.isSE, stem.activation == "silu" else { throw fail(stem, "the first conv is not a SiLU stem") }
-        guard head.kernel == 1, head.activation == "silu" else {
-            throw fail(head, "the last conv is not a 1×1 SiLU head")
+        // EfficientNet and V2 use SiLU throughout, EfficientNet-Lite ReLU6: the stem's activation is the network's.
+        let act = stem.activation
+        guard !stem.isSE, act == "silu" || act == "relu6" else {
+            throw fail(stem, "the first conv is not a SiLU or ReLU6 stem")
+        }
+        guard head.kernel == 1, head.activation == act else {
+            throw fail(head, "the last conv is not a 1×1 head with the stem's activation (\(act))")
         }
 
         var blocks = [BlockSpec]()
@@ -44,9 +48,9 @@ extension ConvScan {
                 u[.fusedConv] = first
                 p += 1
             }
-            for c in [u[.expandConv], u[.depthwiseConv], u[.fusedConv]].compactMap({ $0 }) where c.activation != "silu"
+            for c in [u[.expandConv], u[.depthwiseConv], u[.fusedConv]].compactMap({ $0 }) where c.activation != act
             {
-                throw fail(c, "expected SiLU after this conv, found \(c.activation)")
+                throw fail(c, "expected \(act) after this conv, found \(c.activation)")
             }
             if p + 1 < headIndex, list[p].isSE, list[p + 1].isSE, list[p + 1].source == list[p].output {
                 u[.seReduce] = list[p]
@@ -76,8 +80,9 @@ extension ConvScan {
             if (added != nil) != block.hasResidual {
                 throw fail(first, block.hasResidual ? "missing the residual Add" : "a residual Add where shapes change")
             }
-            // A block that cannot add its input back (or changes kind) starts a stage.
-            if blocks.isEmpty || !block.hasResidual || blocks.last!.kind != kind {
+            // A block that cannot add its input back (or changes kind or kernel size) starts a stage: at tiny widths
+            // EfficientNet's 3×3 stage 4 and 5×5 stage 5 can have equal widths.
+            if blocks.isEmpty || !block.hasResidual || blocks.last!.kind != kind || blocks.last!.kernel != block.kernel {
                 stage += 1
                 index = 0
             }
@@ -121,7 +126,7 @@ extension ConvScan {
             } != nil
         let outputs = Set(graph.outputs.map(\.name))
         return RecognizedModel(
-            structure: structure, padding: all.contains(where: \.samePadded) ? .tfSame : .symmetric,
+            structure: structure, activation: act, padding: all.contains(where: \.samePadded) ? .tfSame : .symmetric,
             batchNormEpsilon: all.first(where: { $0.epsilon != nil })?.epsilon,
             batchNormFolded: all.contains { $0.norm == nil && !$0.isSE }, channelsLast: channelsLast,
             softmaxOutput: graph.nodes.contains {

@@ -124,10 +124,32 @@ struct ConvScan {
                 return ("silu", mul.outputs[0])
             }
         }
+        if users.count == 1, users[0].opType == "Clip", users[0].domain.isEmpty, clipBounds(users[0]) == [0, 6] {
+            return ("relu6", users[0].outputs[0])
+        }
         if users.count == 1, ["Relu", "HardSwish", "Sigmoid"].contains(users[0].opType) {
             return (users[0].opType.lowercased(), users[0].outputs[0])
         }
         return ("none", value)
+    }
+
+    /// A Clip's constant [min, max] (inputs from op set 11, attributes before); nil when either is not constant.
+    func clipBounds(_ clip: Node) -> [Double]? {
+        if clip.inputs.count > 1 {
+            // An initializer, or a Constant node (what torch.onnx.export writes for ReLU6's bounds).
+            func constant(_ v: String) -> Double? {
+                if let t = graph.initializers[v] { return t.doubles.first }
+                guard let n = producer(trace(v, through: ["Identity", "Cast"])), n.opType == "Constant" else {
+                    return nil
+                }
+                return n.tensor("value")?.doubles.first
+            }
+            guard clip.inputs.count == 3, let lo = constant(clip.inputs[1]), let hi = constant(clip.inputs[2])
+            else { return nil }
+            return [lo, hi]
+        }
+        guard let lo = clip.float("min"), let hi = clip.float("max") else { return nil }
+        return [Double(lo), Double(hi)]
     }
 
     /// The SE excitation output: `x · gate(conv_expand)`, the Mul fed by the gate of `expand`.

@@ -17,6 +17,8 @@ public enum GraphRecognitionError: Error, CustomStringConvertible, Equatable, Se
 /// An EfficientNetV2 read back from a graph: its structure and, per conv, the weights the graph holds.
 public struct RecognizedModel: Sendable {
     public var structure: NetworkStructure
+    /// The network's activation: `silu` (EfficientNet, V2) or `relu6` (EfficientNet-Lite).
+    public var activation: String
     /// TF SAME (auto_pad, Pad nodes or asymmetric pads) or symmetric; what the graph's convs do.
     public var padding: PaddingStyle
     /// Epsilon of the graph's BatchNormalization nodes; nil when every BN was folded into its conv.

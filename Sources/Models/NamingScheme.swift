@@ -9,8 +9,12 @@
 ///   `block{S+1}{a,b,…}_{expand_conv,expand_bn,dwconv2,bn,se_reduce,se_expand,project_conv,project_bn}/…`,
 ///   `top_conv`, `top_bn`, `predictions/{kernel,bias}`; conv kernels HWIO, depthwise kernels HWC1 (`dwconv2/kernel`; Keras 2: `depthwise_kernel`),
 ///   dense kernel [in, out].
+/// - efficientnet-pytorch (EfficientNet B0…B7 and the Lite weight packages): `_conv_stem`, `_bn0`,
+///   `_blocks.N.{_expand_conv, _bn0, _depthwise_conv, _bn1, _se_reduce, _se_expand, _project_conv, _bn2}`, numbered
+///   over the whole network (no stage index), `_conv_head`, `_bn1`, `_fc`; layouts as PyTorch.
 public enum NamingScheme: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     case timm, torchvision, keras
+    case efficientnetPytorch = "efficientnet-pytorch"
 
     public var description: String { rawValue }
 
@@ -89,6 +93,33 @@ extension NamingScheme {
         case .timm: return layer.name
         case .torchvision: return torchvisionName(layer, structure: structure)
         case .keras: return kerasName(layer, structure: structure)
+        case .efficientnetPytorch: return efficientnetPytorchName(layer, structure: structure)
+        }
+    }
+
+    /// Whether block names carry a running block number instead of stage and position.
+    var numbersBlocksFlat: Bool { self == .efficientnetPytorch }
+
+    private func efficientnetPytorchName(_ layer: Layer, structure: NetworkStructure) -> String {
+        switch layer.role {
+        case .stemConv: return "_conv_stem"
+        case .stemNorm: return "_bn0"
+        case .headConv: return "_conv_head"
+        case .headNorm: return "_bn1"
+        case .classifier: return "_fc"
+        default: break
+        }
+        let b = structure.blocks[layer.block!]
+        let prefix = "_blocks.\(layer.block!)."
+        switch layer.role {
+        case .expandConv, .fusedConv: return prefix + "_expand_conv"
+        case .expandNorm, .fusedNorm: return prefix + "_bn0"
+        case .depthwiseConv: return prefix + "_depthwise_conv"
+        case .depthwiseNorm: return prefix + "_bn1"
+        case .seReduce: return prefix + "_se_reduce"
+        case .seExpand: return prefix + "_se_expand"
+        case .projectConv: return prefix + "_project_conv"
+        default: return prefix + (b.kind == .mbconv ? "_bn2" : "_bn1")
         }
     }
 

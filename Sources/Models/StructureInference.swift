@@ -39,6 +39,15 @@ enum StructureInference {
             }
         }
         guard !sublayers.isEmpty else { throw CheckpointError.cannotInfer("no block tensors (\(scheme) names)") }
+        if scheme.numbersBlocksFlat {
+            let count = (sublayers.keys.map(\.index).max() ?? -1) + 1
+            let positions = flatPositions(layout, count: count, scheme: scheme)
+            sublayers = Dictionary(
+                uniqueKeysWithValues: sublayers.map { key, value in
+                    let (s, i) = positions[key.index]
+                    return (BlockKey(stage: s, index: i), value)
+                })
+        }
         let stageCount = (sublayers.keys.map(\.stage).max() ?? -1) + 1
         var flags = [[BlockFlags?]](repeating: [], count: stageCount)
         for (key, subs) in sublayers {
@@ -134,6 +143,78 @@ enum StructureInference {
             inputChannels: value(input) ?? 3, stemChannels: try require(stem, "stem width"),
             stemKernel: value(stemKernel) ?? 3, blocks: resolved, headChannels: try require(head, "head width"),
             numClasses: hasClassifier ? try require(classes, "classifier size") : nil)
+    }
+
+    /// Stage and position of each block of a scheme that numbers blocks over the whole network
+    /// (efficientnet-pytorch). First choice: a table of that scheme whose stage repeats, at some depth multiplier,
+    /// add up to the block count and agree with the weights (kernel sizes per stage, no expansion exactly in
+    /// stages of expansion 1, equal input and output widths after a stage's first block). Otherwise a new stage
+    /// starts wherever the width, the kernel or the presence of an expansion changes.
+    static func flatPositions(
+        _ layout: [(name: String, shape: [Int])], count: Int, scheme: NamingScheme
+    ) -> [(stage: Int, index: Int)] {
+        struct Facts {
+            var expandIn: Int?
+            var depthwise: Int?
+            var outChannels: Int?
+            var kernel: Int?
+            var expands = false
+            /// The block's input width: the expansion's input, or the depthwise width without expansion.
+            var inChannels: Int? { expands ? expandIn : depthwise }
+        }
+        var facts = [Facts](repeating: Facts(), count: count)
+        for (name, shape) in layout {
+            guard let parsed = scheme.parse(name), case .block(_, let n) = parsed.position, n < count,
+                name.hasSuffix(".weight"), shape.count == 4
+            else { continue }
+            switch parsed.sublayer {
+            case "_expand_conv":
+                facts[n].expands = true
+                facts[n].expandIn = shape[1]
+            case "_depthwise_conv":
+                facts[n].kernel = shape[2]
+                facts[n].depthwise = shape[0]
+            case "_project_conv": facts[n].outChannels = shape[0]
+            default: break
+            }
+        }
+        func consistent(_ counts: [Int], _ stages: [StageSpec]) -> Bool {
+            var b = 0
+            for (s, c) in counts.enumerated() {
+                for i in 0..<c {
+                    let f = facts[b]
+                    if let k = f.kernel, k != stages[s].kernel { return false }
+                    if f.expands != (stages[s].expansion != 1) { return false }
+                    if i > 0, let x = f.inChannels, let y = f.outChannels, x != y { return false }
+                    b += 1
+                }
+            }
+            return true
+        }
+        var tried = Set<[Int]>()
+        for arch in Architecture.all where arch.scheme == scheme {
+            for step in 1...400 {
+                let depths = arch.stageDepths(Double(step) / 100)
+                let counts = zip(arch.stages, depths).map { Int((Double($0.repeats) * $1).rounded(.up)) }
+                guard counts.reduce(0, +) == count, tried.insert(counts).inserted else { continue }
+                if consistent(counts, arch.stages) {
+                    return counts.enumerated().flatMap { s, c in (0..<c).map { (s, $0) } }
+                }
+            }
+        }
+        var positions = [(stage: Int, index: Int)]()
+        for n in 0..<count {
+            let f = facts[n]
+            if n == 0 {
+                positions.append((0, 0))
+                continue
+            }
+            let p = facts[n - 1]
+            let last = positions[n - 1]
+            let newStage = f.inChannels != f.outChannels || f.kernel != p.kernel || f.expands != p.expands
+            positions.append(newStage ? (last.stage + 1, 0) : (last.stage, last.index + 1))
+        }
+        return positions
     }
 
     private struct BlockKey: Hashable {

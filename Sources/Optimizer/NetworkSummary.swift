@@ -39,8 +39,8 @@ public struct NetworkSummary: Sendable, Equatable {
     public var stages: [StageRow]
 
     /// Reads blocks from `MBConv` / `FusedMBConv` nodes in graph order and groups them into stages: a block starts
-    /// a new stage when it has no residual (the stride or the width changes) or when its kind or expansion
-    /// differs from the block before; the first block starts stage 1. Stage 0 is the stem (the first
+    /// a new stage when it has no residual (the stride or the width changes) or when its kind, expansion or
+    /// kernel size differs from the block before (EfficientNet's 3×3 and 5×5 stages at tiny widths); the first block starts stage 1. Stage 0 is the stem (the first
     /// convolution); the last row is the head (1×1 conv, pooling, classifier) when present.
     public init(graph: Graph) {
         var blocks = [BlockSummary]()
@@ -58,7 +58,10 @@ public struct NetworkSummary: Sendable, Equatable {
             let expand = Double(node.float("expand_ratio") ?? 1)
             let residual = (node.int("residual") ?? 0) != 0
             if let last = blocks.last {
-                if !residual || last.kind != kind || abs(last.expandRatio - expand) > 1e-6 { stage += 1 }
+                let kernel = node.ints("kernel_shape")?.first ?? 0
+                if !residual || last.kind != kind || abs(last.expandRatio - expand) > 1e-6 || last.kernel != kernel {
+                    stage += 1
+                }
             } else {
                 stage = 1
             }

@@ -22,7 +22,9 @@ import Testing
     /// Every table entry, scaled by its own multipliers, is exactly the structure its framework builds.
     @Test(arguments: LayoutFixture.all.filter(\.standard))
     func tableReproducesFrameworkStructure(_ fixture: LayoutFixture) throws {
-        let arch = try Architecture.resolve(fixture.expectedArch)
+        // timm and torchvision both have an `efficientnet_b0`: take the fixture framework's.
+        let arch = try #require(
+            Architecture.all.first { $0.name == fixture.expectedArch && $0.scheme.rawValue == fixture.scheme })
         let structure = arch.structure(numClasses: fixture.numClasses)
         let expected = arch.scheme.layout(of: structure).filter { !$0.isCounter }.map { "\($0.name) \($0.shape)" }
         let actual = fixture.tensors.filter { !$0.name.hasSuffix("num_batches_tracked") }.map {
@@ -37,6 +39,34 @@ import Testing
         #expect(s.alternatives.contains("efficientnetv2_s"))
         let keras = try ArchitectureDetector.detect(layout: LayoutFixture.named("EfficientNetV2B0-w0.5-d0.5").layout)
         #expect(keras.match == .scaled(width: 0.5, depth: 0.5))
+    }
+
+    /// EfficientNet (V1) and Lite: multipliers read back from reduced timm and torchvision models (Lite keeps its
+    /// first and last stage depths and its stem and head widths), the timm tf_/non-tf_ ambiguity reported, and
+    /// torchvision's `efficientnet_b0` told apart from timm's by the checkpoint's names.
+    @Test func efficientNetFamilyMultipliersAndAlternatives() throws {
+        let b0 = try ArchitectureDetector.detect(layout: LayoutFixture.named("efficientnet_b0-w0.25-d0.5").layout)
+        #expect(b0.architecture.name == "tf_efficientnet_b0")
+        #expect(b0.match == .scaled(width: 0.25, depth: 0.4))  // the coarsest depth giving 0.5's repeats
+        #expect(b0.alternatives.contains("efficientnet_b0"))
+        let lite = try ArchitectureDetector.detect(layout: LayoutFixture.named("tf_efficientnet_lite0-w0.5-d0.5").layout)
+        #expect(lite.architecture.family == .efficientnetLite)
+        #expect(lite.match == .scaled(width: 0.5, depth: 0.4))
+        #expect(lite.structure.stemChannels == 32 && lite.structure.headChannels == 1280)
+        let tv = LayoutFixture.all.first { $0.id == "efficientnet_b0" && $0.scheme == "torchvision" }!
+        let detected = try ArchitectureDetector.detect(layout: tv.layout, architecture: Architecture.named("efficientnet_b0"))
+        #expect(detected.scheme == .torchvision && detected.architecture.scheme == .torchvision)
+        #expect(detected.architecture.batchNormEpsilon == 1e-5)
+    }
+
+    /// The Lite weight packages number their blocks over the whole network (`_blocks.0` … `_blocks.20`): the stage
+    /// split comes from the table whose depths add up and agree with the kernels and widths.
+    @Test func flatBlockNumbersAreSplitIntoStages() throws {
+        let lite2 = try ArchitectureDetector.detect(layout: LayoutFixture.named("efficientnet-lite2").layout)
+        #expect(lite2.architecture.name == "efficientnet-lite2")
+        #expect(lite2.structure.blocks.map(\.kernel) == [3, 3, 3, 3, 5, 5, 5, 3, 3, 3, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 3])
+        #expect(lite2.structure.blocks.filter { $0.index == 0 }.map(\.stride) == [1, 2, 2, 2, 1, 2, 1])
+        #expect(lite2.architecture.activation == "relu6" && lite2.structure.blocks.allSatisfy { $0.seChannels == nil })
     }
 
     /// timm `tf_efficientnetv2_s` and `efficientnetv2_s` have identical state dicts; `tf_` wins, the other is offered.

@@ -63,7 +63,7 @@ struct LayoutFixture: Sendable, CustomStringConvertible {
     static let all: [LayoutFixture] = {
         let fm = FileManager.default
         var out = [LayoutFixture]()
-        for framework in ["timm", "torchvision", "keras"] {
+        for framework in ["timm", "torchvision", "keras", "efficientnet-pytorch"] {
             let folder = directory.appendingPathComponent(framework)
             let files = (try? fm.contentsOfDirectory(atPath: folder.path)) ?? []
             for file in files.sorted() where file.hasSuffix(".json.gz") {

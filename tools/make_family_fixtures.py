@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Writes fixtures/family/<model-id>/: tiny EfficientNet (V1) and EfficientNet-Lite models from timm and torchvision.
+
+Each model is the framework's own class at a small width and depth (10 classes, 32×32 input, one block per stage, so the
+whole folder stays small), with random weights calibrated as tools/make_fixtures.py does (γ/β randomized, BatchNorm statistics
+from real sample photos plus noise, classifier scaled so that softmax is neither flat nor saturated):
+
+- timm_tf_efficientnet_b0: timm `tf_efficientnet_b0` generator at width 0.1, depth 0.25 (SE, SiLU, 3×3 and 5×5
+  depthwise, TF "SAME" padding); timm_tf_efficientnet_b3: B3's own multipliers × 0.1 (width 0.12, depth 0.25);
+- timm_tf_efficientnet_lite0 / timm_tf_efficientnet_lite4: `tf_efficientnet_lite*` (no SE, ReLU6, stem 32 and head
+  1280 fixed, first and last stage depths fixed) at width 0.05 / 0.07, depth 0.25;
+- torchvision_efficientnet_b0: torchvision `EfficientNet` from `_efficientnet_conf("efficientnet_b0", 0.1, 0.25)`
+  (checkpoint only: its ONNX export is checked against onnxruntime, then not kept). B3 and Lite4 keep their ONNX
+  export only (their checkpoints load through the same code as B0's and Lite0's); fixtures/ has a size budget.
+
+Files (~1 MB in all): `checkpoint.npz` (the state dict), `model.onnx` (`torch.onnx.export`, TorchScript exporter, op set 17,
+dynamic batch, BN folded; timm `tf_` models carry their dynamic SAME-padding subgraphs), `io.npz` (`input`, a batch
+of two sample photos preprocessed by the framework's eval transform, and `output`, the framework's logits) and
+`meta.json`. Keras's EfficientNet (V1) is not among them: effnet does not read Keras V1 weight names.
+Usage: ${EFFNET_PYTHON:-.venv/bin/python} tools/make_family_fixtures.py [ID ...]
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from effnet_fixtures import env  # noqa: E402  (first: lenient torchvision import)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from effnet_fixtures import calibrate, folder, onnx_export, photos  # noqa: E402
+from effnet_fixtures.npz import write_npz  # noqa: E402
+import make_fixtures  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "fixtures", "family")
+SIZE = 32
+CLASSES = 10
+
+FIXTURES = {
+    "timm_tf_efficientnet_b0": dict(framework="timm", variant="tf_efficientnet_b0", width=0.1, depth=0.25,
+                                    seed=301, second_photo="coffee"),
+    "timm_tf_efficientnet_b3": dict(framework="timm", variant="tf_efficientnet_b3", width=0.12, depth=0.25,
+                                    seed=302, second_photo="rocket", checkpoint=False),
+    "timm_tf_efficientnet_lite0": dict(framework="timm", variant="tf_efficientnet_lite0", width=0.05, depth=0.25,
+                                       seed=303, second_photo="coffee"),
+    "timm_tf_efficientnet_lite4": dict(framework="timm", variant="tf_efficientnet_lite4", width=0.07, depth=0.25,
+                                       seed=304, second_photo="chelsea", checkpoint=False),
+    "torchvision_efficientnet_b0": dict(framework="torchvision", variant="efficientnet_b0", width=0.1, depth=0.25,
+                                        seed=305, second_photo="rocket"),
+}
+
+
+def build(fx):
+    """The framework's model (eval mode) and its eval preprocessing spec."""
+    if fx["framework"] == "timm":
+        timm = env.import_timm()
+        from timm.models import efficientnet as tem
+
+        kwargs = dict(channel_multiplier=fx["width"], depth_multiplier=fx["depth"], num_classes=CLASSES,
+                      pretrained=False)
+        if fx["variant"].startswith("tf_"):
+            kwargs.update(bn_eps=1e-3, pad_type="same")
+        gen = tem._gen_efficientnet_lite if "lite" in fx["variant"] else tem._gen_efficientnet
+        model = gen(fx["variant"], **kwargs).eval()
+        cfg = timm.models.get_pretrained_cfg(fx["variant"])
+        spec = photos.preprocess_spec("timm", SIZE, crop_pct=cfg.crop_pct, interpolation=cfg.interpolation,
+                                      mean=cfg.mean, std=cfg.std)
+        return model, spec
+    tv = env.import_torchvision()
+    from torchvision.models import efficientnet as tvm
+
+    setting, last = tvm._efficientnet_conf(fx["variant"], width_mult=fx["width"], depth_mult=fx["depth"])
+    model = tvm.EfficientNet(setting, dropout=0.2, last_channel=last, num_classes=CLASSES).eval()
+    del tv
+    return model, photos.preprocess_spec("torchvision", SIZE)
+
+
+def make(fid):
+    fx = FIXTURES[fid]
+    env.deterministic(fx["seed"])
+    model, spec = build(fx)
+    all_photos, x, _ = make_fixtures.photo_inputs(fx["framework"], spec, fx["second_photo"])
+    report = calibrate.calibrate_torch_model(model, spec, fx["seed"], all_photos)
+    model.eval()
+    with torch.no_grad():
+        y = model(torch.from_numpy(x)).numpy()
+    d = os.path.join(OUT, fid)
+    folder.fresh_dir(d)
+    sd = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+    if fx.get("checkpoint", True):
+        write_npz(os.path.join(d, "checkpoint.npz"), sd, compressed=True)
+    onnx_path = os.path.join(d, "model.onnx")
+    onnx_export.export_torchscript(model, x, onnx_path, opset=17)
+    ort_diff = float(onnx_export.ort_max_diff(onnx_path, x, y))
+    described = onnx_export.describe(onnx_path)
+    if fx["framework"] == "torchvision":
+        os.remove(onnx_path)  # checked against onnxruntime above; the checkpoint is this fixture's file
+    folder.write_io(d, x, y)
+    p = torch.softmax(torch.from_numpy(y), -1).numpy()
+    meta = dict(id=fid, framework=fx["framework"], variant=fx["variant"], width=fx["width"], depth=fx["depth"],
+                num_classes=CLASSES, input=[2, 3, SIZE, SIZE], preprocessing=spec,
+                photos=["grace_hopper", fx["second_photo"]], top1_probability=[float(v) for v in p.max(-1)],
+                ort_max_abs_diff=ort_diff, onnx=described, calibration=report)
+    folder.write_meta(d, meta)
+    size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+    print(f"{fid}: {size / 1024:.0f} KB, top-1 p {meta['top1_probability']}, ORT − framework "
+          f"{meta['ort_max_abs_diff']:.1e}")
+
+
+def main():
+    ids = sys.argv[1:] or list(FIXTURES)
+    for fid in ids:
+        if fid not in FIXTURES:
+            sys.exit(f"unknown fixture {fid!r}; known: {', '.join(FIXTURES)}")
+        make(fid)
+
+
+if __name__ == "__main__":
+    main()
