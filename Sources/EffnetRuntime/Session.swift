@@ -36,6 +36,9 @@ public final class Session: Sendable {
     public var threads: Int { session.threads }
 
     private let session: InferenceSession
+    /// Outputs that hold float16/bfloat16 values in the file's terms, rounded to that type after each run (as `effnet
+    /// run` and `verify` do): the graph is computed in float32 after widening.
+    private let halfOutputs: [String: DType]
 
     /// Reads the ONNX file at `path` and prepares it for inference.
     ///
@@ -50,7 +53,8 @@ public final class Session: Sendable {
         threads: Int = ProcessInfo.processInfo.activeProcessorCount, optimize: Bool = true
     ) throws {
         var model = try ONNXReader.read(contentsOf: path)
-        _ = model.graph.widenHalfPrecision(opset: model.opset)
+        let halfOutputs = model.graph.halfPrecisionOutputs(opset: model.opset)
+        self.halfOutputs = model.graph.widenHalfPrecision(opset: model.opset) == nil ? [:] : halfOutputs
         try Self.bind(&model.graph, inputShapes, path: path)
         if optimize {
             _ = try Pipeline.standard.run(&model.graph, context: PassContext(opset: model.opset))
@@ -63,9 +67,12 @@ public final class Session: Sendable {
     }
 
     /// Runs one inference. `feeds` holds a tensor per input (converted to float32); the outputs are float32, in
-    /// ONNX layout, by output name.
+    /// ONNX layout, by output name. A float16/bfloat16 model's half outputs hold the values their declared type
+    /// can (computed in float32, then rounded).
     public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
-        try session.run(feeds)
+        var outputs = try session.run(feeds)
+        for (name, half) in halfOutputs { outputs[name] = outputs[name]?.rounded(to: half) }
+        return outputs
     }
 
     /// Binds `shapes` onto the graph's inputs: non-batch dimensions become fixed, the batch keeps its symbol.

@@ -125,6 +125,13 @@ do {
         check("\(error)".contains("input"), "binding error does not name the input: \(error)")
     }
 
+    // 7. A bfloat16 model's output holds bfloat16 values (computed in float32, rounded as `effnet run` does).
+    let bf16 = try Session(contentsOf: root + "/fixtures/hostile/bfloat16_add.onnx")
+    let x = Tensor(shape: [8], floats: (0..<8).map { 1 + Float($0) * 0.0013 })
+    let sums = try bf16.run(["x": x])["y"]?.floats ?? []
+    check(sums.count == 8, "bfloat16_add.onnx gave \(sums.count) values, not 8")
+    check(sums.allSatisfy { $0.bitPattern & 0xFFFF == 0 }, "bfloat16 output not rounded to bfloat16: \(sums)")
+
     print(
         "embed test: passed (\(mine[0].index) \(String(format: "%.4f", mine[0].probability)) top-1, as effnet run; "
             + "runtime, checkpoint and labels agree)")
