@@ -14,6 +14,11 @@ import Testing
         #expect(paths.count >= 4)
         for path in paths {
             let keras = path.hasSuffix(".keras")
+            if path.hasSuffix("chunked.h5") || path.hasSuffix("dense_links.h5") {
+                #expect(throws: WeightFileError.self) { try KerasH5.read(contentsOf: path) }
+                print("libhdf5 reads \(path): \(try KerasH5LibHDF5.read(contentsOf: path).count) tensors; effnet refuses")
+                continue
+            }
             let swift = try keras ? KerasH5.readArchive(contentsOf: path) : KerasH5.read(contentsOf: path)
             let lib = try keras ? KerasH5LibHDF5.readArchive(contentsOf: path) : KerasH5LibHDF5.read(contentsOf: path)
             #expect(swift.map(\.name) == lib.map(\.name), "\(path)")

@@ -39,6 +39,9 @@ struct HDF5Cursor {
     /// Throws unless `count` more bytes are inside the structure.
     func need(_ count: Int) throws(WeightFileError) {
         guard count >= 0, count <= end - position else {
+            if end == bytes.count, count >= 0 {
+                throw .truncated(file: file, detail: "\(what) is cut off by the end of the file at byte \(end)")
+            }
             throw malformed("a field at byte \(position) needs \(count) bytes, past the structure's end at byte \(end)")
         }
     }

@@ -82,9 +82,9 @@ final class HDF5File {
         default:
             throw .unsupported(file: name, detail: "HDF5 superblock version \(version) is not supported (0 to 3 are)")
         }
-        if let endOfFile, endOfFile < UInt64(Int.max - found), Int(endOfFile) + found > bytes.count {
-            throw .truncated(
-                file: name, detail: "the HDF5 file declares \(Int(endOfFile) + found) bytes but has \(bytes.count)")
+        // The end-of-file address counts from the file's start, user block included (as libhdf5 compares it).
+        if let endOfFile, endOfFile > UInt64(bytes.count) {
+            throw .truncated(file: name, detail: "the HDF5 file declares \(endOfFile) bytes but has \(bytes.count)")
         }
         guard let rootAddress else { throw .malformed(file: name, detail: "the superblock has no root group") }
         self.rootAddress = try Self.absolute(
@@ -124,14 +124,15 @@ final class HDF5File {
 
     /// A cursor over `count` bytes at file offset `offset`, counted against the parsing budget.
     func cursor(_ what: String, at offset: Int, count: Int) throws(WeightFileError) -> HDF5Cursor {
-        let (total, overflow) = work.addingReportingOverflow(max(count, 0))
+        let c = try HDF5Cursor(
+            bytes, file: name, what: what, offset: offset, count: count, offsetSize: offsetSize, lengthSize: lengthSize)
+        let (total, overflow) = work.addingReportingOverflow(count)
         guard !overflow, total <= workLimit else {
             throw malformed(
                 "\(what): more than \(workLimit) bytes of HDF5 structure parsed for a \(bytes.count)-byte file (a loop of links?)")
         }
         work = total
-        return try HDF5Cursor(
-            bytes, file: name, what: what, offset: offset, count: count, offsetSize: offsetSize, lengthSize: lengthSize)
+        return c
     }
 
     /// A cursor over the rest of the file from `offset` (a structure whose length is read from itself).
