@@ -59,9 +59,6 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", path: "Sources/CShims/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
-        .systemLibrary(
-            name: "CHDF5", path: "Sources/CShims/CHDF5", pkgConfig: "hdf5-serial",
-            providers: [.apt(["libhdf5-dev"])]),
         // setjmp targets for libjpeg/libpng fatal errors (Swift cannot longjmp); used only by Imaging.
         .target(name: "CImageShim", dependencies: ["CJPEG", "CPNG"], path: "Sources/CShims/CImageShim"),
         .target(
@@ -72,7 +69,7 @@ let package = Package(
         // Kernel types shared by every family (packed weights, buffers, the family table): default settings.
         .target(name: "KernelCore", dependencies: ["CCPUFeatures"]),
         .target(name: "IR"),
-        .target(name: "Formats", dependencies: ["IR", "CZlib", "ONNXProto", "CHDF5"]),
+        .target(name: "Formats", dependencies: ["IR", "CZlib", "ONNXProto"]),
         .target(name: "Models", dependencies: ["IR"], exclude: ["README.md"]),
         .target(name: "Optimizer", dependencies: ["IR"]),
         .target(name: "Runtime", dependencies: ["IR", "KernelCore"] + kernelDependencies, exclude: ["README.md"]),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages effnet builds against, when any is missing. Idempotent and quiet when all are there.
 set -euo pipefail
-packages=(libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjpeg62-turbo-dev libpng-dev libhdf5-dev pkg-config python3-venv)
+packages=(libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjpeg62-turbo-dev libpng-dev pkg-config python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

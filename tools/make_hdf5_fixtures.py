@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes fixtures/formats/hdf5/: small Keras-shaped HDF5 files in the variants of the HDF5 format that h5py can
+"""Writes fixtures/hdf5/: small Keras-shaped HDF5 files in the variants of the HDF5 format that h5py can
 write, for effnet's own HDF5 reader (Sources/Formats/HDF5) and its tests (Tests/FormatsTests/HDF5ReaderTests.swift).
 
 Each file holds the legacy Keras layout (root attributes `layer_names`, `backend`, `keras_version`; one group per
@@ -26,7 +26,7 @@ import os
 import h5py
 import numpy as np
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "formats", "hdf5")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "hdf5")
 
 KERNEL = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4) / 8 - 1
 BIAS = np.array([0.5, -0.25, 0.125, 1e-3], dtype=np.float32)

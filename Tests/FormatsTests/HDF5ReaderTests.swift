@@ -4,12 +4,12 @@ import Testing
 
 @testable import Formats
 
-/// effnet's own HDF5 reader: every variant h5py writes (fixtures/formats/hdf5, tools/make_hdf5_fixtures.py) reads
+/// effnet's own HDF5 reader: every variant h5py writes (fixtures/hdf5, tools/make_hdf5_fixtures.py) reads
 /// to the values the script stored, and hostile structures (truncation, addresses past the end, loops, lies about
 /// sizes, global heap references outside their collection) fail with one exact message, never a trap.
 @Suite struct HDF5ReaderTests {
     static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures/formats/hdf5").path + "/"
+        .deletingLastPathComponent().appendingPathComponent("fixtures/hdf5").path + "/"
 
     /// The values tools/make_hdf5_fixtures.py stores: kernel = arange(24)/8 - 1 (2×3×4), bias, gamma.
     static let kernel = (0..<24).map { Float($0) / 8 - 1 }
@@ -135,7 +135,7 @@ import Testing
     @Test func hugeDataspace() {
         for (dims, expected) in [
             ([UInt64(1) << 40, 1 << 40], "'/layers/conv2d/vars/0': the dataspace message: dimensions whose product overflows 64 bits"),
-            ([1 << 20, 1 << 20, 1 << 10], "dataset '/layers/conv2d/vars/0' [1048576, 1048576, 1024]: t.h5: dataset '/layers/conv2d/vars/0' [1048576, 1048576, 1024] float32 needs 4.0 PiB"),
+            ([1 << 20, 1 << 20, 1 << 10], "dataset '/layers/conv2d/vars/0' [1048576, 1048576, 1024] float32 needs 4.0 PiB"),
         ] {
             let b = HDF5ImageBuilder()
             let zero = b.header(b.dataset(dims, data: 0, size: 16))

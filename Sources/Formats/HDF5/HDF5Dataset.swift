@@ -19,9 +19,9 @@ extension HDF5File {
         guard space.dims.count <= 8 else { throw bad("has rank \(space.dims.count)") }
         let shape = space.dims
         do {
-            try MemoryBudget.check(shape: shape, elementSize: 4, for: "\(name): dataset '\(path)' \(shape) float32")
+            try MemoryBudget.check(shape: shape, elementSize: 4, for: "dataset '\(path)' \(shape) float32")
         } catch {
-            throw .unsupported(file: name, detail: "dataset '\(path)' \(shape): \(error.description)")
+            throw .unsupported(file: name, detail: error.description)
         }
         var l = try cursor("'\(path)': the data layout message", at: layoutMessage.offset, count: layoutMessage.count)
         let layout = try HDF5Layout(&l, file: self)
