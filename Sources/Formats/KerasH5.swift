@@ -68,7 +68,7 @@ public enum KerasH5 {
         if try file.exists("/layers"), let layers = try? file.group("/layers") {
             var out: [NamedTensor] = []
             var visited: Set<Int> = []
-            try readKeras3(layers, file: file, visited: &visited, into: &out)
+            try readKeras3(layers, file: file, depth: 0, visited: &visited, into: &out)
             guard !out.isEmpty else { throw file.bad("the Keras 3 weights file holds no variables") }
             return out
         }
@@ -103,18 +103,21 @@ public enum KerasH5 {
         "normalization": ["mean", "variance", "count"],
     ]
 
+    static let maxNesting = 32
+
     /// `visited` holds the object headers of the `layers` groups read so far: a group linked from inside itself
-    /// (a cycle) is an error, not an endless recursion.
+    /// (a cycle) is an error, not an endless recursion; nesting deeper than `maxNesting` is refused too.
     static func readKeras3(
-        _ layers: H5Object, file: H5File, visited: inout Set<Int>, into out: inout [NamedTensor]
+        _ layers: H5Object, file: H5File, depth: Int, visited: inout Set<Int>, into out: inout [NamedTensor]
     ) throws {
-        guard visited.insert(layers.header.address).inserted, visited.count <= 1 << 16 else {
+        guard visited.insert(layers.header.address).inserted else {
             throw file.bad("'\(layers.path)' is reached twice (a group that contains itself)")
         }
+        guard depth < maxNesting else { throw file.bad("'\(layers.path)' nests layers more than \(maxNesting) deep") }
         for auto in try layers.children() {
             let layer = try layers.group(auto)
             if try layer.exists("layers") {
-                try readKeras3(try layer.group("layers"), file: file, visited: &visited, into: &out)
+                try readKeras3(try layer.group("layers"), file: file, depth: depth + 1, visited: &visited, into: &out)
             }
             guard try layer.exists("vars") else { continue }
             let vars = try layer.group("vars")

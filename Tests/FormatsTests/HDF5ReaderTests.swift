@@ -132,6 +132,39 @@ import Testing
                 == "t.h5: '/layers/conv2d/layers' is reached twice (a group that contains itself)")
     }
 
+    /// Keras 3 `layers` groups nested deeper than `KerasH5.maxNesting` (each a distinct group, so not a cycle).
+    @Test func deepNesting() {
+        let b = HDF5ImageBuilder()
+        var inner = b.header([b.linkInfo])
+        for _ in 0..<40 {
+            let layer = b.header([b.linkInfo, b.link("layers", to: inner)])
+            inner = b.header([b.linkInfo, b.link("a", to: layer)])
+        }
+        b.root(b.header([b.linkInfo, b.link("layers", to: inner)]))
+        let m = Self.message { try Self.read(image: b.image()) } ?? ""
+        #expect(m.hasPrefix("t.h5: '/layers/a/layers/a/layers/"), "\(m)")
+        #expect(m.hasSuffix("' nests layers more than 32 deep"), "\(m)")
+    }
+
+    /// 3,000 names each pointing at the same 64 KB global heap object would decode 192 MB from a 66 KB file: the
+    /// bytes decoded count against the same bound as the structure parsed (32 × the file's size + 16 MB).
+    @Test func stringAmplification() {
+        let b = HDF5ImageBuilder()
+        let heap = b.collection([[UInt8](repeating: 65, count: 65536)])
+        // A one-dimensional attribute of 3,000 variable-length strings, all object 1 of the collection.
+        let type: [UInt8] = [0x19, 0x01, 0, 0] + b.u32(16) + [0x13, 0, 0, 0] + b.u32(1)
+        let space: [UInt8] = [1, 1, 0, 0, 0, 0, 0, 0] + b.u64(3000)
+        let name = Array("layer_names".utf8) + [0]
+        let element = b.u32(65536) + b.u64(heap) + b.u32(1)
+        let body: [UInt8] = [3, 0] + b.u16(name.count) + b.u16(type.count) + b.u16(space.count) + [0] + name + type
+            + space + (0..<3000).flatMap { _ in element }
+        b.root(b.header([b.linkInfo, (HDF5Message.attribute, body)]))
+        let image = b.image()
+        let m = Self.message { try Self.read(image: image) } ?? ""
+        #expect(m.hasPrefix("t.h5: '': attribute 'layer_names', element "), "\(m)")
+        #expect(m.contains("bytes of HDF5 structure read for a \(image.count)-byte file"), "\(m)")
+    }
+
     @Test func hugeDataspace() {
         for (dims, expected) in [
             ([UInt64(1) << 40, 1 << 40], "'/layers/conv2d/vars/0': the dataspace message: dimensions whose product overflows 64 bits"),

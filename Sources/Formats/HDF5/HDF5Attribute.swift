@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// An attribute message (versions 1–3): name, datatype, dataspace and where its data is.
 struct HDF5Attribute {
     let name: String
@@ -20,11 +26,13 @@ struct HDF5Attribute {
         let nameBytes = try c.bytes(nameSize)
         try c.skip(pad(nameSize) - nameSize)
         name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+        try c.need(typeSize)
         var t = try HDF5Cursor(
             c.bytes, file: c.file, what: "\(c.what): attribute '\(name)'", offset: c.position, count: typeSize,
             offsetSize: c.offsetSize, lengthSize: c.lengthSize)
         try c.skip(pad(typeSize))
         type = try HDF5Datatype(&t)
+        try c.need(spaceSize)
         var s = try HDF5Cursor(
             c.bytes, file: c.file, what: "\(c.what): attribute '\(name)'", offset: c.position, count: spaceSize,
             offsetSize: c.offsetSize, lengthSize: c.lengthSize)
@@ -40,9 +48,23 @@ struct HDF5Attribute {
 }
 
 extension HDF5File {
+    /// UTF-8 text up to the first NUL (memchr: names can be long, and debug builds iterate bytes slowly).
+    static func text(_ raw: UnsafeRawBufferPointer) -> String {
+        guard let base = raw.baseAddress, !raw.isEmpty else { return "" }
+        let end = memchr(base, 0, raw.count).map { $0 - UnsafeMutableRawPointer(mutating: base) } ?? raw.count
+        return String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<end]), as: UTF8.self)
+    }
+
     /// The attributes stored in the object header (compact storage). Attributes in a fractal heap (dense
     /// storage, past 8 attributes or 64 KB with `libver='latest'`) are refused when the header has them.
     func attributes(of header: HDF5ObjectHeader, path: String) throws(WeightFileError) -> [HDF5Attribute] {
+        if let cached = attributeCache[header.address] { return cached }
+        let out = try readAttributes(of: header, path: path)
+        attributeCache[header.address] = out
+        return out
+    }
+
+    private func readAttributes(of header: HDF5ObjectHeader, path: String) throws(WeightFileError) -> [HDF5Attribute] {
         var out: [HDF5Attribute] = []
         for m in header.messages(HDF5Message.attribute) {
             var c = try cursor("'\(path)': an attribute message", at: m.offset, count: m.count)
@@ -69,7 +91,7 @@ extension HDF5File {
         switch a.type {
         case .fixedString(let size):
             return (0..<a.space.count).map { i in
-                String(decoding: a.data[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }, as: UTF8.self)
+                Self.text(UnsafeRawBufferPointer(rebasing: a.data[(i * size)..<((i + 1) * size)]))
             }
         case .variableString:
             var c = try HDF5Cursor(
@@ -90,7 +112,8 @@ extension HDF5File {
                     throw malformed(
                         "\(what), element \(i): a string of \(length) bytes in a global heap object of \(object.count)")
                 }
-                out.append(String(decoding: object.prefix(length).prefix { $0 != 0 }, as: UTF8.self))
+                try spend(length, "\(what), element \(i)")
+                out.append(Self.text(UnsafeRawBufferPointer(rebasing: object[0..<length])))
             }
             return out
         default:

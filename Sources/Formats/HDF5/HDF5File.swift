@@ -22,7 +22,10 @@ final class HDF5File {
     private var headers: [Int: HDF5ObjectHeader] = [:]
     /// Global heap collections parsed so far: object index → byte range of the object's data.
     private var collections: [Int: [Int: Range<Int>]] = [:]
-    /// Bytes of structure parsed so far, and the most allowed (see the type's comment).
+    /// Group members and attributes parsed so far, by object header offset.
+    var linkCache: [Int: [String: HDF5Link]] = [:]
+    var attributeCache: [Int: [HDF5Attribute]] = [:]
+    /// Bytes of structure parsed (and of strings decoded) so far, and the most allowed (see the type's comment).
     private var work = 0
     private let workLimit: Int
 
@@ -126,13 +129,19 @@ final class HDF5File {
     func cursor(_ what: String, at offset: Int, count: Int) throws(WeightFileError) -> HDF5Cursor {
         let c = try HDF5Cursor(
             bytes, file: name, what: what, offset: offset, count: count, offsetSize: offsetSize, lengthSize: lengthSize)
+        try spend(count, what)
+        return c
+    }
+
+    /// Counts `count` bytes read against the budget: a file cannot make effnet parse or decode more than a multiple
+    /// of its own size (many names pointing at one large global heap object, one block reached from many headers).
+    func spend(_ count: Int, _ what: String) throws(WeightFileError) {
         let (total, overflow) = work.addingReportingOverflow(count)
         guard !overflow, total <= workLimit else {
             throw malformed(
-                "\(what): more than \(workLimit) bytes of HDF5 structure parsed for a \(bytes.count)-byte file (a loop of links?)")
+                "\(what): more than \(workLimit) bytes of HDF5 structure read for a \(bytes.count)-byte file (a loop, or one structure reached too often)")
         }
         work = total
-        return c
     }
 
     /// A cursor over the rest of the file from `offset` (a structure whose length is read from itself).

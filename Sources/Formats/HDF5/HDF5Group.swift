@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Group members: old-style groups (a symbol table message: a version 1 B-tree of symbol table nodes whose names
 /// are in a local heap) and new-style compact groups (link messages in the object header). Dense link storage
 /// (a fractal heap indexed by a version 2 B-tree, which HDF5 uses past 8 links with `libver='latest'`) is refused.
@@ -5,6 +11,13 @@ extension HDF5File {
     /// The hard links of the group whose header is `header`, by name (soft and external links are reported as
     /// unsupported when looked up).
     func links(of header: HDF5ObjectHeader, path: String) throws(WeightFileError) -> [String: HDF5Link] {
+        if let cached = linkCache[header.address] { return cached }
+        let links = try readLinks(of: header, path: path)
+        linkCache[header.address] = links
+        return links
+    }
+
+    private func readLinks(of header: HDF5ObjectHeader, path: String) throws(WeightFileError) -> [String: HDF5Link] {
         var links: [String: HDF5Link] = [:]
         for m in header.messages(HDF5Message.link) {
             var c = try cursor("'\(path)': a link message", at: m.offset, count: m.count)
@@ -56,8 +69,8 @@ extension HDF5File {
             throw heap.malformed("a name at offset \(offset) is outside the heap's \(heap.end - heap.start) bytes")
         }
         let tail = UnsafeRawBufferPointer(rebasing: heap.bytes[(heap.start + offset)..<heap.end])
-        guard let nul = tail.firstIndex(of: 0) else { throw heap.malformed("a name at offset \(offset) has no end") }
-        return String(decoding: tail[..<nul], as: UTF8.self)
+        guard let start = tail.baseAddress, memchr(start, 0, tail.count) != nil else { throw heap.malformed("a name at offset \(offset) has no end") }
+        return HDF5File.text(tail)
     }
 
     static let maxTreeDepth = 64
