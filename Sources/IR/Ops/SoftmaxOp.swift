@@ -8,13 +8,16 @@ package enum SoftmaxOp: OperatorDefinition {
         let x = try c.required(0, "input")
         if let t = x.dtype, !t.isFloatingPoint { throw c.fail("needs a float input, got \(t)") }
         if let s = x.shape {
-            let axis = c.node.int("axis") ?? (c.opset >= 13 ? -1 : 1)
+            let axis = axis(c.node, opset: c.opset)
             let r = s.count
             let a = axis < 0 ? axis + r : axis
             guard a >= 0, a < max(r, 1) else { throw c.fail("axis \(axis) is out of range for rank \(r)") }
         }
         return [facts(x.dtype, x.shape)]
     }
+
+    /// `axis`, or its opset's default: −1 from opset 13, 1 before.
+    static func axis(_ node: Node, opset: Int) -> Int { node.int("axis") ?? (opset >= 13 ? -1 : 1) }
 }
 
 /// Softmax over a concrete shape as `outer × n × inner` groups: element (o, j, i) is at `(o·n + j)·inner + i`
@@ -23,15 +26,18 @@ public struct SoftmaxLayout: Sendable, Hashable {
     public var outer: Int
     public var n: Int
     public var inner: Int
+    /// The node's axis, its opset's default when absent (−1 from 13, else 1), made non-negative.
+    public var axis: Int
 
     public init(node: Node, opset: Int, shape: [Int]) throws {
         let r = shape.count
-        let axis = node.int("axis") ?? (opset >= 13 ? -1 : 1)
+        let axis = SoftmaxOp.axis(node, opset: opset)
         if r == 0 {
-            (outer, n, inner) = (1, 1, 1)
+            (outer, n, inner, self.axis) = (1, 1, 1, 0)
             return
         }
         let a = try normalizedAxis(axis, rank: r, node: node)
+        self.axis = a
         outer = shape[..<a].reduce(1, *)
         if opset >= 13 {
             n = shape[a]

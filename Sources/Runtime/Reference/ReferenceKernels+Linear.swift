@@ -9,10 +9,9 @@ extension ReferenceKernels {
             throw IRError.invalidNode(
                 node: node.label, message: "Gemm needs 2-D A and B, got \(a.shape) and \(b.shape)")
         }
-        let ta = node.int("transA") == 1
-        let tb = node.int("transB") == 1
-        let alpha = Double(node.float("alpha") ?? 1)
-        let beta = Double(node.float("beta") ?? 1)
+        let g = GemmOp.Attributes(node)
+        let (ta, tb) = (g.transA, g.transB)
+        let (alpha, beta) = (Double(g.alpha), Double(g.beta))
         let at = ta ? transpose2D(a.referenceDoubles, rows: a.shape[0], cols: a.shape[1]) : a.referenceDoubles
         let bt = tb ? transpose2D(b.referenceDoubles, rows: b.shape[0], cols: b.shape[1]) : b.referenceDoubles
         let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])

@@ -16,11 +16,7 @@ enum ReferenceKernels {
         if node.domain == OpSupport.effnetDomain {
             switch node.opType {
             case "FusedConv":
-                let activation = Activation(attribute: node.string("activation") ?? "none")
-                guard let activation else {
-                    throw IRError.invalidNode(
-                        node: node.label, message: "unknown activation '\(node.string("activation")!)'")
-                }
+                let activation = try FusedConvOp.activation(node, "activation")
                 return [try conv(try input(0, "X"), try input(1, "W"), optional(2), node: node, activation: activation)]
             default:
                 return try ConstantEvaluator.evaluate(node: node, inputs: inputs, opset: opset)
