@@ -66,9 +66,11 @@ let package = Package(
 
         // Swift modules, bottom to top (DEVELOPERS.md).
         .target(name: "CCPUFeatures", path: "Sources/CShims/CCPUFeatures"),
+        // The operator facts the IR and the kernels share (activations, convolution arithmetic): no dependencies.
+        .target(name: "OpCore"),
         // Kernel types shared by every family (packed weights, buffers, the family table): default settings.
-        .target(name: "KernelCore", dependencies: ["CCPUFeatures"]),
-        .target(name: "IR"),
+        .target(name: "KernelCore", dependencies: ["CCPUFeatures", "OpCore"]),
+        .target(name: "IR", dependencies: ["OpCore"]),
         .target(name: "Formats", dependencies: ["IR", "CZlib", "ONNXProto"]),
         .target(name: "Models", dependencies: ["IR"], exclude: ["README.md"]),
         .target(name: "Optimizer", dependencies: ["IR"]),
@@ -91,7 +93,7 @@ let package = Package(
             path: "Sources/KernelBench"),
 
     ] + kernelTargets + [
-        .testTarget(name: "IRTests", dependencies: ["IR"]),
+        .testTarget(name: "IRTests", dependencies: ["IR", "OpCore"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "IR"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "IR", "Runtime"]),
         .testTarget(name: "OptimizerTests", dependencies: ["Optimizer", "Formats", "Runtime", "IR"]),

@@ -26,8 +26,9 @@ package struct ExecutableModel {
             throw ModelUseError.notAnImageModel(path: path)
         }
         inputName = input.name
-        channelsLast = dims[3] == .known(3) && dims[1] != .known(3)
-        let spatial = channelsLast ? [1, 2] : [2, 3]
+        let layout = Layout(imageInput: dims) ?? .nchw
+        channelsLast = layout == .nhwc
+        let spatial = layout.spatialAxes
         let declared = spatial.compactMap { dims[$0].value }
         if let requested {
             if declared.count == 2 && declared != [requested, requested] {

@@ -85,12 +85,11 @@ package enum ModelLoader {
                     message: "--arch \(arch) applies only to checkpoints; an ONNX graph fixes its own architecture")
             }
             var (model, dataFiles) = try ONNXReader.readWithDataFiles(contentsOf: path)
-            let halfOutputs = model.graph.halfPrecisionOutputs(opset: model.opset)
-            let half = model.graph.widenHalfPrecision(opset: model.opset)
+            let half = model.graph.widenToFloat32(opset: model.opset)
             var loaded = LoadedModel(model: model, format: .onnx, path: path, architecture: nil)
             loaded.dataFiles = dataFiles
-            loaded.halfPrecision = half
-            loaded.halfOutputs = half == nil ? [:] : halfOutputs
+            loaded.halfPrecision = half?.dtype
+            loaded.halfOutputs = half?.outputs ?? [:]
             // Recognition is best effort: a graph that is not an EfficientNetV2 is still a model to run.
             if let recognized = try? GraphRecognizer.recognize(model.graph),
                 let detected = ArchitectureDetector.identify(recognized)

@@ -53,8 +53,7 @@ public final class Session: Sendable {
         threads: Int = ProcessInfo.processInfo.activeProcessorCount, optimize: Bool = true
     ) throws {
         var model = try ONNXReader.read(contentsOf: path)
-        let halfOutputs = model.graph.halfPrecisionOutputs(opset: model.opset)
-        self.halfOutputs = model.graph.widenHalfPrecision(opset: model.opset) == nil ? [:] : halfOutputs
+        halfOutputs = model.graph.widenToFloat32(opset: model.opset)?.outputs ?? [:]
         try Self.bind(&model.graph, inputShapes, path: path)
         if optimize {
             _ = try Pipeline.standard.run(&model.graph, context: PassContext(opset: model.opset))

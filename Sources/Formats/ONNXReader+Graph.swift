@@ -126,34 +126,18 @@ extension ONNXDecoder {
             node.attributes[key] = try attribute(entry.pointee, key: key, node: label, depth: depth)
         }
         if node.opType == "Constant", node.domain.isEmpty || node.domain == "ai.onnx" {
-            node.attributes = ["value": .tensor(try constantValue(node.attributes, node: label))]
+            node.attributes = ["value": .tensor(try constantValue(node))]
         }
         return node
     }
 
-    /// The one tensor a `Constant` node produces, whichever attribute held it (`value`, `value_float(s)`,
-    /// `value_int(s)`), so that downstream code sees a single form: `value_float` → float32 scalar,
-    /// `value_floats` → float32 vector, `value_int` → int64 scalar, `value_ints` → int64 vector (ONNX semantics).
-    func constantValue(_ attributes: [String: Attribute], node: String) throws -> Tensor {
-        guard attributes.count == 1, let (key, value) = attributes.first else {
-            let keys = attributes.keys.sorted().joined(separator: ", ")
-            throw ONNXReadError.node(
-                file: file, node: node, problem: "Constant needs exactly one value attribute, found [\(keys)]")
-        }
-        switch (key, value) {
-        case ("value", .tensor(let t)): return t
-        case ("value_float", .float(let v)): return Tensor.scalar(v)
-        case ("value_floats", .floats(let v)): return Tensor(shape: [v.count], floats: v)
-        case ("value_int", .int(let v)): return Tensor.scalar(Int64(v))
-        case ("value_ints", .ints(let v)): return Tensor(shape: [v.count], int64s: v.map { Int64($0) })
-        case ("value_string", _), ("value_strings", _), ("sparse_value", _):
-            throw ONNXReadError.node(
-                file: file, node: node,
-                problem: "Constant attribute '\(key)' holds strings or a sparse tensor, "
-                    + "which effnet does not support")
-        default:
-            throw ONNXReadError.node(
-                file: file, node: node, problem: "Constant attribute '\(key)' is not a Constant value of that type")
+    /// The one tensor a `Constant` node produces, decoded by the IR's `ConstantOp.value`, so that downstream code
+    /// sees a single form.
+    func constantValue(_ node: Node) throws -> Tensor {
+        do {
+            return try ConstantOp.value(node)
+        } catch IRError.invalidNode(_, let message) {
+            throw ONNXReadError.node(file: file, node: node.label, problem: message)
         }
     }
 

@@ -8,6 +8,40 @@ extension Graph {
     /// The half-precision dtypes.
     static let halfTypes: Set<DType> = [.float16, .bfloat16]
 
+    /// What a half-precision graph was before `widenToFloat32` made it float32.
+    public struct HalfPrecision: Sendable, Equatable {
+        /// The half dtype found (`widenHalfPrecision`'s result).
+        public var dtype: DType
+        /// The outputs that hold half values in the file's terms (`halfPrecisionOutputs`, taken before widening).
+        public var outputs: [String: DType]
+    }
+
+    /// Makes a float16/bfloat16 graph float32 and says what it was: the one call a loader makes. Returns nil at once,
+    /// after one scan of the declared types, initializers, `Cast` targets and attribute tensors and without any
+    /// shape inference, when the graph holds no half type (and is left untouched).
+    public mutating func widenToFloat32(opset: Int) -> HalfPrecision? {
+        guard holdsHalfPrecision else { return nil }
+        let outputs = halfPrecisionOutputs(opset: opset)
+        guard let dtype = widenHalfPrecision(opset: opset) else { return nil }
+        return HalfPrecision(dtype: dtype, outputs: outputs)
+    }
+
+    /// True when anything `widenHalfPrecision` widens is float16/bfloat16.
+    var holdsHalfPrecision: Bool {
+        func half(_ d: DType?) -> Bool { d.map(Self.halfTypes.contains) ?? false }
+        if initializers.values.contains(where: { half($0.dtype) }) { return true }
+        if (inputs + outputs).contains(where: { half($0.dtype) }) || valueInfo.values.contains(where: { half($0.dtype) }) {
+            return true
+        }
+        return nodes.contains { node in
+            if node.opType == "Cast", let to = node.int("to"), half(DType(onnxCode: to)) { return true }
+            return node.attributes.values.contains {
+                if case .tensor(let t) = $0 { return half(t.dtype) }
+                return false
+            }
+        }
+    }
+
     /// Widens every float16/bfloat16 initializer, `Constant`/`ConstantOfShape` value and declared type to
     /// float32, retargets `Cast`s to float16/bfloat16 at float32, and replaces each `Cast` that is then
     /// float32 → float32 (the pairs the converter puts around every half-precision region, which only changed

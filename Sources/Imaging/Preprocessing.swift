@@ -8,12 +8,8 @@ import IR
 /// operation order of torchvision's `ToTensor` + `Normalize`, so a float tensor matches PyTorch's exactly when the
 /// pixels do — or, for `range == .byte`, `(v − mean) / std` on raw 0…255 values.
 public struct Preprocessing: Sendable, Equatable {
-    public enum Layout: String, Sendable, CaseIterable {
-        /// [N, 3, H, W]: PyTorch / ONNX models.
-        case nchw
-        /// [N, H, W, 3]: Keras models.
-        case nhwc
-    }
+    /// `.nchw` ([N, 3, H, W]: PyTorch / ONNX models) or `.nhwc` ([N, H, W, 3]: Keras models): the IR's `Layout`.
+    public typealias Layout = IR.Layout
 
     public enum PixelRange: String, Sendable, CaseIterable {
         /// v / 255, then mean/std (torchvision `ToTensor`).

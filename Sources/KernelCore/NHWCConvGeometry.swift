@@ -1,23 +1,24 @@
-/// The shape arithmetic of a 2-D convolution over a channels-last (NHWC) batch.
-///
-/// Output size follows ONNX Conv: out = ⌊(in + pad_begin + pad_end − dilation·(k − 1) − 1) / stride⌋ + 1.
-/// Pads may be asymmetric (TF "SAME": the extra row/column goes at the end).
+import OpCore
+
+/// A 2-D convolution over a channels-last (NHWC) batch, as the kernels see it: explicit pads (possibly asymmetric,
+/// TF "SAME" puts the extra row/column at the end), and the output size from OpCore's `ConvArithmetic`, computed
+/// once here. The plan makes it from the IR's `ConvGeometry` (which resolved the node's attributes and `auto_pad`).
 package struct NHWCConvGeometry: Hashable, Sendable {
-    package var batch: Int
-    package var inHeight: Int
-    package var inWidth: Int
-    package var inChannels: Int
-    package var outChannels: Int
-    package var kernelHeight: Int
-    package var kernelWidth: Int
-    package var strideH: Int
-    package var strideW: Int
-    package var padTop: Int
-    package var padLeft: Int
-    package var padBottom: Int
-    package var padRight: Int
-    package var dilationH: Int
-    package var dilationW: Int
+    package let batch: Int
+    package let inHeight: Int
+    package let inWidth: Int
+    package let inChannels: Int
+    package let outChannels: Int
+    package let kernelHeight: Int
+    package let kernelWidth: Int
+    package let strideH: Int
+    package let strideW: Int
+    package let padTop: Int
+    package let padLeft: Int
+    package let padBottom: Int
+    package let padRight: Int
+    package let dilationH: Int
+    package let dilationW: Int
 
     package init(
         batch: Int, inHeight: Int, inWidth: Int, inChannels: Int, outChannels: Int, kernel: (Int, Int),
@@ -32,12 +33,19 @@ package struct NHWCConvGeometry: Hashable, Sendable {
         (strideH, strideW) = stride
         (padTop, padLeft, padBottom, padRight) = (pads[0], pads[1], pads[2], pads[3])
         (dilationH, dilationW) = dilation
+        // 0 when the window does not fit (or overflows): the plan has checked the geometry with the IR before.
+        outHeight =
+            (try? ConvArithmetic.outputSize(
+                input: inHeight, kernel: kernelHeight, stride: strideH, dilation: dilationH, padBegin: padTop,
+                padEnd: padBottom)) ?? 0
+        outWidth =
+            (try? ConvArithmetic.outputSize(
+                input: inWidth, kernel: kernelWidth, stride: strideW, dilation: dilationW, padBegin: padLeft,
+                padEnd: padRight)) ?? 0
     }
 
-    package var outHeight: Int {
-        (inHeight + padTop + padBottom - dilationH * (kernelHeight - 1) - 1) / strideH + 1
-    }
-    package var outWidth: Int { (inWidth + padLeft + padRight - dilationW * (kernelWidth - 1) - 1) / strideW + 1 }
+    package let outHeight: Int
+    package let outWidth: Int
     package var taps: Int { kernelHeight * kernelWidth }
     /// Output pixels over the whole batch: the GEMM's M.
     package var outPixels: Int { batch * outHeight * outWidth }

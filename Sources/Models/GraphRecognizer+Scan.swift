@@ -51,8 +51,7 @@ struct ConvScan {
         if let t = graph.initializers[value] { return t }
         guard let n = producer(value) else { return nil }
         if n.opType == "Identity" { return constant(n.inputs[0]) }
-        if n.opType == "Constant" { return n.tensor("value") }
-        return nil
+        return ConstantOp.tensor(of: n)
     }
 
     /// Follows a value back through ops that do not change it for our purpose.
@@ -139,10 +138,10 @@ struct ConvScan {
             // An initializer, or a Constant node (what torch.onnx.export writes for ReLU6's bounds).
             func constant(_ v: String) -> Double? {
                 if let t = graph.initializers[v] { return t.doubles.first }
-                guard let n = producer(trace(v, through: ["Identity", "Cast"])), n.opType == "Constant" else {
+                guard let n = producer(trace(v, through: ["Identity", "Cast"])), let t = ConstantOp.tensor(of: n) else {
                     return nil
                 }
-                return n.tensor("value")?.doubles.first
+                return t.doubles.first
             }
             guard clip.inputs.count == 3, let lo = constant(clip.inputs[1]), let hi = constant(clip.inputs[2])
             else { return nil }

@@ -116,9 +116,6 @@ extension Graph {
     /// A constant tensor for `value`: an initializer, or the `value` of a `Constant` node producing it.
     func constant(_ value: String) -> Tensor? {
         if let t = initializers[value] { return t }
-        if let p = producers[value], nodes[p].opType == "Constant", nodes[p].domain.isEmpty {
-            return nodes[p].tensor("value")
-        }
-        return nil
+        return producers[value].flatMap { ConstantOp.tensor(of: nodes[$0]) }
     }
 }

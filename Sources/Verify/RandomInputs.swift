@@ -46,7 +46,7 @@ public enum RandomInputs {
             try MemoryBudget.check(
                 shape: shape, elementSize: 8,
                 for: "random input '\(input.name)' \(shape.map(String.init).joined(separator: "x"))")
-            let channelsLast = shape.count == 4 && shape[3] == 3 && shape[1] != 3
+            let channelsLast = Layout(imageInput: shape) == .nhwc
             let (lo, hi): (Double, Double) = channelsLast ? (0, 255) : (-2, 2)
             let unit: [Double]
             if shape.count == 4 {

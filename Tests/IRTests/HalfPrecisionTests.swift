@@ -67,4 +67,38 @@ import Testing
         #expect(sums.rounded(to: .bfloat16) == Tensor(shape: [2], floats: [1, 1.0078125]))
         #expect(Tensor(shape: [1], floats: [1 + 1.0 / 4096]).rounded(to: .float16) == Tensor(shape: [1], floats: [1]))
     }
+
+    /// `widenToFloat32`, the loaders' one call: the half outputs (as before widening) and the dtype for a half graph;
+    /// nil and no change for a float32 one, whose scan finds nothing (so no shape inference runs).
+    @Test func widenToFloat32ReportsWhatTheGraphWas() throws {
+        let w = Tensor(dtype: .bfloat16, shape: [2], values: [1, 2])
+        var g = Graph(
+            nodes: [
+                Node(name: "add", opType: "Add", inputs: ["x", "w"], outputs: ["y"]),
+                Node(name: "up", opType: "Cast", inputs: ["y"], outputs: ["y32"], attributes: ["to": .int(1)]),
+            ],
+            inputs: [ValueInfo(name: "x", dtype: .bfloat16, shape: Shape([2]))],
+            outputs: [ValueInfo(name: "y32", dtype: .float32, shape: Shape([2]))], initializers: ["w": w])
+        #expect(g.holdsHalfPrecision)
+        #expect(g.widenToFloat32(opset: 17) == Graph.HalfPrecision(dtype: .bfloat16, outputs: ["y32": .bfloat16]))
+        #expect(!g.holdsHalfPrecision && g.inputs[0].dtype == .float32)
+
+        var plain = Graph(
+            nodes: [Node(name: "c", opType: "Cast", inputs: ["x"], outputs: ["y"], attributes: ["to": .int(1)])],
+            inputs: [ValueInfo(name: "x", dtype: .float32, shape: Shape([2]))],
+            outputs: [ValueInfo(name: "y", dtype: .float32, shape: Shape([2]))])
+        let before = plain
+        #expect(!plain.holdsHalfPrecision)
+        #expect(plain.widenToFloat32(opset: 17) == nil)
+        #expect(plain == before)
+        // Each place a half type can hide is found: a Cast target, an attribute tensor, a declared value type.
+        var cast = plain
+        cast.nodes[0].attributes["to"] = .int(DType.float16.onnxCode)
+        var constant = plain
+        constant.nodes.append(
+            Node(name: "k", opType: "Constant", inputs: [], outputs: ["k"], attributes: ["value": .tensor(w)]))
+        var info = plain
+        info.valueInfo["y"] = ValueInfo(name: "y", dtype: .float16, shape: Shape([2]))
+        #expect(cast.holdsHalfPrecision && constant.holdsHalfPrecision && info.holdsHalfPrecision)
+    }
 }

@@ -12,7 +12,7 @@ import Testing
         for i in 0..<60 {
             let first = Int.random(in: -1..<40, using: &rng)
             let last = first + Int.random(in: 0..<10, using: &rng)
-            var v = PlanValue(name: "v\(i)", shape: [Int.random(in: 1..<5000, using: &rng)], layout: .plain)
+            var v = PlanValue(name: "v\(i)", shape: [Int.random(in: 1..<5000, using: &rng)], layout: .nchw)
             v.firstUse = first
             v.lastUse = i % 17 == 0 ? Int.max : last
             values.append(v)

@@ -43,7 +43,7 @@ import Testing
         "MatMul/broadcast_batch": "rank-3 B", "MatMul/vector_matrix": "rank-3 B", "MatMul/dot": "rank-1 B",
         "MatMul/matrix_vector": "rank-1 B", "Pad/constant_value": "pads the channel axis",
         "Pad/negative_crop": "negative pads", "Pad/reflect": "reflect mode", "Pad/edge": "edge mode",
-        "Pad/opset18_axes": "axes input", "Pad/opset19_wrap": "wrap mode",
+        "Pad/opset19_wrap": "wrap mode",
         "Resize/linear_channels_resized": "resizes the channel axis",
     ]
 

@@ -165,7 +165,7 @@ import Testing
                     "strides": .ints([stride, stride]), "pads": .ints(pads), "group": .int(groups),
                     "dilations": .ints([dilation, dilation]),
                 ])
-            let y = try ReferenceKernels.conv(x, weights, bias, node: node, activation: .none)
+            let y = try ConvOp.conv(x, weights, bias, node: node, activation: .none)
             let expected = try Self.directConv(x, weights, bias, node: node)
             #expect(y.shape == expected.shape)
             for (a, e) in zip(y.floats, expected.floats) {

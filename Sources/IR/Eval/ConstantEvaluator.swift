@@ -4,7 +4,8 @@
 ///
 /// Used by shape inference (to resolve data-dependent shapes), by the optimizer's constant folding and by the
 /// reference interpreter for these ops, so all three agree by construction. Convolution, Gemm/MatMul,
-/// BatchNormalization, pooling, reductions, Softmax and the fused blocks are the runtime's business.
+/// BatchNormalization, pooling, reductions and Softmax are never folded: their scalar `reference` sits beside their
+/// definition (`reference(node:inputs:opset:)`, the reference interpreter's entry), and fused blocks run their body.
 public enum ConstantEvaluator {
     /// Whether `evaluate` implements this node's operator.
     public static func canEvaluate(_ node: Node) -> Bool {
@@ -21,6 +22,16 @@ public enum ConstantEvaluator {
         }
         let outputs = try definition.evaluate(EvaluationContext(node: node, opset: opset, inputs: inputs))
         // Optional outputs the node does not name are dropped; a node never names more than the op gives.
+        return Array(outputs.prefix(node.outputs.count))
+    }
+
+    /// The reference interpreter's evaluation of `node` on one tensor per node input (nil for an omitted optional
+    /// input): the op's scalar `reference` (for the light ops, `evaluate`), from the same registry.
+    public static func reference(node: Node, inputs: [Tensor?], opset: Int) throws -> [Tensor] {
+        guard let definition = OperatorRegistry.definition(opType: node.opType, domain: node.domain) else {
+            throw IRError.unsupportedOps([.init(opType: node.opType, domain: node.domain, node: node.label)])
+        }
+        let outputs = try definition.reference(EvaluationContext(node: node, opset: opset, inputs: inputs))
         return Array(outputs.prefix(node.outputs.count))
     }
 

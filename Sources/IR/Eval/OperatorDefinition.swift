@@ -11,6 +11,10 @@ protocol OperatorDefinition: SendableMetatype {
     static var isEvaluable: Bool { get }
     static func infer(_ context: InferenceContext) throws -> [ValueFacts]
     static func evaluate(_ context: EvaluationContext) throws -> [Tensor]
+    /// The scalar reference on concrete inputs (Double arithmetic, rounded once to the dtype): what the reference
+    /// interpreter runs. `evaluate` for the light ops; the heavy ones (convolutions, matrix products, normalization,
+    /// pooling, Softmax) implement it beside their definition and stay out of constant folding (not `isEvaluable`).
+    static func reference(_ context: EvaluationContext) throws -> [Tensor]
 }
 
 extension OperatorDefinition {
@@ -19,6 +23,7 @@ extension OperatorDefinition {
     static func evaluate(_ context: EvaluationContext) throws -> [Tensor] {
         throw context.fail("\(opType) cannot be evaluated at compile time")
     }
+    static func reference(_ context: EvaluationContext) throws -> [Tensor] { try evaluate(context) }
 }
 
 /// What `infer` sees: the node, the opset and the facts known about each input.

@@ -27,4 +27,39 @@ package enum BatchNormalizationOp: OperatorDefinition {
         for _ in 1..<max(1, c.node.outputs.count) { out.append(facts(x.dtype, [channels])) }
         return out
     }
+
+    static func reference(_ c: EvaluationContext) throws -> [Tensor] {
+        try batchNormalization(
+            try c.required(0, "X"), scale: try c.required(1, "scale"), bias: try c.required(2, "B"),
+            mean: try c.required(3, "mean"), variance: try c.required(4, "var"), node: c.node)
+    }
+
+    /// Inference BatchNormalization per channel: y = x·k + (β − μ·k) with k = γ / √(σ² + ε), in Double.
+    static func batchNormalization(
+        _ x: Tensor, scale: Tensor, bias: Tensor, mean: Tensor, variance: Tensor, node: Node
+    ) throws -> [Tensor] {
+        try x.requireFloat(node)
+        guard x.rank >= 2 else { throw IRError.invalidNode(node: node.label, message: "input must have rank ≥ 2") }
+        let c = x.shape[1]
+        for (name, p) in [("scale", scale), ("B", bias), ("mean", mean), ("var", variance)] where p.count != c {
+            throw IRError.invalidNode(node: node.label, message: "\(name) has \(p.count) elements for \(c) channels")
+        }
+        if node.outputs.count > 1 {
+            throw IRError.invalidNode(node: node.label, message: "running-statistics outputs need training mode")
+        }
+        let epsilon = Double(node.float("epsilon") ?? 1e-5)
+        let g = scale.referenceDoubles
+        let b = bias.referenceDoubles
+        let mu = mean.referenceDoubles
+        let v = variance.referenceDoubles
+        let plane = x.shape[2...].reduce(1, *)
+        var y = x.referenceDoubles
+        for i in 0..<(y.count / max(1, plane)) {
+            let ch = i % c
+            let k = g[ch] / (v[ch] + epsilon).squareRoot()
+            let shift = b[ch] - mu[ch] * k
+            for p in (i * plane)..<((i + 1) * plane) { y[p] = y[p] * k + shift }
+        }
+        return [Tensor.reference(x.dtype, shape: x.shape, y)]
+    }
 }

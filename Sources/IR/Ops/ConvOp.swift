@@ -93,16 +93,36 @@ public struct ConvGeometry: Sendable, Hashable, CustomStringConvertible {
         }
         let spatial = inputShape.count - 2
         let attrs = try Attributes(node: node, spatial: spatial)
-        group = attrs.group
+        let group = attrs.group
         guard inputShape[1] == weightShape[1] * group, weightShape[0] % group == 0 else {
             throw fail(
                 "input has \(inputShape[1]) channels but the weights \(Shape(weightShape).text) with group \(group) expect \(weightShape[1] * group)"
             )
         }
+        try self.init(node: node, inputSize: Array(inputShape.dropFirst(2)), weightShape: weightShape, attributes: attrs)
+    }
+
+    /// The spatial geometry alone, for input spatial sizes `inputSize` and weights `[M, C/group, kernel…]`, without
+    /// the channel checks: what the native runtime asks for a fused block's convolution (whose node has no `group`
+    /// even when the convolution is depthwise).
+    package init(node: Node, inputSize: [Int], weightShape: [Int]) throws {
+        guard !inputSize.isEmpty, weightShape.count == inputSize.count + 2 else {
+            throw IRError.invalidNode(
+                node: node.label,
+                message: "input size \(inputSize) and weights \(Shape(weightShape).text) do not fit a convolution")
+        }
+        try self.init(
+            node: node, inputSize: inputSize, weightShape: weightShape,
+            attributes: try Attributes(node: node, spatial: inputSize.count))
+    }
+
+    private init(node: Node, inputSize: [Int], weightShape: [Int], attributes attrs: Attributes) throws {
+        let spatial = inputSize.count
+        group = attrs.group
         kernel = try ConvOp.kernelShape(node, weightShape: Shape(weightShape), spatial: spatial)!
         strides = attrs.strides
         dilations = attrs.dilations
-        inputSize = Array(inputShape.dropFirst(2))
+        self.inputSize = inputSize
         padsBegin = []
         padsEnd = []
         outputSize = []
@@ -148,47 +168,33 @@ public struct ConvGeometry: Sendable, Hashable, CustomStringConvertible {
             }
         }
 
-        /// (output size, pad begin, pad end) along `axis` for a known input size.
+        /// (output size, pad begin, pad end) along `axis` for a known input size (OpCore's `ConvArithmetic`).
         func resolve(_ input: Int, axis i: Int, kernel k: Int, node: Node) throws -> (Int, Int, Int) {
-            // Attribute values come from the file: every step is checked, so that pads of 2^63 − 1 are an error
-            // rather than a wrapped-around (or trapping) output size.
-            func overflow() -> IRError {
-                IRError.invalidNode(
+            do {
+                switch autoPad {
+                case "SAME_UPPER", "SAME_LOWER":
+                    let r = try ConvArithmetic.same(
+                        input: input, kernel: k, stride: strides[i], dilation: dilations[i],
+                        upper: autoPad == "SAME_UPPER")
+                    return (r.size, r.padBegin, r.padEnd)
+                default:
+                    let (b, e) = autoPad == "VALID" ? (0, 0) : (pads[i], pads[i + pads.count / 2])
+                    let out = try ConvArithmetic.outputSize(
+                        input: input, kernel: k, stride: strides[i], dilation: dilations[i], padBegin: b, padEnd: e)
+                    return (out, b, e)
+                }
+            } catch .overflow {
+                throw IRError.invalidNode(
                     node: node.label,
                     message:
                         "input size \(input), kernel \(k), stride \(strides[i]), dilation \(dilations[i]) and pads \(pads) overflow 64-bit arithmetic on spatial axis \(i)"
                 )
-            }
-            func add(_ a: Int, _ b: Int) throws -> Int {
-                let (r, o) = a.addingReportingOverflow(b)
-                if o { throw overflow() }
-                return r
-            }
-            func mul(_ a: Int, _ b: Int) throws -> Int {
-                let (r, o) = a.multipliedReportingOverflow(by: b)
-                if o { throw overflow() }
-                return r
-            }
-            let s = strides[i]
-            let effective = try add(try mul(k - 1, dilations[i]), 1)
-            switch autoPad {
-            case "SAME_UPPER", "SAME_LOWER":
-                let out = try add(input, s - 1) / s
-                let total = max(0, try add(try mul(out - 1, s), effective) - input)
-                let small = total / 2
-                return autoPad == "SAME_UPPER" ? (out, small, total - small) : (out, total - small, small)
-            default:
-                let (b, e) = autoPad == "VALID" ? (0, 0) : (pads[i], pads[i + pads.count / 2])
-                let padded = try add(try add(input, b), e)
-                let span = padded - effective
-                guard span >= 0 else {
-                    throw IRError.invalidNode(
-                        node: node.label,
-                        message:
-                            "kernel \(k) (dilation \(dilations[i])) is larger than the padded input \(padded) on spatial axis \(i)"
-                    )
-                }
-                return (span / s + 1, b, e)
+            } catch .kernelLargerThanInput(let padded) {
+                throw IRError.invalidNode(
+                    node: node.label,
+                    message:
+                        "kernel \(k) (dilation \(dilations[i])) is larger than the padded input \(padded) on spatial axis \(i)"
+                )
             }
         }
 

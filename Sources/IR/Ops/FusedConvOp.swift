@@ -9,9 +9,13 @@ package enum FusedConvOp: OperatorDefinition {
         return [try ConvOp.inferConv(c, biasIndex: 2)]
     }
 
-    /// A fused node's activation attribute (absent means `none`).
-    static func activation(_ node: Node, _ key: String) throws -> Activation {
-        guard let name = node.string(key) else { return .none }
+    /// A fused node's activation attribute `key` (`activation`, `se_activation`, `se_gate`). Absent means `none` on
+    /// `FusedConv`; on MBConv / FusedMBConv, `silu` for `activation` and `se_activation` and `sigmoid` for `se_gate`.
+    package static func activation(_ node: Node, _ key: String) throws -> Activation {
+        guard let name = node.string(key) else {
+            if node.opType == opType { return .none }
+            return key == "se_gate" ? .sigmoid : .silu
+        }
         guard let a = Activation(attribute: name) else {
             throw IRError.invalidNode(node: node.label, message: "unknown \(key) '\(name)'")
         }

@@ -10,8 +10,8 @@ package enum GemmOp: OperatorDefinition {
         for (name, s) in [("A", a.shape), ("B", b.shape)] {
             if let s, s.count != 2 { throw c.fail("\(name) must be 2-D, got \(s.text)") }
         }
-        let ta = c.node.int("transA") == 1
-        let tb = c.node.int("transB") == 1
+        let g = Attributes(c.node)
+        let (ta, tb) = (g.transA, g.transB)
         let m = a.shape.map { ta ? $0[1] : $0[0] } ?? .unknown
         let ka = a.shape.map { ta ? $0[0] : $0[1] } ?? .unknown
         let kb = b.shape.map { tb ? $0[1] : $0[0] } ?? .unknown
@@ -30,5 +30,25 @@ package enum GemmOp: OperatorDefinition {
             }
         }
         return [facts(a.dtype ?? b.dtype, [m, n])]
+    }
+
+    /// The node's attributes with ONNX's defaults (a non-zero `transA`/`transB` transposes, as onnxruntime reads it):
+    /// the one reading for inference, the reference and the native runtime. A `MatMul` node reads as the defaults.
+    package struct Attributes {
+        package var transA: Bool
+        package var transB: Bool
+        package var alpha: Float
+        package var beta: Float
+
+        package init(_ node: Node) {
+            guard node.opType == GemmOp.opType else {
+                (transA, transB, alpha, beta) = (false, false, 1, 1)
+                return
+            }
+            transA = (node.int("transA") ?? 0) != 0
+            transB = (node.int("transB") ?? 0) != 0
+            alpha = node.float("alpha") ?? 1
+            beta = node.float("beta") ?? 1
+        }
     }
 }

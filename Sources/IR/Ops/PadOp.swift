@@ -50,22 +50,54 @@ package enum PadOp: OperatorDefinition {
 
     static func evaluate(_ c: EvaluationContext) throws -> [Tensor] {
         let x = try c.required(0, "data")
-        var axes = Array(0..<x.rank)
-        if c.opset >= 18, let a = c.input(3) { axes = try normalizedAxes(a.ints, rank: x.rank, node: c.node) }
-        let pads = c.opset < 11 ? try attributePads(c.node) : try c.required(1, "pads").ints
+        let p = try padding(c.node, opset: c.opset, shape: x.shape, dtype: x.dtype) { c.input($0) }
+        return [try plan(x.shape, axes: p.axes, pads: p.pads, mode: p.mode, node: c.node).apply([x], fill: p.fill)]
+    }
+
+    /// A Pad node read for an input of `shape`: the one reading of its opset forms (pads and `value` attributes
+    /// before 11; `pads`, `constant_value` and, from 18, `axes` inputs after), for the reference and the runtime.
+    package struct Padding {
+        package var mode: String
+        /// The padded axes (every axis unless `axes` names some), and their pads [b₁…b_k, e₁…e_k].
+        package var axes: [Int]
+        package var pads: [Int]
+        /// The constant-mode fill, a scalar.
+        package var fill: Tensor
+
+        /// (begin, end) pads of `axis`; (0, 0) for an axis not padded.
+        package func pads(ofAxis axis: Int) -> (begin: Int, end: Int) {
+            guard let i = axes.firstIndex(of: axis) else { return (0, 0) }
+            return (pads[i], pads[i + axes.count])
+        }
+    }
+
+    /// `Padding` for an input of `shape` and `dtype`; `input(i)` gives the value of input i (nil when absent).
+    package static func padding(
+        _ node: Node, opset: Int, shape: [Int], dtype: DType, input: (Int) throws -> Tensor?
+    ) throws -> Padding {
+        let fail = { (m: String) in IRError.invalidNode(node: node.label, message: m) }
+        var axes = Array(0..<shape.count)
+        if opset >= 18, let a = try input(3) { axes = try normalizedAxes(a.ints, rank: shape.count, node: node) }
+        let pads: [Int]
+        if opset < 11 {
+            pads = try attributePads(node)
+        } else {
+            guard let p = try input(1) else { throw fail("missing required input 1 (pads)") }
+            pads = p.ints
+        }
         guard pads.count == 2 * axes.count else {
-            throw c.fail("pads has \(pads.count) entries for \(axes.count) padded axes of input \(x.shape)")
+            throw fail("pads has \(pads.count) entries for \(axes.count) padded axes of input \(shape)")
         }
         let fill: Tensor
-        if c.opset < 11 {
-            fill = Tensor(dtype: .float64, shape: [], values: [Double(c.node.float("value") ?? 0)])
-        } else if let v = c.input(2) {
-            guard v.count == 1 else { throw c.fail("constant_value must be a scalar, got shape \(v.shape)") }
+        if opset < 11 {
+            fill = Tensor(dtype: .float64, shape: [], values: [Double(node.float("value") ?? 0)])
+        } else if let v = try input(2) {
+            guard v.count == 1 else { throw fail("constant_value must be a scalar, got shape \(v.shape)") }
             fill = v.reshaped([])
         } else {
-            fill = Tensor.zeros(x.dtype, shape: [])
+            fill = Tensor.zeros(dtype, shape: [])
         }
-        return [try plan(x.shape, axes: axes, pads: pads, mode: try mode(c.node), node: c.node).apply([x], fill: fill)]
+        return Padding(mode: try mode(node), axes: axes, pads: pads, fill: fill)
     }
 
     static func attributePads(_ node: Node) throws -> [Int] {

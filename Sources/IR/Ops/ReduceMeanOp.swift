@@ -31,6 +31,45 @@ package enum ReduceMeanOp: OperatorDefinition {
         }
         return [facts(x.dtype, out)]
     }
+
+    static func reference(_ c: EvaluationContext) throws -> [Tensor] {
+        [try reduceMean(try c.required(0, "data"), axes: c.opset >= 18 ? c.input(1) : nil, node: c.node, opset: c.opset)]
+    }
+
+    /// The mean over the resolved axes, accumulated in Double.
+    static func reduceMean(_ x: Tensor, axes: Tensor?, node: Node, opset: Int) throws -> Tensor {
+        try x.requireFloat(node)
+        let r = try ReduceParameters(node: node, opset: opset, rank: x.rank, axes: axes)
+        if r.isIdentity { return x }
+        let reduced = Set(r.axes)
+        let strides = rowMajorStrides(x.shape)
+        var outFull = x.shape
+        for a in reduced { outFull[a] = 1 }
+        let outStrides = rowMajorStrides(outFull)
+        let xs = x.referenceDoubles
+        var sums = [Double](repeating: 0, count: outFull.reduce(1, *))
+        let count = r.axes.reduce(1) { $0 * x.shape[$1] }
+        if let first = r.axes.first, r.axes == Array(first..<x.rank) {
+            // Trailing axes: each output sums one contiguous run.
+            let run = x.shape[first...].reduce(1, *)
+            for o in 0..<sums.count {
+                var s = 0.0
+                for p in (o * run)..<((o + 1) * run) { s += xs[p] }
+                sums[o] = s
+            }
+        } else {
+            for i in 0..<xs.count {
+                var o = 0
+                for d in 0..<x.rank where !reduced.contains(d) { o += (i / strides[d]) % x.shape[d] * outStrides[d] }
+                sums[o] += xs[i]
+            }
+        }
+        let divisor = Double(max(count, 1))
+        let mean = sums.map { count == 0 ? .nan : $0 / divisor }
+        let outShape =
+            r.keepDims ? outFull : x.shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
+        return Tensor.reference(x.dtype, shape: outShape, mean)
+    }
 }
 
 /// The resolved axes of a reduction (ReduceMean), for kernels.

@@ -17,7 +17,8 @@ package enum TransposeOp: OperatorDefinition {
         return [plan(x.shape, perm: try perm(c.node, rank: x.rank)).apply([x])]
     }
 
-    static func perm(_ node: Node, rank: Int) throws -> [Int] {
+    /// `perm`, checked against the rank (default: the axes reversed).
+    package static func perm(_ node: Node, rank: Int) throws -> [Int] {
         guard let p = node.ints("perm") else { return Array((0..<rank).reversed()) }
         guard p.count == rank, Set(p) == Set(0..<rank) else {
             throw IRError.invalidNode(node: node.label, message: "perm \(p) is not a permutation of 0..<\(rank)")

@@ -87,8 +87,8 @@ extension PlanBuilder {
         let eb = node.input(range + 3)
         try checkCount(rb, node: node, what: "SE reduce bias", count: reduced)
         try checkCount(eb, node: node, what: "SE expand bias", count: channels)
-        let act = try activation(node, "se_activation", default: "silu")
-        let gate = try activation(node, "se_gate", default: "sigmoid")
+        let act = try activation(node, "se_activation")
+        let gate = try activation(node, "se_gate")
         let se: SqueezeExcite = try prepared(
             "squeeze-excite(\(act),\(gate))", [rw, rb, ew, eb], parameters: [Float(channels)]
         ) {
@@ -139,7 +139,7 @@ extension PlanBuilder {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xs.count)")
         }
         let (batch, cin, h, w) = (xs[0], xs[1], xs[2], xs[3])
-        let act = try activation(node, "activation", default: "silu")
+        let act = try activation(node, "activation")
         let expand = try pointwise(node, weight: node.input(1), bias: node.input(2), inputs: cin)
         let cexp = expand?.outputs ?? cin
         guard let dwName = node.input(3) else {
@@ -216,7 +216,7 @@ extension PlanBuilder {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "input rank \(xs.count)")
         }
         let (batch, cin, h, w) = (xs[0], xs[1], xs[2], xs[3])
-        let act = try activation(node, "activation", default: "silu")
+        let act = try activation(node, "activation")
         let wShape = try constantShape(node.inputs[1], node: node, reason: "conv weights")
         guard wShape.count == 4, wShape[0] > 0, wShape[1] == cin else {
             throw RuntimeError.unsupportedNode(

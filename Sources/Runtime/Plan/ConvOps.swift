@@ -1,15 +1,16 @@
 import KernelCore
 import IR
 
-/// Convolution attributes of an ONNX Conv / effnet fused node, resolved against an input shape.
+/// A 2-D Conv / effnet fused node's convolution for the native runtime: the IR's `ConvGeometry` (attribute checks,
+/// `auto_pad`, output size) resolved against the input size, on the two spatial axes the kernels handle.
 struct ConvAttributes {
     var kernel: (Int, Int)
     var strides: (Int, Int)
+    /// [top, left, bottom, right].
     var pads: [Int]
     var dilations: (Int, Int)
     var group: Int
 
-    /// Reads `kernel_shape`, `strides`, `pads`, `dilations`, `group`, `auto_pad` (SAME_UPPER / SAME_LOWER / VALID).
     init(node: Node, weightShape: [Int], inputHW: (Int, Int)) throws {
         guard weightShape.count == 4 else {
             throw RuntimeError.unsupportedNode(
@@ -18,54 +19,13 @@ struct ConvAttributes {
                     "a \(max(weightShape.count - 2, 0))-D convolution (weights \(weightShape)) is not supported by the native runtime; only 2-D convolutions"
             )
         }
-        let k = node.ints("kernel_shape") ?? [weightShape[2], weightShape[3]]
-        let s = node.ints("strides") ?? [1, 1]
-        let d = node.ints("dilations") ?? [1, 1]
-        guard k.count == 2, s.count == 2, d.count == 2, k == [weightShape[2], weightShape[3]],
-            s.allSatisfy({ $0 >= 1 }), d.allSatisfy({ $0 >= 1 })
-        else {
-            throw RuntimeError.unsupportedNode(
-                node: node.label, opType: node.opType,
-                reason:
-                    "kernel_shape \(k), strides \(s), dilations \(d) do not describe a 2-D convolution with weights \(weightShape)"
-            )
-        }
-        kernel = (k[0], k[1])
-        strides = (s[0], s[1])
-        dilations = (d[0], d[1])
-        group = node.int("group") ?? 1
-        pads = node.ints("pads") ?? [0, 0, 0, 0]
-        if pads.count != 4 || pads.contains(where: { $0 < 0 }) {
-            throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "pads \(pads)")
-        }
-        let autoPad = node.string("auto_pad") ?? "NOTSET"
-        if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
-            var p = [0, 0, 0, 0]
-            for (axis, (size, kk, ss, dd)) in [(inputHW.0, k[0], s[0], d[0]), (inputHW.1, k[1], s[1], d[1])]
-                .enumerated()
-            {
-                let out = (size + ss - 1) / ss
-                let total = max(0, (out - 1) * ss + (kk - 1) * dd + 1 - size)
-                let small = total / 2
-                let large = total - small
-                p[axis] = autoPad == "SAME_UPPER" ? small : large
-                p[axis + 2] = autoPad == "SAME_UPPER" ? large : small
-            }
-            pads = p
-        } else if autoPad == "VALID" {
-            pads = [0, 0, 0, 0]
-        }
-        for (axis, size) in [inputHW.0, inputHW.1].enumerated() {
-            let span = size + pads[axis] + pads[axis + 2] - dilations(axis) * (k[axis] - 1) - 1
-            if span < 0 {
-                throw RuntimeError.unsupportedNode(
-                    node: node.label, opType: node.opType,
-                    reason: "a \(k[0])×\(k[1]) kernel does not fit the padded \(inputHW.0)×\(inputHW.1) input")
-            }
-        }
+        let g = try ConvGeometry(node: node, inputSize: [inputHW.0, inputHW.1], weightShape: weightShape)
+        kernel = (g.kernel[0], g.kernel[1])
+        strides = (g.strides[0], g.strides[1])
+        dilations = (g.dilations[0], g.dilations[1])
+        pads = g.padsBegin + g.padsEnd
+        group = g.group
     }
-
-    private func dilations(_ axis: Int) -> Int { axis == 0 ? dilations.0 : dilations.1 }
 
     func geometry(batch: Int, inChannels: Int, outChannels: Int, inputHW: (Int, Int)) -> NHWCConvGeometry {
         NHWCConvGeometry(
@@ -175,14 +135,8 @@ extension PlanBuilder {
         return try packingInput(name, node: node, reason: what).floats
     }
 
-    func activation(_ node: Node, _ key: String, default value: String = "none") throws -> KernelActivation {
-        let text = node.string(key) ?? value
-        guard let a = KernelActivation(attribute: text) else {
-            throw RuntimeError.unsupportedNode(
-                node: node.label, opType: node.opType, reason: "unknown \(key) '\(text)'")
-        }
-        return a
-    }
+    /// A fused node's activation attribute, as the IR defines it (`FusedConvOp.activation`).
+    func activation(_ node: Node, _ key: String) throws -> KernelActivation { try FusedConvOp.activation(node, key) }
 
     /// Conv (activation none) and FusedConv: dense convolutions through the GEMM, depthwise through its kernel.
     func planConv(_ node: Node) throws {

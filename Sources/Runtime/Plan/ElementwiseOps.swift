@@ -9,7 +9,7 @@ extension PlanBuilder {
     /// Any existing version of `name`, preferring `preferred`.
     func anyValue(_ name: String, preferring preferred: Layout = .nhwc, node: Node) throws -> Int {
         if let versions = current[name], let id = versions[preferred] ?? versions.values.first { return id }
-        return try value(name, .plain, node: node)
+        return try value(name, .nchw, node: node)
     }
 
     func planUnary(_ node: Node) throws {
@@ -137,7 +137,7 @@ extension PlanBuilder {
             let small = fullIsA ? bp : ap
             let fullId = try anyValue(fullIsA ? aName : bName, node: node)
             let layout = values[fullId].layout
-            let smallId = try value(fullIsA ? bName : aName, .plain, node: node)
+            let smallId = try value(fullIsA ? bName : aName, .nchw, node: node)
             let out = newValue(node.outputs[0], shape: outShape, layout: layout)
             define(node.outputs[0], out)
             let (n, c, hw) = (outShape[0], outShape[1], outShape[2] * outShape[3])
@@ -187,9 +187,9 @@ extension PlanBuilder {
             return
         }
         // General broadcast, C order, scalar.
-        let a = try value(aName, .plain, node: node)
-        let b = try value(bName, .plain, node: node)
-        let out = newValue(node.outputs[0], shape: outShape, layout: .plain)
+        let a = try value(aName, .nchw, node: node)
+        let b = try value(bName, .nchw, node: node)
+        let out = newValue(node.outputs[0], shape: outShape, layout: .nchw)
         define(node.outputs[0], out)
         func strides(_ s: [Int]) -> [Int] {
             var st = [Int](repeating: 0, count: rank)

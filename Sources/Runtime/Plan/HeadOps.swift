@@ -34,7 +34,7 @@ extension PlanBuilder {
         }
         let input = try value(node.inputs[0], .nhwc, node: node)
         let (n, c, hw) = (xShape[0], xShape[1], xShape[2] * xShape[3])
-        let output = newValue(node.outputs[0], shape: keep ? [n, c, 1, 1] : [n, c], layout: .plain)
+        let output = newValue(node.outputs[0], shape: keep ? [n, c, 1, 1] : [n, c], layout: .nchw)
         define(node.outputs[0], output)
         addStep(node.label, reads: [input], writes: [output]) { b in
             let x = b.pointer(input)
@@ -60,11 +60,12 @@ extension PlanBuilder {
             )
         }
         let isGemm = node.opType == "Gemm"
-        if isGemm && (node.int("transA") ?? 0) != 0 {
+        let attributes = GemmOp.Attributes(node)
+        if attributes.transA {
             throw RuntimeError.unsupportedNode(
                 node: node.label, opType: node.opType, reason: "Gemm with transA = 1 is not supported; only transA = 0")
         }
-        let transB = isGemm && (node.int("transB") ?? 0) != 0
+        let transB = attributes.transB
         let (k, n) = transB ? (bShape[1], bShape[0]) : (bShape[0], bShape[1])
         guard k > 0, n > 0, !aShape.isEmpty else {
             throw RuntimeError.unsupportedNode(
@@ -77,8 +78,7 @@ extension PlanBuilder {
             )
         }
         let m = aShape.reduce(1, *) / k
-        let alpha = isGemm ? node.float("alpha") ?? 1 : 1
-        let beta = isGemm ? node.float("beta") ?? 1 : 1
+        let (alpha, beta) = (attributes.alpha, attributes.beta)
         let cName = isGemm ? node.input(2) : nil
         if let cName {
             let count = try constantShape(cName, node: node, reason: "Gemm C").reduce(1, *)
@@ -97,8 +97,8 @@ extension PlanBuilder {
             return PackedWeights(
                 matrix: alpha == 1 ? b : b.map { $0 * alpha }, k: k, n: n, transposed: transB, bias: bias)
         }
-        let input = try value(node.inputs[0], .plain, node: node)
-        let output = newValue(node.outputs[0], shape: Array(aShape.dropLast()) + [n], layout: .plain)
+        let input = try value(node.inputs[0], .nchw, node: node)
+        let output = newValue(node.outputs[0], shape: Array(aShape.dropLast()) + [n], layout: .nchw)
         define(node.outputs[0], output)
         addStep(node.label, reads: [input], writes: [output]) { b in
             let x = b.pointer(input)
@@ -119,13 +119,13 @@ extension PlanBuilder {
             throw RuntimeError.unsupportedNode(
                 node: node.label, opType: node.opType,
                 reason:
-                    "Softmax over axis \(node.int("axis") ?? -1) of \(xShape) is not supported by the native runtime; only over the last axis (or axes of size 1 after it)"
+                    "Softmax over axis \(layout.axis) of \(xShape) is not supported by the native runtime; only over the last axis (or axes of size 1 after it)"
             )
         }
         let inner = layout.n
         let rows = layout.outer
-        let input = try value(node.inputs[0], .plain, node: node)
-        let output = newValue(node.outputs[0], shape: xShape, layout: .plain)
+        let input = try value(node.inputs[0], .nchw, node: node)
+        let output = newValue(node.outputs[0], shape: xShape, layout: .nchw)
         define(node.outputs[0], output)
         addStep(node.label, reads: [input], writes: [output]) { b in
             let x = b.pointer(input)

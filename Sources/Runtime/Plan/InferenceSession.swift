@@ -228,7 +228,7 @@ final class ExecutionPlan {
         let builder = PlanBuilder(weights: weights, threads: threads, opset: opset, facts: analysis.facts)
         var inputIds = [(String, Int)]()
         for input in graph.inputs {
-            let id = builder.newValue(input.name, shape: inputShapes[input.name]!, layout: .plain)
+            let id = builder.newValue(input.name, shape: inputShapes[input.name]!, layout: .nchw)
             builder.values[id].firstUse = -1
             builder.values[id].lastUse = -1
             builder.define(input.name, id)
@@ -247,7 +247,7 @@ final class ExecutionPlan {
                 known[output.name] = try builder.constant(output.name, node: Node(name: output.name, opType: "output", inputs: [], outputs: []), reason: "output")
                 continue
             }
-            guard let versions = builder.current[output.name], let id = versions[.plain] ?? versions.values.first else {
+            guard let versions = builder.current[output.name], let id = versions[.nchw] ?? versions.values.first else {
                 throw RuntimeError.invalidGraph("graph output '\(output.name)' is not computed")
             }
             builder.values[id].lastUse = Int.max

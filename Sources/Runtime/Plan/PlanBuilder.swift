@@ -1,19 +1,13 @@
 import KernelCore
 import IR
 
-/// How a runtime value's floats are laid out.
-enum Layout: Sendable {
-    /// C order, exactly as ONNX describes the value.
-    case plain
-    /// Channels last: a logical [N, C, H, W] value stored as [N, H, W, C]. The layout of every convolution.
-    case nhwc
-}
-
 /// A float32 value that lives in the arena during inference.
 struct PlanValue {
     var name: String
     /// Logical (ONNX) shape; for `.nhwc` values still [N, C, H, W].
     var shape: [Int]
+    /// The IR's `Layout`: `.nchw` is C order exactly as ONNX describes the value (any rank); `.nhwc` stores a
+    /// logical [N, C, H, W] value as [N, H, W, C], the layout of every convolution.
     var layout: Layout
     var count: Int { shape.reduce(1, *) }
     /// Offset in floats within the arena (assigned by `Arena.assign`).
@@ -73,7 +67,7 @@ final class PlanBuilder {
     }
 
     func newValue(_ name: String, shape: [Int], layout: Layout) -> Int {
-        values.append(PlanValue(name: name, shape: shape, layout: shape.count == 4 ? layout : .plain))
+        values.append(PlanValue(name: name, shape: shape, layout: shape.count == 4 ? layout : .nchw))
         return values.count - 1
     }
 
@@ -81,7 +75,7 @@ final class PlanBuilder {
     func define(_ name: String, _ id: Int) { current[name] = [values[id].layout: id] }
 
     /// A scratch value that lives only during one step.
-    func temporary(_ label: String, count: Int) -> Int { newValue(label, shape: [count], layout: .plain) }
+    func temporary(_ label: String, count: Int) -> Int { newValue(label, shape: [count], layout: .nchw) }
 
     func isConstant(_ name: String) -> Bool { constants[name] != nil || weights.shape(name) != nil }
 
@@ -131,18 +125,18 @@ final class PlanBuilder {
     func value(_ name: String, _ layout: Layout, node: Node) throws -> Int {
         if current[name] == nil, isConstant(name) {
             let c = try constant(name, node: node, reason: "constant operand")
-            let id = newValue(name, shape: c.shape, layout: .plain)
+            let id = newValue(name, shape: c.shape, layout: .nchw)
             let data = c.floats
             values[id].firstUse = -1
             values[id].lastUse = Int.max
             constantFills.append((id, data))
-            current[name, default: [:]][.plain] = id
+            current[name, default: [:]][.nchw] = id
             return try value(name, layout, node: node)
         }
         guard let versions = current[name], let any = versions.values.first else {
             throw RuntimeError.unknownValue(name, node: node.label)
         }
-        let wanted: Layout = values[any].shape.count == 4 ? layout : .plain
+        let wanted: Layout = values[any].shape.count == 4 ? layout : .nchw
         if let id = versions[wanted] { return id }
         let source = any
         let shape = values[source].shape

@@ -24,8 +24,8 @@ extension ResizeOp: NativeLowering {
         let (x0, x1, wx) = (cols.map(\.i0), cols.map(\.i1), cols.map { Float($0.w) })
         let linear = attributes.linear
         let (planes, h, w, oh, ow) = (xShape[0] * xShape[1], xShape[2], xShape[3], out[2], out[3])
-        let input = try b.value(node.inputs[0], .plain, node: node)
-        let output = b.newValue(node.outputs[0], shape: out, layout: .plain)
+        let input = try b.value(node.inputs[0], .nchw, node: node)
+        let output = b.newValue(node.outputs[0], shape: out, layout: .nchw)
         b.define(node.outputs[0], output)
         b.addStep(node.label, reads: [input], writes: [output]) { bind in
             let x = bind.pointer(input)

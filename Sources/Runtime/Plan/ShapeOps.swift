@@ -14,8 +14,8 @@ extension PlanBuilder {
             throw RuntimeError.unsupportedNode(
                 node: node.label, opType: node.opType, reason: "cannot reshape \(xShape) to \(out)")
         }
-        let input = try value(node.inputs[0], .plain, node: node)
-        let output = newValue(node.outputs[0], shape: out, layout: .plain)
+        let input = try value(node.inputs[0], .nchw, node: node)
+        let output = newValue(node.outputs[0], shape: out, layout: .nchw)
         define(node.outputs[0], output)
         addStep(node.label, reads: [input], writes: [output]) { b in
             let x = b.pointer(input)
@@ -28,21 +28,21 @@ extension PlanBuilder {
     /// in NHWC: a copy into a zero-bordered buffer.
     func planPad(_ node: Node) throws {
         let xShape = try shape(of: node.inputs[0], node: node)
-        let mode = node.string("mode") ?? "constant"
-        var pads = node.ints("pads")
-        if pads == nil, let name = node.input(1) { pads = try constant(name, node: node, reason: "Pad pads").ints }
-        var fill: Float = node.float("value") ?? 0
-        if let name = node.input(2) { fill = try constant(name, node: node, reason: "Pad value").floats.first ?? 0 }
-        guard mode == "constant", xShape.count == 4, let p = pads, p.count == 8, node.input(3) == nil,
-            p[0] == 0, p[1] == 0, p[4] == 0, p[5] == 0, p.allSatisfy({ $0 >= 0 })
+        // The IR's reading of the node (opset forms, axes input, fill), with its inputs known at plan time.
+        let p = try PadOp.padding(node, opset: opset, shape: xShape, dtype: .float32) { i in
+            try node.input(i).map { try constant($0, node: node, reason: "Pad input \(i)") }
+        }
+        let (n, c, h, w) = xShape.count == 4 ? (xShape[0], xShape[1], xShape[2], xShape[3]) : (0, 0, 0, 0)
+        let ((top, bottom), (left, right)) = (p.pads(ofAxis: 2), p.pads(ofAxis: 3))
+        guard p.mode == "constant", xShape.count == 4, p.pads(ofAxis: 0) == (0, 0), p.pads(ofAxis: 1) == (0, 0),
+            min(top, bottom, left, right) >= 0
         else {
             throw RuntimeError.unsupportedNode(
                 node: node.label, opType: node.opType, reason:
-                    "Pad mode '\(mode)' with pads \(pads ?? []) is not supported by the native runtime; only non-negative constant padding of H and W of a rank-4 input"
+                    "Pad mode '\(p.mode)' with pads \(p.pads) on axes \(p.axes) is not supported by the native runtime; only non-negative constant padding of H and W of a rank-4 input"
             )
         }
-        let (n, c, h, w) = (xShape[0], xShape[1], xShape[2], xShape[3])
-        let (top, left, bottom, right) = (p[2], p[3], p[6], p[7])
+        let fill = Float(p.fill.doubles.first ?? 0)
         let oh = h + top + bottom
         let ow = w + left + right
         let input = try value(node.inputs[0], .nhwc, node: node)
@@ -78,14 +78,10 @@ extension PlanBuilder {
     func planTranspose(_ node: Node) throws {
         let xShape = try shape(of: node.inputs[0], node: node)
         let rank = xShape.count
-        let perm = node.ints("perm") ?? Array((0..<rank).reversed())
-        guard perm.count == rank, Set(perm) == Set(0..<rank) else {
-            throw RuntimeError.unsupportedNode(
-                node: node.label, opType: node.opType, reason: "perm \(perm) for \(xShape)")
-        }
+        let perm = try TransposeOp.perm(node, rank: rank)
         let out = perm.map { xShape[$0] }
         let count = xShape.reduce(1, *)
-        let input = try value(node.inputs[0], .plain, node: node)
+        let input = try value(node.inputs[0], .nchw, node: node)
         if rank == 4 && perm == [0, 3, 1, 2] {
             let output = newValue(node.outputs[0], shape: out, layout: .nhwc)
             define(node.outputs[0], output)
@@ -99,7 +95,7 @@ extension PlanBuilder {
         var inStrides = [Int](repeating: 1, count: rank)
         for k in stride(from: rank - 2, through: 0, by: -1) { inStrides[k] = inStrides[k + 1] * xShape[k + 1] }
         let strides = perm.map { inStrides[$0] }
-        let output = newValue(node.outputs[0], shape: out, layout: .plain)
+        let output = newValue(node.outputs[0], shape: out, layout: .nchw)
         define(node.outputs[0], output)
         addStep(node.label, reads: [input], writes: [output]) { b in
             let x = b.pointer(input)

@@ -70,7 +70,7 @@ struct ReferenceProgram: Sendable {
                 outputs = try runBody(body, node: node, inputs: inputs, env: &env, keepAll: keepAll, observe: observe)
             } else {
                 do {
-                    outputs = try ReferenceKernels.execute(node, inputs: inputs, opset: opset)
+                    outputs = try ConstantEvaluator.reference(node: node, inputs: inputs, opset: opset)
                 } catch let error as IRError {
                     throw RuntimeError.nodeFailed(node: node.label, message: Self.message(of: error, node: node))
                 }

@@ -1,15 +1,20 @@
-import KernelCore
-import IR
+/// The scalar reference of Conv and FusedConv (what the reference interpreter runs; the fast runtime's kernels are
+/// tested against it).
+extension ConvOp {
+    static func reference(_ c: EvaluationContext) throws -> [Tensor] {
+        [try conv(try c.required(0, "X"), try c.required(1, "W"), c.input(2), node: c.node, activation: .none)]
+    }
 
-extension ReferenceKernels {
     /// 1-D or 2-D grouped convolution, y = act(B + Σ W·x), accumulated in Double.
     ///
     /// Loop order: for each output row, each output channel, each input channel and kernel tap, a whole output
     /// row is accumulated (`acc[ox] += w · x[iy, ox·s + kx·d − pad]`), with the valid `ox` range precomputed per
     /// tap so the inner loop has no bounds tests; the input rows of one output row stay in cache across output
     /// channels. A 1×1, stride-1, unpadded convolution accumulates whole planes instead (long inner loops).
-    static func conv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, node: Node, activation: Activation) throws -> Tensor {
-        try requireFloat(x, node)
+    package static func conv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, node: Node, activation: Activation) throws
+        -> Tensor
+    {
+        try x.requireFloat(node)
         guard x.rank == 3 || x.rank == 4 else {
             throw IRError.invalidNode(
                 node: node.label, message: "only 1-D and 2-D convolutions are supported, got input \(x.shape)")
@@ -125,5 +130,14 @@ extension ReferenceKernels {
             }
         }
         return Tensor.reference(x.dtype, shape: [n, m, oh, ow], out)
+    }
+}
+
+extension FusedConvOp {
+    static func reference(_ c: EvaluationContext) throws -> [Tensor] {
+        let activation = try activation(c.node, "activation")
+        return [
+            try ConvOp.conv(try c.required(0, "X"), try c.required(1, "W"), c.input(2), node: c.node, activation: activation)
+        ]
     }
 }

@@ -1,6 +1,3 @@
-import KernelCore
-import IR
-
 extension Tensor {
     /// The elements as Double, with a fast path for float32 (the interpreter's hot dtype).
     var referenceDoubles: [Double] {
@@ -18,5 +15,12 @@ extension Tensor {
             return Tensor(dtype: .float32, shape: shape, bytes: floats.withUnsafeBytes { Array($0) })
         }
         return Tensor(dtype: dtype, shape: shape, values: values)
+    }
+
+    /// Throws unless this is a floating-point tensor: the heavy references compute in Double and round back.
+    func requireFloat(_ node: Node) throws {
+        guard dtype.isFloatingPoint else {
+            throw IRError.invalidNode(node: node.label, message: "\(node.opType) needs float inputs, got \(dtype)")
+        }
     }
 }

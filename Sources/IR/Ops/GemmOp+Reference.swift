@@ -1,18 +1,20 @@
-import KernelCore
-import IR
+/// The scalar references of Gemm and MatMul (a matrix product with Double accumulation; MatMul is Gemm's
+/// batched, attribute-free sibling and shares its helpers).
+extension GemmOp {
+    static func reference(_ c: EvaluationContext) throws -> [Tensor] {
+        [try gemm(try c.required(0, "A"), try c.required(1, "B"), c.input(2), node: c.node)]
+    }
 
-extension ReferenceKernels {
     /// Y = α·A′·B′ + β·C with Double accumulation; C broadcast to M×N (ONNX unidirectional broadcasting).
     static func gemm(_ a: Tensor, _ b: Tensor, _ c: Tensor?, node: Node) throws -> Tensor {
-        try requireFloat(a, node)
+        try a.requireFloat(node)
         guard a.rank == 2, b.rank == 2 else {
             throw IRError.invalidNode(
                 node: node.label, message: "Gemm needs 2-D A and B, got \(a.shape) and \(b.shape)")
         }
-        let ta = node.int("transA") == 1
-        let tb = node.int("transB") == 1
-        let alpha = Double(node.float("alpha") ?? 1)
-        let beta = Double(node.float("beta") ?? 1)
+        let g = GemmOp.Attributes(node)
+        let (ta, tb) = (g.transA, g.transB)
+        let (alpha, beta) = (Double(g.alpha), Double(g.beta))
         let at = ta ? transpose2D(a.referenceDoubles, rows: a.shape[0], cols: a.shape[1]) : a.referenceDoubles
         let bt = tb ? transpose2D(b.referenceDoubles, rows: b.shape[0], cols: b.shape[1]) : b.referenceDoubles
         let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
@@ -32,39 +34,6 @@ extension ReferenceKernels {
             for i in 0..<m { for j in 0..<n { y[i * n + j] += beta * cv[i * rs + j * cs] } }
         }
         return Tensor.reference(a.dtype, shape: [m, n], y)
-    }
-
-    /// NumPy matmul: batched over broadcast leading dimensions, 1-D operands promoted and squeezed back.
-    static func matMul(_ a: Tensor, _ b: Tensor, node: Node) throws -> Tensor {
-        try requireFloat(a, node)
-        guard a.rank >= 1, b.rank >= 1 else {
-            throw IRError.invalidNode(node: node.label, message: "MatMul inputs must have rank ≥ 1")
-        }
-        let sa = a.rank == 1 ? [1, a.shape[0]] : a.shape
-        let sb = b.rank == 1 ? [b.shape[0], 1] : b.shape
-        let (m, k) = (sa[sa.count - 2], sa[sa.count - 1])
-        let (k2, n) = (sb[sb.count - 2], sb[sb.count - 1])
-        let batchA = Array(sa.dropLast(2))
-        let batchB = Array(sb.dropLast(2))
-        guard k == k2, let batch = broadcastShape(batchA, batchB) else {
-            throw IRError.invalidNode(node: node.label, message: "cannot multiply \(a.shape) by \(b.shape)")
-        }
-        let av = a.referenceDoubles
-        let bv = b.referenceDoubles
-        let count = batch.reduce(1, *)
-        let ia = broadcastIndices(batchA, to: batch)
-        let ib = broadcastIndices(batchB, to: batch)
-        var y = [Double]()
-        y.reserveCapacity(count * m * n)
-        for t in 0..<count {
-            let am = Array(av[(ia[t] * m * k)..<((ia[t] + 1) * m * k)])
-            let bm = Array(bv[(ib[t] * k * n)..<((ib[t] + 1) * k * n)])
-            y += matrixProduct(am, bm, m: m, k: k, n: n)
-        }
-        var shape = batch
-        if a.rank > 1 { shape.append(m) }
-        if b.rank > 1 { shape.append(n) }
-        return Tensor.reference(a.dtype, shape: shape, y)
     }
 
     /// Row-major (m×k)·(k×n), i-k-j order with a Double row accumulator.
@@ -133,5 +102,44 @@ extension ReferenceKernels {
             out[i] = index
         }
         return out
+    }
+}
+
+extension MatMulOp {
+    static func reference(_ c: EvaluationContext) throws -> [Tensor] {
+        [try matMul(try c.required(0, "A"), try c.required(1, "B"), node: c.node)]
+    }
+
+    /// NumPy matmul: batched over broadcast leading dimensions, 1-D operands promoted and squeezed back.
+    static func matMul(_ a: Tensor, _ b: Tensor, node: Node) throws -> Tensor {
+        try a.requireFloat(node)
+        guard a.rank >= 1, b.rank >= 1 else {
+            throw IRError.invalidNode(node: node.label, message: "MatMul inputs must have rank ≥ 1")
+        }
+        let sa = a.rank == 1 ? [1, a.shape[0]] : a.shape
+        let sb = b.rank == 1 ? [b.shape[0], 1] : b.shape
+        let (m, k) = (sa[sa.count - 2], sa[sa.count - 1])
+        let (k2, n) = (sb[sb.count - 2], sb[sb.count - 1])
+        let batchA = Array(sa.dropLast(2))
+        let batchB = Array(sb.dropLast(2))
+        guard k == k2, let batch = GemmOp.broadcastShape(batchA, batchB) else {
+            throw IRError.invalidNode(node: node.label, message: "cannot multiply \(a.shape) by \(b.shape)")
+        }
+        let av = a.referenceDoubles
+        let bv = b.referenceDoubles
+        let count = batch.reduce(1, *)
+        let ia = GemmOp.broadcastIndices(batchA, to: batch)
+        let ib = GemmOp.broadcastIndices(batchB, to: batch)
+        var y = [Double]()
+        y.reserveCapacity(count * m * n)
+        for t in 0..<count {
+            let am = Array(av[(ia[t] * m * k)..<((ia[t] + 1) * m * k)])
+            let bm = Array(bv[(ib[t] * k * n)..<((ib[t] + 1) * k * n)])
+            y += GemmOp.matrixProduct(am, bm, m: m, k: k, n: n)
+        }
+        var shape = batch
+        if a.rank > 1 { shape.append(m) }
+        if b.rank > 1 { shape.append(n) }
+        return Tensor.reference(a.dtype, shape: shape, y)
     }
 }
