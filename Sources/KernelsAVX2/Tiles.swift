@@ -139,52 +139,35 @@ func microKernel6x8(_ t: MicroTile) {
     }
 }
 
-/// C[1×w] (+)= A[1×K] · B[K×w] (w = 16 or 8) for single-row problems (the classifier at batch 1): four
-/// independent chains instead of 5/6 of a tile wasted.
+/// C[1×w] (+)= A[1×K] · B[K×w] (w = 16 or 8) for single-row tiles (the classifier at batch 1, the last row of a
+/// problem), without wasting 5/6 of a tile. One chain per vector in k order, as in the 6-row kernels, so a row's
+/// result does not depend on which tile it lands in (depth-first pipelines cut the rows differently for different
+/// thread counts, and outputs must not change with them).
 @inline(never)
 func microKernel1xN(_ t: MicroTile, width: Int) {
     var s0 = SIMD8<Float>()
     var s1 = SIMD8<Float>()
-    var s2 = SIMD8<Float>()
-    var s3 = SIMD8<Float>()
     var b = t.b
     var rp = t.rows
     let kc = t.kc
     for _ in 0..<t.taps {
         let a0 = rp[0]
         rp += 6
-        var k = 0
         if width == 16 {
-            while k + 1 < kc {
-                let x0 = SIMD8<Float>(repeating: a0[k])
-                let x1 = SIMD8<Float>(repeating: a0[k + 1])
-                madd(&s0, x0, loadVector8(b))
-                madd(&s1, x0, loadVector8(b + 8))
-                madd(&s2, x1, loadVector8(b + 16))
-                madd(&s3, x1, loadVector8(b + 24))
-                b += 32
-                k += 2
-            }
-            if k < kc {
-                let x0 = SIMD8<Float>(repeating: a0[k])
-                madd(&s0, x0, loadVector8(b))
-                madd(&s1, x0, loadVector8(b + 8))
+            for k in 0..<kc {
+                let x = SIMD8<Float>(repeating: a0[k])
+                madd(&s0, x, loadVector8(b))
+                madd(&s1, x, loadVector8(b + 8))
                 b += 16
             }
         } else {
-            while k + 1 < kc {
-                madd(&s0, SIMD8<Float>(repeating: a0[k]), loadVector8(b))
-                madd(&s2, SIMD8<Float>(repeating: a0[k + 1]), loadVector8(b + 8))
-                b += 16
-                k += 2
-            }
-            if k < kc {
+            for k in 0..<kc {
                 madd(&s0, SIMD8<Float>(repeating: a0[k]), loadVector8(b))
                 b += 8
             }
         }
     }
-    let r = SIMD16(lowHalf: s0 + s2, highHalf: s1 + s3)
+    let r = SIMD16(lowHalf: s0, highHalf: s1)
     withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 1) { acc in
         acc[0] = r
         var one = t

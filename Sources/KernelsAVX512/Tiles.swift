@@ -304,14 +304,15 @@ func microKernel8x24(_ t: MicroTile) {
     }
 }
 
-/// C[1×w] (+)= A[1×K] · B[K×w] (w = 32 or 16) for single-row problems (the classifier at batch 1), with two
-/// partial sums per vector so that the FMA latency is hidden without wasting 7/8 of an 8-row tile.
+/// C[1×w] (+)= A[1×K] · B[K×w] (w = 32, 24 or 16) for single-row tiles (the classifier at batch 1, the last row
+/// of a problem), without wasting 7/8 of an 8-row tile. One chain per vector in k order, as in the 8-row kernels,
+/// so a row's result does not depend on which tile it lands in (depth-first pipelines cut the rows differently
+/// for different thread counts, and outputs must not change with them). At batch 1 the classifier is bound by
+/// streaming its weights, not by the chains' latency.
 @inline(never)
 func microKernel1xN(_ t: MicroTile, width: Int) {
     var s0 = SIMD16<Float>()
     var s1 = SIMD16<Float>()
-    var s2 = SIMD16<Float>()
-    var s3 = SIMD16<Float>()
     var b = t.b
     var rp = t.rows
     let kc = t.kc
@@ -328,41 +329,22 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
                 b += 24
             }
         } else if width == 32 {
-            var k = 0
-            while k + 1 < kc {
-                let x0 = SIMD16<Float>(repeating: a0[k])
-                let x1 = SIMD16<Float>(repeating: a0[k + 1])
-                s0.addProduct(x0, loadVector(b))
-                s1.addProduct(x0, loadVector(b + 16))
-                s2.addProduct(x1, loadVector(b + 32))
-                s3.addProduct(x1, loadVector(b + 48))
-                b += 64
-                k += 2
-            }
-            if k < kc {
-                let x0 = SIMD16<Float>(repeating: a0[k])
-                s0.addProduct(x0, loadVector(b))
-                s1.addProduct(x0, loadVector(b + 16))
+            for k in 0..<kc {
+                let x = SIMD16<Float>(repeating: a0[k])
+                s0.addProduct(x, loadVector(b))
+                s1.addProduct(x, loadVector(b + 16))
                 b += 32
             }
         } else {
-            var k = 0
-            while k + 1 < kc {
-                s0.addProduct(SIMD16<Float>(repeating: a0[k]), loadVector(b))
-                s2.addProduct(SIMD16<Float>(repeating: a0[k + 1]), loadVector(b + 16))
-                b += 32
-                k += 2
-            }
-            if k < kc {
+            for k in 0..<kc {
                 s0.addProduct(SIMD16<Float>(repeating: a0[k]), loadVector(b))
                 b += 16
             }
         }
     }
-    let r = (s0 + s2, s1 + s3)
     withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 2) { acc in
-        acc[0] = r.0
-        acc[1] = r.1
+        acc[0] = s0
+        acc[1] = s1
         var one = t
         one.rowCount = min(1, t.rowCount)
         finishTile(one, acc.baseAddress!, vectorsPerRow: width > 16 ? 2 : 1)

@@ -1,5 +1,6 @@
 import Foundation
 import IR
+import KernelCore
 import Testing
 
 @testable import Runtime
@@ -74,19 +75,19 @@ struct GraphMaker {
 
     mutating func mbConv(
         _ x: String, _ cin: Int, _ cout: Int, expand: Int, k: Int, s: Int, pads: [Int], residual: Bool,
-        gate: String = "sigmoid"
+        gate: String = "sigmoid", withSE: Bool = true, activation: String = "silu"
     ) -> String {
         let mid = cin * expand
         var inputs = [x]
         inputs += expand == 1 ? ["", ""] : [weight([mid, cin, 1, 1], fanIn: cin), bias(mid)]
         inputs += [weight([mid, 1, k, k], fanIn: k * k), bias(mid)]
-        inputs += se(mid, max(1, cin / 4))
+        inputs += withSE ? se(mid, max(1, cin / 4)) : ["", "", "", ""]
         inputs += [weight([cout, mid, 1, 1], fanIn: mid), bias(cout)]
         return node(
             "MBConv", inputs,
             [
                 "kernel_shape": .ints([k, k]), "strides": .ints([s, s]), "pads": .ints(pads),
-                "activation": .string("silu"),
+                "activation": .string(activation),
                 "se_activation": .string("silu"), "se_gate": .string(gate), "residual": .int(residual ? 1 : 0),
             ], domain: "ai.effnet")
     }
@@ -225,6 +226,33 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         let out = try InferenceSession(graph: graph, opset: 17, threads: threads).run(["x": x])
         let ref = NCHWEvaluator(graph: graph).run(["x": x])
         for name in [a, b] { #expect(compare(out[name]!, ref[name]!, atol: 1e-4, rtol: 1e-3) <= 1, "\(name)") }
+    }
+
+    /// Depth-first MBConv (`MBConvPipeline`: expanded tensors of ≥ 256 K floats, bands of rows per worker): expand
+    /// without SE (ReLU6, residual), expand with SE (k5 s2, asymmetric pads), and no expansion without SE; batch
+    /// 2, odd sizes. Outputs match the reference and are bit-identical on one and two threads.
+    @Test func depthFirstMBConvMatchesReference() throws {
+        var g = GraphMaker(seed: 9)
+        let a = g.mbConv("x", 16, 16, expand: 4, k: 3, s: 1, pads: [1, 1, 1, 1], residual: true, withSE: false,
+            activation: "relu6")
+        let b = g.mbConv(a, 16, 24, expand: 4, k: 5, s: 2, pads: [1, 1, 2, 2], residual: false)
+        let c = g.mbConv(a, 16, 8, expand: 1, k: 3, s: 1, pads: [1, 1, 1, 1], residual: false, withSE: false)
+        let shape = [2, 16, 131, 127]
+        #expect(MBConvPipeline.applies(
+            geometry: NHWCConvGeometry(batch: 2, inHeight: 131, inWidth: 127, inChannels: 64, outChannels: 64,
+                kernel: (3, 3), pads: [1, 1, 1, 1]), expanded: true, threads: 2))
+        #expect(MBConvPipeline.applies(
+            geometry: NHWCConvGeometry(batch: 2, inHeight: 131, inWidth: 127, inChannels: 16, outChannels: 16,
+                kernel: (3, 3), pads: [1, 1, 1, 1]), expanded: false, threads: 2))
+        let graph = g.graph(input: "x", shape: shape.map { Dim.known($0) }, outputs: [a, b, c])
+        var rng = SeededGenerator(seed: 5)
+        let x = Tensor(shape: shape, floats: rng.floats(shape.reduce(1, *)))
+        let outs = try [1, 2].map { try InferenceSession(graph: graph, opset: 17, threads: $0).run(["x": x]) }
+        let ref = NCHWEvaluator(graph: graph).run(["x": x])
+        for name in [a, b, c] {
+            #expect(compare(outs[0][name]!, ref[name]!, atol: 1e-4, rtol: 1e-3) <= 1, "\(name)")
+            #expect(outs[0][name] == outs[1][name], "\(name)")
+        }
     }
 
     /// Every element is computed by the same code in the same order whatever the thread count (GEMM tiles,

@@ -91,10 +91,18 @@ package enum Depthwise {
                 sumsPerRow: true, rows: rows, kernels: kernels)
         }
         if let pool { pool.parallelFor(rowCount, body) } else { body(0..<rowCount, 0) }
+        addRowSums(seScratch, into: seSums, geometry: g, paddedChannels: pc, kernels: kernels)
+    }
+
+    /// seSums[n] = Σ rowSums[r] over image n's output rows, added in row order (batch × paddedChannels from
+    /// batch × outHeight × paddedChannels).
+    package static func addRowSums(
+        _ rowSums: UnsafePointer<Float>, into seSums: UnsafeMutablePointer<Float>, geometry g: NHWCConvGeometry,
+        paddedChannels pc: Int, kernels: KernelTable = KernelDispatch.table
+    ) {
         seSums.update(repeating: 0, count: g.batch * pc)
-        for row in 0..<rowCount {
-            let dst = seSums + (row / g.outHeight) * pc
-            kernels.addVectors(dst, seScratch + row * pc, pc)
+        for row in 0..<(g.batch * g.outHeight) {
+            kernels.addVectors(seSums + (row / g.outHeight) * pc, rowSums + row * pc, pc)
         }
     }
 }

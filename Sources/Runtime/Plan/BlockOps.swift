@@ -164,6 +164,12 @@ extension PlanBuilder {
                 node: node.label, opType: node.opType, reason: "residual with changing shape")
         }
         let input = try value(x, .nhwc, node: node)
+        if expand != nil || se == nil, MBConvPipeline.applies(geometry: dg, expanded: expand != nil, threads: threads) {
+            try planMBConvDepthFirst(
+                node, input: input, expand: expand, dw: dw, geometry: dg, se: se, project: project, activation: act,
+                residual: residual)
+            return
+        }
         let expanded = expand == nil ? input : temporary(node.label + ".expand", count: batch * h * w * cexp)
         let dwOut = temporary(node.label + ".dw", count: dg.outPixels * cexp)
         let output = newValue(node.outputs[0], shape: [batch, cout, dg.outHeight, dg.outWidth], layout: .nhwc)
@@ -204,6 +210,60 @@ extension PlanBuilder {
                         output: yp, outputStride: cout, activation: .none, residual: res, residualStride: cin,
                         pool: pool)
                 }
+            }
+        }
+    }
+
+    /// MBConv through `MBConvPipeline` (a large expanded tensor, or no expansion and no SE): expand and depthwise
+    /// depth-first in L2-sized bands per worker, then (no SE) the project on each band, or (SE) the scale and the
+    /// project over the whole depthwise output as `planMBConv` does.
+    private func planMBConvDepthFirst(
+        _ node: Node, input: Int, expand: PackedWeights?, dw: DepthwiseWeights, geometry dg: NHWCConvGeometry,
+        se: SqueezeExcite?, project: PackedWeights, activation act: KernelActivation, residual: Bool
+    ) throws {
+        let (batch, cexp, cout) = (dg.batch, dg.inChannels, project.outputs)
+        let cin = expand?.inputChannels ?? cexp
+        let pixels = dg.outHeight * dg.outWidth
+        let output = newValue(node.outputs[0], shape: [batch, cout, dg.outHeight, dg.outWidth], layout: .nhwc)
+        define(node.outputs[0], output)
+        let perWorker = MBConvPipeline.scratchFloats(dg, expanded: expand != nil, projected: se == nil)
+        let bands = temporary(node.label + ".bands", count: threads * perWorker)
+        guard let se else {
+            addStep(node.label, reads: [input], writes: [output, bands]) { b in
+                let xp = b.pointer(input)
+                return MBConvPipeline(
+                    expand: expand, dw: dw, geometry: dg, input: xp, activation: act, project: project,
+                    output: b.pointer(output), residual: residual ? UnsafePointer(xp) : nil, residualStride: cin,
+                    seRowSums: nil, scratch: b.pointer(bands)
+                ).run
+            }
+            return
+        }
+        let dwOut = temporary(node.label + ".dw", count: dg.outPixels * cexp)
+        let scaledId = scaledProjectScratch(node, se: se, project: project, pixels: pixels)
+        addStep(node.label, reads: [input], writes: [dwOut, output, bands] + [scaledId].compactMap { $0 }) { b in
+            let xp = b.pointer(input)
+            let dp = b.pointer(dwOut)
+            let yp = b.pointer(output)
+            let stage = SEStage(se: se, batch: batch, rows: batch * dg.outHeight)
+            let pipeline = MBConvPipeline(
+                expand: expand, dw: dw, geometry: dg, input: xp, activation: act, project: nil, output: dp,
+                residual: nil, residualStride: 0, seRowSums: stage.scratch.pointer, scratch: b.pointer(bands))
+            let projectConv = DenseConv(
+                geometry: NHWCConvGeometry(
+                    batch: batch, inHeight: dg.outHeight, inWidth: dg.outWidth, inChannels: cexp, outChannels: cout,
+                    kernel: (1, 1)),
+                weights: project, input: dp, inputStride: cexp)
+            let scaled = scaledId.map { b.pointer($0) }
+            let res: UnsafePointer<Float>? = residual ? UnsafePointer(xp) : nil
+            return { pool in
+                pipeline.run(pool)
+                Depthwise.addRowSums(
+                    stage.scratch.pointer, into: stage.sums.pointer, geometry: dg, paddedChannels: se.paddedChannels)
+                stage.computeScales(pixels: pixels)
+                stage.project(
+                    projectConv, input: dp, pixels: pixels, output: yp, outputStride: cout, residual: res,
+                    residualStride: cin, scaled: scaled, pool: pool)
             }
         }
     }
