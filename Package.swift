@@ -79,12 +79,13 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["IR", "CJPEG", "CPNG", "CImageShim"]),
         .target(name: "EffnetRuntime", dependencies: ["IR", "Formats", "Optimizer", "Runtime"]),
         .target(
-            name: "Effnet", dependencies: ["EffnetRuntime", "IR", "Formats", "Models", "Optimizer", "Runtime", "Imaging"]),
+            name: "Effnet",
+            dependencies: ["EffnetRuntime", "IR", "Formats", "Models", "Optimizer", "Runtime", "Verify", "Imaging"]),
         // The `effnet` command: flags and output formats over the Effnet library (one file per verb).
         .executableTarget(
             name: "EffnetCLI",
             dependencies: [
-                "Effnet", "IR", "Formats", "Models", "Optimizer", "Runtime", "Verify", "Imaging",
+                "Effnet", "IR", "Formats", "Runtime", "Imaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Microbenchmarks of the runtime's kernels (GFLOP/s, synthetic block stacks); not part of the CLI.
@@ -93,7 +94,7 @@ let package = Package(
             path: "Sources/KernelBench"),
 
     ] + kernelTargets + [
-        .testTarget(name: "IRTests", dependencies: ["IR", "OpCore"]),
+        .testTarget(name: "IRTests", dependencies: ["IR"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "IR"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "IR", "Runtime"]),
         .testTarget(name: "OptimizerTests", dependencies: ["Optimizer", "Formats", "Runtime", "IR"]),

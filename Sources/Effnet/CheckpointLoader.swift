@@ -48,7 +48,7 @@ enum CheckpointLoader {
         // spatial dims symbolic and let each use bind them (verify to its reference, run and bench to --size or
         // the architecture's resolution).
         if var dims = model.graph.inputs.first?.shape, dims.count == 4 {
-            let spatial = detected.architecture.channelsLast ? [1, 2] : [2, 3]
+            let spatial = (detected.architecture.channelsLast ? Layout.nhwc : .nchw).spatialAxes
             dims[spatial[0]] = .symbol("H")
             dims[spatial[1]] = .symbol("W")
             model.graph.inputs[0].shape = dims

@@ -1,10 +1,6 @@
 import ArgumentParser
 import Effnet
-import Formats
 import Foundation
-import IR
-import Models
-import Optimizer
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,9 +41,7 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Print one JSON document.")
     var json = false
 
-    enum OutputKind { case onnx, npz, safetensors }
-
-    var outputKind: OutputKind? {
+    var outputKind: ModelConversion.OutputKind? {
         guard let output else { return .onnx }
         if output.hasSuffix(".onnx") { return .onnx }
         if output.hasSuffix(".npz") { return .npz }
@@ -71,53 +65,9 @@ struct ConvertCommand: ParsableCommand {
         try OutputGuard.refuseOverwritingInput(input: model.model, output: output)
         let loaded = try model.load()
         try OutputGuard.refuseOverwritingDataFiles(loaded.dataFiles, output: output)
-        let before = ConvertReport.opCounts(loaded.model.graph)
-        var report = ConvertReport(
-            input: model.model, output: output, inputFormat: loaded.format.rawValue, architecture: loaded.architecture,
-            opsBefore: before)
-        switch outputKind! {
-        case .onnx:
-            var out = loaded.model
-            report.passes = try ModelLoader.optimize(&out, passes: passes.selection)
-            _ = try Unfuse().run(&out.graph, context: PassContext(opset: out.opset))
-            report.opsAfter = ConvertReport.opCounts(out.graph)
-            report.parameters = out.graph.parameterCount
-            try ONNXWriter.write(
-                out, to: output,
-                options: ONNXWriteOptions(opset: opset, externalData: externalData, producerVersion: Effnet.version))
-        case .npz, .safetensors:
-            // The graph records the scheme it was built from (`effnet.scheme`): a checkpoint keeps its own naming,
-            // an ONNX file effnet wrote keeps the one it came from; other ONNX files default to timm.
-            let scheme = naming ?? loaded.model.metadata["effnet.scheme"].flatMap(NamingScheme.init(rawValue:)) ?? .timm
-            let tensors: [(String, Tensor)]
-            if loaded.format.isCheckpoint {
-                // Built from the checkpoint with explicit BatchNorm, so the export is exact.
-                let exported = try CheckpointFileError.naming(model.model) {
-                    try CheckpointExporter.export(loaded.model.graph, naming: scheme)
-                }
-                tensors = exported.tensors
-                report.naming = exported.scheme.rawValue
-                report.notes = exported.notes
-            } else if let exported = try? CheckpointExporter.export(loaded.model.graph, naming: scheme) {
-                tensors = exported.tensors
-                report.naming = exported.scheme.rawValue
-                report.notes = exported.notes
-            } else {
-                if let naming {
-                    throw ModelUseError.reference(
-                        path: model.model, message: "is not a recognised EfficientNetV2, so it has no \(naming) names")
-                }
-                tensors = loaded.model.graph.initializers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-                report.naming = "initializer names"
-            }
-            report.parameters = tensors.reduce(0) { $0 + ($1.1.dtype.isFloatingPoint ? $1.1.count : 0) }
-            let named = tensors.map { NamedTensor(name: $0.0, tensor: $0.1) }
-            if outputKind == .safetensors {
-                try Safetensors.write(named, to: output, metadata: ["format": "pt"])
-            } else {
-                try NPZ.write(named, to: output, compressed: false)
-            }
-        }
+        var report = try ModelConversion.convert(
+            loaded, input: model.model, to: output, kind: outputKind!, passes: passes.selection, naming: naming,
+            opset: opset, externalData: externalData, producerVersion: Effnet.version)
         report.bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? nil
         if externalData, let data = try? FileManager.default.attributesOfItem(atPath: output + ".data")[.size] as? Int {
             report.bytes = (report.bytes ?? 0) + data
@@ -129,9 +79,8 @@ struct ConvertCommand: ParsableCommand {
 
 extension NamingScheme: ExpressibleByArgument {}
 
-/// Where `convert` writes when -o is not given: beside the input, named for what it is. An ONNX file `m.onnx`
-/// becomes `m.effnet.onnx`; a checkpoint `m.npz` becomes `m.onnx` (the kind is read from the content, the stem
-/// drops a `.onnx` / `.npz` extension). An existing file there is refused unless `--force`.
+/// Where `convert` writes when -o is not given (`ModelConversion.defaultOutput`: beside the input, named for what
+/// it is). An existing file there is refused unless `--force`.
 enum DefaultOutput {
     struct Exists: Error, CustomStringConvertible {
         var output: String
@@ -140,19 +89,8 @@ enum DefaultOutput {
         }
     }
 
-    static func name(for input: String, kind: ModelFileKind) -> String {
-        let dot = input.lastIndex(of: ".")
-        let slash = input.lastIndex(of: "/")
-        var stem = input
-        if let dot, slash.map({ $0 < dot }) ?? true {
-            let ext = input[input.index(after: dot)...].lowercased()
-            if ext == "onnx" || ext == "npz" { stem = String(input[..<dot]) }
-        }
-        return stem + (kind == .onnx ? ".effnet.onnx" : ".onnx")
-    }
-
     static func path(for input: String, externalData: Bool, force: Bool) throws -> String {
-        let path = name(for: input, kind: try ModelFileKind.detect(path: input))
+        let path = try ModelConversion.defaultOutput(for: input)
         if !force {
             for candidate in [path] + (externalData ? [path + ".data"] : []) {
                 var info = stat()
@@ -211,57 +149,5 @@ enum OutputGuard {
         var y = stat()
         guard stat(a, &x) == 0, stat(b, &y) == 0 else { return false }
         return x.st_dev == y.st_dev && x.st_ino == y.st_ino
-    }
-}
-
-/// What `convert` did: passes, op counts before and after, parameters, file size, time.
-struct ConvertReport: Encodable {
-    var input: String
-    var output: String
-    var inputFormat: String
-    var architecture: String?
-    var opsBefore: [String: Int]
-    var opsAfter: [String: Int]? = nil
-    var passes: [PassReportEntry] = []
-    var naming: String? = nil
-    var notes: [String] = []
-    var parameters: Int = 0
-    var bytes: Int? = nil
-    var seconds: Double = 0
-
-    enum CodingKeys: String, CodingKey {
-        case input, output, architecture, passes, naming, notes, parameters, bytes, seconds
-        case inputFormat = "input_format"
-        case opsBefore = "ops_before"
-        case opsAfter = "ops_after"
-    }
-
-    static func opCounts(_ graph: Graph) -> [String: Int] {
-        var counts = [String: Int]()
-        for node in graph.nodes {
-            counts[(node.domain.isEmpty ? "" : node.domain + ".") + node.opType, default: 0] += 1
-        }
-        return counts
-    }
-
-    var text: String {
-        var lines = ["\(input) (\(inputFormat)\(architecture.map { ", " + $0 } ?? "")) → \(output)"]
-        for p in passes where p.changes > 0 { lines.append("  \(p.pass): \(p.summary)") }
-        if let after = opsAfter {
-            let keys = Set(opsBefore.keys).union(after.keys).sorted()
-            let changed = keys.filter { opsBefore[$0] != after[$0] }
-            if !changed.isEmpty {
-                lines.append(
-                    "  operators: "
-                        + changed.map { "\($0) \(opsBefore[$0] ?? 0)→\(after[$0] ?? 0)" }.joined(separator: ", "))
-            }
-            lines.append("  nodes: \(opsBefore.values.reduce(0, +)) → \(after.values.reduce(0, +))")
-        }
-        if let naming { lines.append("  naming: \(naming)") }
-        for note in notes { lines.append("  note: \(note)") }
-        lines.append(String(format: "  parameters: %.2f M", Double(parameters) / 1e6))
-        if let bytes { lines.append(String(format: "  written: %.2f MB", Double(bytes) / 1e6)) }
-        lines.append(String(format: "  time: %.2f s", seconds))
-        return lines.joined(separator: "\n")
     }
 }

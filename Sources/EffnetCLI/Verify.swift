@@ -1,11 +1,6 @@
 import ArgumentParser
 import Effnet
-import Formats
 import Foundation
-import IR
-import Optimizer
-import Runtime
-import Verify
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,95 +49,18 @@ struct VerifyCommand: ParsableCommand {
         if let threads, !(1...CLILimits.maxThreads).contains(threads) { throw ValidationError(CLILimits.threadsMessage) }
     }
 
-    var chosenTolerance: Tolerance {
-        if let tolerance { return Tolerance(tolerance) }
-        return Tolerance(atol: atol ?? 1e-4, rtol: rtol ?? 1e-4)
-    }
-
     func run() throws {
         let loaded = try model.load()
-        let graph = loaded.model.graph
-        let tol = chosenTolerance
-        // A half-precision model against its reference: the half tolerance unless the user chose one.
-        let userChose = tolerance != nil || atol != nil || rtol != nil
-        let half = loaded.halfPrecision != nil && reference != nil && !userChose ? HalfPrecisionTolerance.self : nil
-        let referenceTol = half?.tolerance ?? tol
-        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        var feeds: [String: Tensor]
-        var expected: [String: Tensor]
-        let interpreter = try ReferenceInterpreter(graph: graph, opset: loaded.model.opset)
-        var checks = [VerifyReport.Check]()
-        var interpreted: [String: Tensor]? = nil
-        /// Against a reference file, outputs the file declares half-precision are rounded to that type first:
-        /// effnet computes in float32, a half-precision runtime stores each output in float16/bfloat16.
-        func asDeclared(_ outputs: [String: Tensor]) -> [String: Tensor] {
-            var out = outputs
-            for (name, half) in loaded.halfOutputs { out[name] = out[name]?.rounded(to: half) }
-            return out
-        }
-        if let reference {
-            (feeds, expected) = try ReferenceFile.read(reference, graph: graph)
-            interpreted = try interpreter.run(feeds)
-            checks.append(
-                try .init(
-                    path: "reference-interpreter", graph: "as read", actual: asDeclared(interpreted!), expected: expected,
-                    graphOutputs: graph.outputs, tolerance: referenceTol))
-        } else {
-            feeds = try RandomInputs.make(for: graph, seed: seed, defaultSize: loaded.defaultSize, path: model.model)
-            expected = try interpreter.run(feeds)
-        }
-        var optimized = loaded.model
-        optimized.graph.bindSpatialDims(feeds)
-        let report = try Pipeline.standard.run(&optimized.graph, context: PassContext(opset: optimized.opset))
-        let session = try InferenceSession(graph: optimized.graph, opset: optimized.opset, threads: threadCount)
-        let fast = try session.run(feeds)
-        checks.append(
-            try .init(
-                path: "runtime", graph: "optimized", actual: reference != nil ? asDeclared(fast) : fast,
-                expected: expected, graphOutputs: graph.outputs,
-                tolerance: reference != nil ? referenceTol : tol))
-        if let interpreted {
-            // The native runtime against the semantic oracle directly, on the reference's inputs.
-            checks.append(
-                try .init(
-                    path: "runtime vs reference-interpreter", graph: "optimized", actual: fast, expected: interpreted,
-                    graphOutputs: graph.outputs, tolerance: tol))
-        }
-        let passed = checks.allSatisfy(\.passed)
-        var divergence: Divergence? = nil
-        if !passed {
-            divergence = try DivergenceFinder(
-                model: loaded.model, optimizedGraph: optimized.graph, feeds: feeds, tolerance: tol, threads: threadCount
-            ).locate(importFailed: !checks[0].passed && reference != nil)
-        }
-        let result = VerifyReport(
-            model: model.model, reference: reference, passed: passed, atol: referenceTol.atol, rtol: referenceTol.rtol,
-            outputs: checks.first { $0.path == "runtime" }!.outputs, checks: checks, firstDivergence: divergence,
-            passes: report.filter { $0.changes > 0 }.map(\.pass),
-            toleranceReason: half.map { $0.reason(loaded.halfPrecision!, exact: tol) })
+        let result = try ModelVerification.verify(
+            loaded, path: model.model,
+            options: .init(
+                reference: reference, seed: seed, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                tolerance: tolerance, atol: atol, rtol: rtol))
         if json {
             try JSONOutput.print(result)
         } else {
             print(result.text)
         }
-        if !passed { throw ExitCode(1) }
-    }
-}
-
-/// The tolerance `verify` uses between a half-precision (float16/bfloat16) model and its reference.
-///
-/// Why: the model's weights are the float32 originals rounded to 11 significant bits (float16; 8 for bfloat16),
-/// and its reference may be either the float32 framework's output or a runtime's output of the half file (which
-/// may round activations too). Rounding every weight moves the logits of the reduced V2-S fixtures by 4.8e-3 to 2.4e-2 from
-/// the float32 model (max |Δ| of onnxruntime and of effnet alike), and onnxconverter-common's float16 V2-S by
-/// 8.5e-3; 5e-2 (atol and rtol) is twice the largest measured. The native runtime is still held to the default
-/// 1e-4 against the reference interpreter: both compute in float32 on the same widened weights.
-enum HalfPrecisionTolerance {
-    static let tolerance = Tolerance(atol: 5e-2, rtol: 5e-2)
-
-    static func reason(_ dtype: DType, exact: Tolerance) -> String {
-        "\(dtype) model: atol = rtol = \(tolerance.atol) against the reference, because its weights are float32 "
-            + "values rounded to \(dtype == .bfloat16 ? 8 : 11) significant bits (measured: 4.8e-3 to 2.4e-2 on the "
-            + "fixtures); runtime vs interpreter stays at atol \(exact.atol), rtol \(exact.rtol) (both float32)"
+        if !result.passed { throw ExitCode(1) }
     }
 }
