@@ -182,6 +182,9 @@ public final class InferenceSession: @unchecked Sendable {
         else { return [] }
         var best = [Double](repeating: .infinity, count: plan.steps.count)
         for _ in 0..<runs {
+            // The arena reuses the input's memory once it is dead: reload it, or later runs time garbage (V2-S
+            // ran into subnormals and took seconds).
+            plan.load(feeds)
             for (i, step) in plan.steps.enumerated() {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 step(pool)
@@ -270,18 +273,7 @@ final class ExecutionPlan {
     }
 
     func run(_ feeds: [String: Tensor], pool: WorkerPool) -> [String: Tensor] {
-        for input in inputs {
-            let t = feeds[input.name]!
-            let dst = arena.pointer + input.offset
-            if t.dtype == .float32 {
-                t.bytes.withUnsafeBytes { raw in
-                    dst.update(from: raw.bindMemory(to: Float.self).baseAddress!, count: input.count)
-                }
-            } else {
-                let f = t.floats
-                f.withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: input.count) }
-            }
-        }
+        load(feeds)
         for step in steps { step(pool) }
         var result = constantOutputs
         for (name, v) in outputs {
@@ -297,5 +289,21 @@ final class ExecutionPlan {
             result[name] = Tensor(shape: v.shape, floats: floats)
         }
         return result
+    }
+
+    /// Copies the feeds (float32, or widened) into the arena.
+    func load(_ feeds: [String: Tensor]) {
+        for input in inputs {
+            let t = feeds[input.name]!
+            let dst = arena.pointer + input.offset
+            if t.dtype == .float32 {
+                t.bytes.withUnsafeBytes { raw in
+                    dst.update(from: raw.bindMemory(to: Float.self).baseAddress!, count: input.count)
+                }
+            } else {
+                let f = t.floats
+                f.withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: input.count) }
+            }
+        }
     }
 }
