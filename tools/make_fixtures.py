@@ -50,7 +50,7 @@ FIXTURES = [
          exports=[dict(TS17, file="torchscript.onnx"),
                   dict(style="dynamo", file="dynamo.onnx", opset=18, dynamic_batch=True),
                   dict(style="external", file="external.onnx", source="torchscript.onnx")]),
-    dict(id="timm_tf_efficientnetv2_s", framework="timm", variant="tf_efficientnetv2_s", width=0.2, size=96,
+    dict(id="timm_tf_efficientnetv2_s", framework="timm", variant="tf_efficientnetv2_s", width=0.15, size=96,
          depths=DEPTHS_S, seed=102, second_photo="astronaut", checkpoint_compressed=True,
          exports=[dict(TS17, file="torchscript.onnx")]),
     dict(id="timm_efficientnetv2_rw_s", framework="timm", variant="efficientnetv2_rw_s", width=0.2, size=80,
