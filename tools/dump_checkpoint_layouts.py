@@ -120,6 +120,13 @@ KERAS = [
     ("EfficientNetV2B0-w0.5-d0.5", "efficientnetv2-b0",
      {"width_coefficient": 0.5, "depth_coefficient": 0.5, "default_size": 224, "classes": 10},
      "EfficientNetV2B0", False),
+    # EfficientNet (V1): `keras.applications.EfficientNetB*` (`dwconv`, a Normalization layer with weights).
+    ("EfficientNetB0", "EfficientNetB0", {}, "EfficientNetB0", True),
+    ("EfficientNetB3", "EfficientNetB3", {}, "EfficientNetB3", True),
+    ("EfficientNetB5", "EfficientNetB5", {}, "EfficientNetB5", True),
+    ("EfficientNetB0-w0.5-d0.5", "efficientnetb0",
+     {"v1": True, "width_coefficient": 0.5, "depth_coefficient": 0.5, "default_size": 224, "classes": 10},
+     "EfficientNetB0", False),
 ]
 
 
@@ -176,14 +183,21 @@ def dump_keras(entry):
     import numpy as np
     from keras.src.applications import efficientnet_v2 as kev2
     ident, name, kwargs, expected, standard = entry
-    if kwargs:
+    if kwargs.get("v1"):
+        from keras.src.applications import efficientnet as ke
+        kw = {k: v for k, v in kwargs.items() if k != "v1"}
+        model = ke.EfficientNet(kw.pop("width_coefficient"), kw.pop("depth_coefficient"), kw.pop("default_size"),
+                                name=name, weights=None, **kw)
+    elif kwargs:
         kw = dict(kwargs)
         model = kev2.EfficientNetV2(name=name, weights=None, **kw)
     else:
         model = getattr(keras.applications, name)(weights=None)
     tensors = [[w.path, list(w.shape), str(w.dtype)] for w in model.weights]
     params = int(sum(np.prod(w.shape) for w in model.trainable_weights))
-    buffers = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
+    # BatchNorm moving statistics only: V1's Normalization layer also holds (non-trainable) mean/variance/count.
+    buffers = int(sum(np.prod(w.shape) for w in model.non_trainable_weights
+                      if not w.path.startswith("normalization")))
     stage_blocks = {}
     for w in model.weights:
         head = w.path.split("/")[0]

@@ -14,7 +14,7 @@ Reruns skip files already present (and verified).
 It also copies the sample photos the checks use (`coffee.png`, `rocket.jpg`, … from scikit-image and matplotlib,
 already installed in .venv) into weights/photos/, so that `effnet run weights/photos -m weights/efficientnet-lite0.pth`
 needs nothing else; fixtures/ keeps only small images. Last, unless --no-reference, it writes the framework
-pipeline's top 5 for those photos (`check_real_weights.py --write-reference`) for the Swift test.
+pipeline's top 5 for those photos (`check_real_weights.py --write-reference`) for the Swift test, once per variant.
 """
 import argparse
 import hashlib
@@ -105,11 +105,14 @@ def main():
     for v in args.variants:
         fetch(v, args.out)
     copy_photos(args.out)
-    if not args.no_reference:
-        # The framework pipeline's answers for the Swift test (timm + onnxruntime; see check_real_weights.py).
+    # The framework pipeline's answers for the Swift test (timm + onnxruntime; see check_real_weights.py), written
+    # once per variant like the weights (delete weights/efficientnet-liteN.reference.json to rewrite it).
+    missing = [v for v in args.variants
+               if not os.path.exists(os.path.join(args.out, f"efficientnet-lite{v}.reference.json"))]
+    if not args.no_reference and missing:
         subprocess.run(
             [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "check_real_weights.py"),
-             "--write-reference", "--weights", args.out, "--lite", *args.variants], check=True)
+             "--write-reference", "--weights", args.out, "--lite", *missing], check=True)
 
 
 if __name__ == "__main__":

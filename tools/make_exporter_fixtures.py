@@ -46,7 +46,7 @@ from effnet_fixtures.npz import write_npz  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCE = os.path.join(ROOT, "fixtures", "models", "keras_efficientnetv2_b0")
 # As tools/make_fixtures.py's keras_efficientnetv2_b0 entry.
-VARIANT, WIDTH, SIZE, DEPTHS, CLASSES, SEED = "efficientnetv2-b0", 0.25, 96, (1, 2, 2, 2, 2, 1), 40, 105
+VARIANT, WIDTH, SIZE, DEPTHS, CLASSES, SEED = "efficientnetv2-b0", 0.15, 64, (1, 2, 2, 2, 2, 1), 40, 105
 
 
 def ops_histogram(path):

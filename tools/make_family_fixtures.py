@@ -13,10 +13,13 @@ from real sample photos plus noise, classifier scaled so that softmax is neither
   (checkpoint only: its ONNX export is checked against onnxruntime, then not kept). B3 and Lite4 keep their ONNX
   export only (their checkpoints load through the same code as B0's and Lite0's); fixtures/ has a size budget.
 
-Files (~1 MB in all): `checkpoint.npz` (the state dict), `model.onnx` (`torch.onnx.export`, TorchScript exporter, op set 17,
+Files (~2.7 MB in all): `checkpoint.npz` (the state dict), `model.onnx` (`torch.onnx.export`, TorchScript exporter, op set 17,
 dynamic batch, BN folded; timm `tf_` models carry their dynamic SAME-padding subgraphs), `io.npz` (`input`, a batch
 of two sample photos preprocessed by the framework's eval transform, and `output`, the framework's logits) and
-`meta.json`. Keras's EfficientNet (V1) is not among them: effnet does not read Keras V1 weight names.
+`meta.json`. Keras's EfficientNet (V1) (`keras.applications.EfficientNetB0`/`B3` code at width 0.1 / 0.12, depth
+0.25, its Normalization layer set to ImageNet statistics) gives `model.weights.h5` (Keras 3 `save_weights`; B0
+only) and `model.onnx` (Keras 3's own ONNX export, torch backend), with Keras's softmax outputs in io.npz (NHWC raw
+0..255 pixel input).
 Usage: ${EFFNET_PYTHON:-.venv/bin/python} tools/make_family_fixtures.py [ID ...]
 """
 
@@ -50,7 +53,18 @@ FIXTURES = {
                                        seed=304, second_photo="chelsea", checkpoint=False),
     "torchvision_efficientnet_b0": dict(framework="torchvision", variant="efficientnet_b0", width=0.1, depth=0.25,
                                         seed=305, second_photo="rocket"),
+    # Keras applications' EfficientNet (V1): B0 as its weights (`model.weights.h5`) and Keras's ONNX export, B3
+    # (B3's width 1.2 × 0.1) as its export only.
+    "keras_efficientnet_b0": dict(framework="keras", variant="EfficientNetB0", width=0.1, depth=0.25, seed=306,
+                                  second_photo="coffee"),
+    "keras_efficientnet_b3": dict(framework="keras", variant="EfficientNetB3", width=0.12, depth=0.25, seed=307,
+                                  second_photo="rocket", checkpoint=False),
 }
+
+# The Normalization layer of Keras's EfficientNet holds mean/variance as weights; `weights=None` leaves them at
+# 0/1. The fixtures set them as an adapted layer would for ImageNet (variance = std²), so effnet must read them.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def build(fx):
@@ -78,8 +92,57 @@ def build(fx):
     return model, photos.preprocess_spec("torchvision", SIZE)
 
 
+def make_keras(fid):
+    """Keras 3 `keras.applications` EfficientNet (V1) at a small width: weights file, Keras ONNX export, io."""
+    import math
+
+    fx = FIXTURES[fid]
+    env.deterministic(fx["seed"])
+    keras = env.import_keras()
+    keras.utils.set_random_seed(fx["seed"])
+    from keras.src.applications import efficientnet as ke
+
+    from effnet_fixtures import keras_models
+    import make_exporter_fixtures
+
+    blocks = [dict(b, repeats=max(1, math.ceil(b["repeats"] * fx["depth"]))) for b in ke.DEFAULT_BLOCKS_ARGS]
+    model = ke.EfficientNet(fx["width"], 1.0, SIZE, blocks_args=blocks, name=fx["variant"].lower(), weights=None,
+                            input_shape=(SIZE, SIZE, 3), classes=CLASSES)
+    norm = [layer for layer in model.layers if isinstance(layer, keras.layers.Normalization)]
+    assert len(norm) == 1 and [v.path.split("/")[-1] for v in norm[0].weights] == ["mean", "variance", "count"]
+    norm[0].weights[0].assign(np.asarray(IMAGENET_MEAN, np.float32))
+    norm[0].weights[1].assign(np.square(np.asarray(IMAGENET_STD, np.float32)))
+    spec = photos.preprocess_spec("keras", SIZE)
+    all_photos, x, _ = make_fixtures.photo_inputs("keras", spec, fx["second_photo"])
+    report = keras_models.calibrate_keras_model(keras, model, spec, fx["seed"], all_photos)
+    y = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), np.float32)
+    d = os.path.join(OUT, fid)
+    folder.fresh_dir(d)
+    if fx.get("checkpoint", True):
+        model.save_weights(os.path.join(d, "model.weights.h5"))
+    onnx_path = os.path.join(d, "model.onnx")
+    make_exporter_fixtures.keras_export(model, onnx_path)
+    ort_diff = float(np.abs(make_exporter_fixtures.ort_run(onnx_path, x).astype(np.float64) - y).max())
+    assert ort_diff < 1e-5, f"{fid}: onnxruntime differs from Keras by {ort_diff}"
+    folder.write_io(d, x, y)
+    meta = dict(id=fid, framework="keras", keras_backend=keras.backend.backend(), variant=fx["variant"],
+                width=fx["width"], depth=fx["depth"], blocks_args=blocks, num_classes=CLASSES,
+                input=[2, SIZE, SIZE, 3], layout="NHWC, raw 0..255 pixels", preprocessing=spec,
+                in_model="Rescaling(1/255), Normalization(mean=ImageNet, variance=ImageNet std^2) (its weights)",
+                output="softmax probabilities", photos=["grace_hopper", fx["second_photo"]],
+                top1_probability=[float(v) for v in y.max(-1)], ort_max_abs_diff=ort_diff,
+                onnx=dict(exporter=f"keras {keras.__version__} model.export(format='onnx'), torch backend",
+                          ops=make_exporter_fixtures.ops_histogram(onnx_path)),
+                calibration=report)
+    folder.write_meta(d, meta)
+    size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+    print(f"{fid}: {size / 1024:.0f} KB, top-1 p {meta['top1_probability']}, ORT − Keras {ort_diff:.1e}")
+
+
 def make(fid):
     fx = FIXTURES[fid]
+    if fx["framework"] == "keras":
+        return make_keras(fid)
     env.deterministic(fx["seed"])
     model, spec = build(fx)
     all_photos, x, _ = make_fixtures.photo_inputs(fx["framework"], spec, fx["second_photo"])

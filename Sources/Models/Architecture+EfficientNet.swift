@@ -139,4 +139,21 @@ extension Architecture {
         }
         return out
     }()
+
+    // MARK: - Keras
+
+    /// Keras `keras.applications.EfficientNetB0`…`B7` (`stem_conv`, `block1a_dwconv`, `block2a_expand_conv`, …,
+    /// `top_conv`, `predictions`): NHWC input of raw 0…255 pixels, `Rescaling(1/255)` and a `Normalization` layer
+    /// inside the model (its mean and variance are weights of the checkpoint; ImageNet's when it has none), a
+    /// softmax head, TF "SAME" padding (`ZeroPadding2D` + "valid" for stride 2), BN ε 1e-3, `round_filters` with
+    /// the 10 % bump, expansion `in · e` unrounded, SE `max(1, ⌊in · 0.25⌋)`, input `default_size`.
+    public static let efficientnetKeras: [Architecture] = v1Coefficients.enumerated().map { i, c in
+        var a = v1Variant(
+            "EfficientNetB\(i)", scheme: .keras, lite: false, width: c.0, depth: c.1, padding: .tfSame,
+            epsilon: 1e-3, eval: c.2, normalization: .identity, cropPct: 1, interpolation: "bilinear")
+        a.preprocessing = kerasNormalize
+        a.softmaxOutput = true
+        a.channelsLast = true
+        return a
+    }
 }

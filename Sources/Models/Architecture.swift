@@ -160,7 +160,8 @@ public struct Architecture: Hashable, Sendable, CustomStringConvertible {
     /// timm and torchvision both call EfficientNet-B0 `efficientnet_b0`: `named` finds timm's, detection of a
     /// torchvision checkpoint takes torchvision's.
     public static var all: [Architecture] {
-        timm + efficientnetTimm + torchvision + efficientnetTorchvision + keras + efficientnetPytorch
+        timm + efficientnetTimm + torchvision + efficientnetTorchvision + keras + efficientnetKeras
+            + efficientnetPytorch
     }
 
     /// The architecture of that exact name (case-sensitive first, then case-insensitive).

@@ -80,10 +80,10 @@ public enum CheckpointExporter {
     /// the channel counts (an expansion or projection exists exactly when the width changes), and torchvision's
     /// MBConv always has SE while its Fused-MBConv never does.
     static func checkRepresentable(_ structure: NetworkStructure, naming: NamingScheme) throws {
-        if naming == .keras, !structure.blocks.isEmpty, structure.blocks.allSatisfy({ $0.kind == .mbconv }) {
-            // Keras's EfficientNet (V1) names its depthwise convs `dwconv`, its V2 `dwconv2`: only V2 is written.
+        if naming == .keras, structure.isKerasV1, structure.blocks.contains(where: { $0.seChannels == nil }) {
+            // Keras's EfficientNet (V1) has squeeze-excitation in every block; it has no Lite.
             throw CheckpointError.notRepresentable(
-                scheme: naming, reason: "EfficientNet (V1) and Lite weights under Keras names are not supported")
+                scheme: naming, reason: "an MBConv without SE (EfficientNet-Lite): Keras's EfficientNet has SE in every block")
         }
         for b in structure.blocks {
             let at = "block \(b.stage).\(b.index)"

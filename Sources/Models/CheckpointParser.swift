@@ -164,7 +164,7 @@ extension NamingScheme {
         case .keras:
             let se = sublayers.contains("se_reduce") || sublayers.contains("se_expand")
             let expand = sublayers.contains("expand_conv") || sublayers.contains("expand_bn")
-            if sublayers.contains("dwconv2") || sublayers.contains("bn") {
+            if sublayers.contains("dwconv2") || sublayers.contains("dwconv") || sublayers.contains("bn") {
                 return BlockFlags(kind: .mbconv, hasExpansion: expand, hasProjection: true, hasSE: se)
             }
             return BlockFlags(kind: .fusedMBConv, hasExpansion: true, hasProjection: expand, hasSE: se)

@@ -80,9 +80,12 @@ extension ConvScan {
             if (added != nil) != block.hasResidual {
                 throw fail(first, block.hasResidual ? "missing the residual Add" : "a residual Add where shapes change")
             }
-            // A block that cannot add its input back (or changes kind or kernel size) starts a stage: at tiny widths
-            // EfficientNet's 3×3 stage 4 and 5×5 stage 5 can have equal widths.
-            if blocks.isEmpty || !block.hasResidual || blocks.last!.kind != kind || blocks.last!.kernel != block.kernel {
+            // A block that cannot add its input back (or changes kind, kernel size or expansion ratio) starts a
+            // stage: at tiny widths EfficientNet's 3×3 stage 4 and 5×5 stage 5 can have equal widths, and so can
+            // V2-B0's MBConv4 stage 4 and MBConv6 stage 5.
+            if blocks.isEmpty || !block.hasResidual || blocks.last!.kind != kind || blocks.last!.kernel != block.kernel
+                || Self.expansionRatio(blocks.last!) != Self.expansionRatio(block)
+            {
                 stage += 1
                 index = 0
             }
@@ -133,5 +136,10 @@ extension ConvScan {
                 $0.opType == "Softmax" && $0.outputs.contains(where: outputs.contains)
             },
             convs: table, classifier: classifier)
+    }
+
+    /// A block's expansion ratio, rounded to a whole number (the frameworks round expanded widths to multiples of 8).
+    static func expansionRatio(_ b: BlockSpec) -> Int {
+        b.inChannels > 0 ? Int((Double(b.midChannels) / Double(b.inChannels)).rounded()) : 0
     }
 }

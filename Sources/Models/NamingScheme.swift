@@ -6,7 +6,8 @@
 /// - torchvision: `features.0.{0,1}` stem, `features.S+1.I.block.J.{0,1}` (conv, BN) or `.fc1/.fc2` (SE),
 ///   `features.N+1.{0,1}` head, `classifier.1` linear.
 /// - Keras: `stem_conv/kernel`, `stem_bn/{gamma,beta,moving_mean,moving_variance}`,
-///   `block{S+1}{a,b,…}_{expand_conv,expand_bn,dwconv2,bn,se_reduce,se_expand,project_conv,project_bn}/…`,
+///   `block{S+1}{a,b,…}_{expand_conv,expand_bn,dwconv2,bn,se_reduce,se_expand,project_conv,project_bn}/…`
+///   (EfficientNet V1, `EfficientNetB0`…`B7`: `dwconv` instead of `dwconv2`),
 ///   `top_conv`, `top_bn`, `predictions/{kernel,bias}`; conv kernels HWIO, depthwise kernels HWC1 (`dwconv2/kernel`; Keras 2: `depthwise_kernel`),
 ///   dense kernel [in, out].
 /// - efficientnet-pytorch (EfficientNet B0…B7 and the Lite weight packages): `_conv_stem`, `_bn0`,
@@ -176,7 +177,7 @@ extension NamingScheme {
         case .fusedNorm: return prefix + (b.hasProjection ? "expand_bn" : "project_bn")
         case .expandConv: return prefix + "expand_conv"
         case .expandNorm: return prefix + "expand_bn"
-        case .depthwiseConv: return prefix + "dwconv2"
+        case .depthwiseConv: return prefix + (structure.isKerasV1 ? "dwconv" : "dwconv2")
         case .depthwiseNorm: return prefix + "bn"
         case .seReduce: return prefix + "se_reduce"
         case .seExpand: return prefix + "se_expand"
@@ -189,4 +190,10 @@ extension NamingScheme {
     static func kerasLetter(_ index: Int) -> String {
         String(Character(Unicode.Scalar(UInt32(97 + index)) ?? "?"))
     }
+}
+
+extension NetworkStructure {
+    /// Keras names the depthwise conv `dwconv` in EfficientNet (V1: every block an MBConv) and `dwconv2` in
+    /// EfficientNetV2 (whose early stages are always Fused-MBConv).
+    var isKerasV1: Bool { !blocks.isEmpty && blocks.allSatisfy { $0.kind == .mbconv } }
 }

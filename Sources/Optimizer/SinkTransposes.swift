@@ -9,6 +9,9 @@ import IR
 ///   (c is first left-padded with 1s to the rank of p, as broadcasting does);
 /// - ReduceMean(T_p(x), axes A, keepdims = 0) = ReduceMean(x, p(A)) when the kept axes stay in increasing order
 ///   under p (true for the NHWC → NCHW pair: reducing H, W leaves [N, C] either way);
+/// - T_q(Pad(x, P)) = Pad(T_q(x), P'') for constant padding read only by the Transpose, with P''[k] = P[q[k]]
+///   (hoisted first: Keras's `ZeroPadding2D` pads NHWC just before the Transpose into a convolution, so the pad
+///   ends up in the convolution's layout, where `fold-pad` folds it);
 /// - T_q(T_p(x)) = T_{p∘q}(x), and is x when p∘q is the identity.
 /// One sweep in graph order moves each Transpose as far down as it goes: a rewritten node's new Transpose is seen
 /// by the nodes after it. Transposes left without readers are removed by dead-code elimination; graph outputs keep
@@ -22,6 +25,7 @@ public struct SinkTransposes: GraphPass {
 
     public func run(_ graph: inout Graph, context: PassContext) throws -> PassResult {
         var taken = graph.allValueNames
+        let hoisted = Self.hoistTransposesAbovePads(&graph, taken: &taken)
         var transposeOf = [String: (input: String, perm: [Int])]()
         var nodes = [Node]()
         nodes.reserveCapacity(graph.nodes.count)
@@ -122,12 +126,79 @@ public struct SinkTransposes: GraphPass {
             }
             emit(node)
         }
+        moved += hoisted
         guard moved + cancelled > 0 else { return .unchanged }
         graph.nodes = nodes
         _ = try EliminateIdentity().run(&graph, context: context)
         _ = try EliminateDeadCode().run(&graph, context: context)
         return PassResult(
             changes: moved + cancelled, summary: "moved \(moved) Transpose past a node, cancelled \(cancelled) pairs")
+    }
+
+    /// T_q(Pad(x, P)) = Pad(T_q(x), P'') with P''[k] = P[q[k]], for a constant Pad read only by the Transpose: a
+    /// channels-last graph that pads its input before the first Transpose (Keras's EfficientNet `stem_conv_pad`)
+    /// then pads in the convolution's layout, where `fold-pad` can fold it. Returns the number of pairs swapped.
+    static func hoistTransposesAbovePads(_ graph: inout Graph, taken: inout Set<String>) -> Int {
+        var readers = [String: Int]()
+        for n in graph.nodes { for i in n.inputs where !i.isEmpty { readers[i, default: 0] += 1 } }
+        for o in graph.outputs { readers[o.name, default: 0] += 1 }
+        var producer = [String: Int]()
+        for (k, n) in graph.nodes.enumerated() { for o in n.outputs { producer[o] = k } }
+        var swapped = 0
+        var dropped = Set<Int>()
+        for t in graph.nodes.indices {
+            let transpose = graph.nodes[t]
+            guard transpose.opType == "Transpose", transpose.domain.isEmpty, let q = transpose.ints("perm"),
+                var padded = transpose.input(0), readers[padded] == 1, var k = producer[padded]
+            else { continue }
+            // Through Identities (what eliminate-casts leaves of Keras's Casts), each read only by the next.
+            var identities = [Int]()
+            while graph.nodes[k].opType == "Identity", graph.nodes[k].domain.isEmpty, let i = graph.nodes[k].input(0),
+                readers[i] == 1, let before = producer[i]
+            {
+                identities.append(k)
+                padded = i
+                k = before
+            }
+            let pad = graph.nodes[k]
+            guard pad.opType == "Pad", pad.domain.isEmpty, pad.outputs.count == 1,
+                (pad.string("mode") ?? "constant") == "constant", pad.inputs.count < 4 || pad.inputs[3].isEmpty,
+                let x = pad.input(0)
+            else { continue }
+            let rank = q.count
+            let fromInput = pad.ints("pads") == nil
+            // The pads input may still sit behind the Identity a removed Cast left.
+            var padsName = pad.input(1) ?? ""
+            while graph.constant(padsName) == nil, let j = producer[padsName], graph.nodes[j].opType == "Identity",
+                let i = graph.nodes[j].input(0)
+            {
+                padsName = i
+            }
+            guard let pads = pad.ints("pads") ?? graph.constant(padsName)?.ints, pads.count == 2 * rank else {
+                continue
+            }
+            let permuted = (0..<rank).map { pads[q[$0]] } + (0..<rank).map { pads[rank + q[$0]] }
+            let laidOut = graph.freshName(x + ".transposed", avoiding: &taken)
+            var newPad = pad
+            newPad.inputs[0] = laidOut
+            newPad.outputs = transpose.outputs
+            if fromInput {
+                let name = graph.freshName(pad.inputs[1] + ".transposed", avoiding: &taken)
+                graph.initializers[name] = Tensor(shape: [2 * rank], int64s: permuted.map { Int64($0) })
+                newPad.inputs[1] = name
+            } else {
+                newPad.attributes["pads"] = .ints(permuted)
+            }
+            var newTranspose = transpose
+            newTranspose.inputs = [x]
+            newTranspose.outputs = [laidOut]
+            graph.nodes[k] = newTranspose
+            graph.nodes[t] = newPad
+            dropped.formUnion(identities)
+            swapped += 1
+        }
+        if !dropped.isEmpty { graph.nodes = graph.nodes.indices.filter { !dropped.contains($0) }.map { graph.nodes[$0] } }
+        return swapped
     }
 
     /// c' with T_p(c') = c (c left-padded with 1s to the rank of p), or nil when c has a higher rank.

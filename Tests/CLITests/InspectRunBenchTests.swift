@@ -27,7 +27,7 @@ import Testing
 
     @Test func inspectTextPrintsTheStageTable() throws {
         let r = try EffnetProcess.run([
-            "inspect", EffnetProcess.fixture("models/torchvision_efficientnet_v2_s/dynamo.onnx"),
+            "inspect", EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/dynamo.onnx"),
         ])
         #expect(r.status == 0)
         #expect(r.stdout.contains("Stage | Operator"))
