@@ -17,10 +17,11 @@
 # .build-fuzz/findings/<target>/ (crash-*, leak-*, oom-*, timeout-*); a finding makes the script exit 1.
 # (.build-fuzz/ is ignored by git; findings worth keeping become inputs in fixtures/hostile/fuzz/.)
 #
-# --smoke (tools/test.sh): the same sanitizer build (only the parsing modules: about a minute of CPU from clean, kept
-# in .build-fuzz/ for the next run), every seed and every file in fixtures/hostile/fuzz/ replayed once under ASan
-# and UBSan, then each target mutates for SECONDS (default 2) from its seeds, into a throw-away corpus. It proves
-# the harnesses build and that no committed input traps or trips a sanitizer.
+# --smoke (tools/test.sh): no build of its own. The harnesses are linked against the objects of the embedding
+# package's build (`tools/embed-test.sh` must have run), which compiles IR, Formats, Imaging and the C shims in debug
+# with the same sanitizers (ASan; UBSan for C) but without libFuzzer's coverage. Every seed and every file in
+# fixtures/hostile/fuzz/ is replayed once, then each target mutates for SECONDS (default 2) from its seeds, into a
+# throw-away corpus. It proves the harnesses build and that no committed input traps or trips a sanitizer.
 #
 # Usage: tools/fuzz.sh [--smoke] [SECONDS] [TARGET ...]          (default: every target)
 set -euo pipefail
@@ -35,22 +36,23 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 
-build=.build-fuzz
 if [ $smoke = 1 ]; then
+  bin=Examples/EmbedTest/.build/debug
+  [ -d "$bin/Formats.build" ] && [ -d "$bin/Imaging.build" ] \
+    || { echo "fuzz.sh --smoke: run tools/embed-test.sh first (the harnesses link its sanitizer build)" >&2; exit 2; }
   work=$(mktemp -d "${TMPDIR:-/tmp}/effnet-fuzz-smoke.XXXXXX")
   trap 'rm -rf "$work"' EXIT
 else
+  build=.build-fuzz
   work=$build
-  mkdir -p "$work"
+  # Libraries are compiled, never linked, by `--target Formats`, so -sanitize=fuzzer only adds libFuzzer's coverage.
+  flags=(-Xswiftc -sanitize=fuzzer,address
+    -Xcc -fsanitize=fuzzer-no-link,address,undefined -Xcc -fno-sanitize-recover=undefined)
+  swift build --build-path "$build" --target Formats "${flags[@]}"
+  swift build --build-path "$build" --target Imaging "${flags[@]}"
+  bin=$(swift build --build-path "$build" --show-bin-path "${flags[@]}")
 fi
-# Libraries are compiled, never linked, by `--target Formats`, so -sanitize=fuzzer only adds libFuzzer's coverage.
 # The ASan runtime the harnesses link carries UBSan's handlers too.
-flags=(-Xswiftc -sanitize=fuzzer,address
-  -Xcc -fsanitize=fuzzer-no-link,address,undefined -Xcc -fno-sanitize-recover=undefined)
-swift build --build-path "$build" --target Formats "${flags[@]}" >"$work/build.log" 2>&1 \
-  && swift build --build-path "$build" --target Imaging "${flags[@]}" >>"$work/build.log" 2>&1 \
-  || { grep -E "error:" "$work/build.log" | head -n 20 || tail -n 20 "$work/build.log"; exit 1; }
-bin=$(swift build --build-path "$build" --show-bin-path "${flags[@]}")
 sanitize=fuzzer,address
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
 
