@@ -36,7 +36,10 @@ for s in "${sanitizers[@]}"; do
       build=(--sanitize=address -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined)
       if [ -n "${PROTOBUF_C_SRC:-}" ]; then
         mkdir -p "$scratch/protobuf-c"
-        clang -c -g -O1 -fPIC -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+        # -fno-sanitize=function: protobuf-c calls each message type's generated init function through its generic
+        # `void (*)(ProtobufCMessage *)` pointer (the design of protoc-c's output; same ABI), which UBSan reports at
+        # once on every message. Every other check stays on.
+        clang -c -g -O1 -fPIC -fsanitize=address,undefined -fno-sanitize=function -fno-sanitize-recover=undefined \
           "$PROTOBUF_C_SRC/protobuf-c/protobuf-c.c" -o "$scratch/protobuf-c/protobuf-c.o" || exit 1
         rm -f "$scratch/protobuf-c/libprotobuf-c.a"
         ar rcs "$scratch/protobuf-c/libprotobuf-c.a" "$scratch/protobuf-c/protobuf-c.o"
