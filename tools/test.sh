@@ -73,5 +73,5 @@ background=()
 cat "$work/crosscheck.log"
 [ $status -eq 0 ] || { echo "cross-checks FAILED (exit $status)"; exit $status; }
 
-echo "== all passed in $((SECONDS - started)) s wall; CPU (user, sys) of this script's children:"
-times | tail -n 1
+echo "== all passed in $((SECONDS - started)) s wall; CPU (user, sys) of this shell, then of its children:"
+times
