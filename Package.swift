@@ -104,3 +104,11 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["IR", "Formats"]),
     ]
 )
+
+/// Test code is compiled without optimization in release builds too: the test command builds once, in release with
+/// testable imports (`swift build -c release -Xswiftc -enable-testing --build-tests`), so the suites run against the
+/// optimized libraries and binary users get, and optimizing the test targets themselves would only cost build time
+/// (about 170 CPU-seconds, more than they save at run time).
+for target in package.targets where target.type == .test {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-Onone"], .when(configuration: .release))]
+}

@@ -8,16 +8,20 @@
 #   torch        PyTorch zip archives and legacy pickle files (FuzzTorch.swift)
 #   keras        Keras HDF5 weights through effnet's HDF5 reader, from memory (FuzzKerasH5.swift)
 #   jpeg, png    libjpeg-turbo / libpng decoding behind effnet's checks, plus EXIF orientation (FuzzJPEG/PNG.swift)
-# Not part of `swift build`: IR, Formats, Imaging and the C shims are built with AddressSanitizer and coverage
-# instrumentation into .build-fuzz/, each harness is linked with -sanitize=fuzzer,address and run for SECONDS
-# (default 60) seeded from the committed fixtures. The corpus grows in .build-fuzz/corpus/<target>/ and findings are
-# written to .build-fuzz/findings/<target>/ (crash-*, leak-*, oom-*, timeout-*); a finding makes the script exit 1.
+# Not part of `swift build`: IR, Formats, Imaging and the C targets they use (the protoc-c output of onnx.proto, the
+# libjpeg/libpng shims) are built in debug (Swift's overflow and bounds checks on) with AddressSanitizer and coverage
+# instrumentation into .build-fuzz/; the C targets also with UndefinedBehaviorSanitizer, every report fatal
+# (-fno-sanitize-recover; swiftc has no -sanitize=undefined on Linux, and Swift code has its own checks). Each
+# harness is linked with -sanitize=fuzzer,address and run for SECONDS (default 60) seeded from the committed
+# fixtures. The corpus grows in .build-fuzz/corpus/<target>/ and findings are written to
+# .build-fuzz/findings/<target>/ (crash-*, leak-*, oom-*, timeout-*); a finding makes the script exit 1.
 # (.build-fuzz/ is ignored by git; findings worth keeping become inputs in fixtures/hostile/fuzz/.)
 #
-# --smoke (tools/test.sh): no sanitizer build. The harnesses are linked with -sanitize=fuzzer against the objects
-# of the ordinary debug build (`swift build --build-tests` must have run; Swift's own checks are on there), every
-# seed and every file in fixtures/hostile/fuzz/ is replayed once, then each target mutates for SECONDS (default 2)
-# from its seeds, into a throw-away corpus. It proves the harnesses build and that no committed input traps.
+# --smoke (tools/test.sh): no build of its own. The harnesses are linked against the objects of the embedding
+# package's build (`tools/embed-test.sh` must have run), which compiles IR, Formats, Imaging and the C shims in debug
+# with the same sanitizers (ASan; UBSan for C) but without libFuzzer's coverage. Every seed and every file in
+# fixtures/hostile/fuzz/ is replayed once, then each target mutates for SECONDS (default 2) from its seeds, into a
+# throw-away corpus. It proves the harnesses build and that no committed input traps or trips a sanitizer.
 #
 # Usage: tools/fuzz.sh [--smoke] [SECONDS] [TARGET ...]          (default: every target)
 set -euo pipefail
@@ -31,22 +35,24 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 
 if [ $smoke = 1 ]; then
-  build=.build
-  bin=$(swift build --show-bin-path)
-  [ -d "$bin/Formats.build" ] && [ -d "$bin/Imaging.build" ] || { echo "fuzz.sh --smoke: run swift build first" >&2; exit 2; }
+  bin=Examples/EmbedTest/.build/debug
+  [ -d "$bin/Formats.build" ] && [ -d "$bin/Imaging.build" ] \
+    || { echo "fuzz.sh --smoke: run tools/embed-test.sh first (the harnesses link its sanitizer build)" >&2; exit 2; }
   work=$(mktemp -d "${TMPDIR:-/tmp}/effnet-fuzz-smoke.XXXXXX")
   trap 'rm -rf "$work"' EXIT
-  sanitize=fuzzer
 else
   build=.build-fuzz
   work=$build
   # Libraries are compiled, never linked, by `--target Formats`, so -sanitize=fuzzer only adds libFuzzer's coverage.
-  flags=(-Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address)
+  flags=(-Xswiftc -sanitize=fuzzer,address
+    -Xcc -fsanitize=fuzzer-no-link,address,undefined -Xcc -fno-sanitize-recover=undefined)
   swift build --build-path "$build" --target Formats "${flags[@]}"
   swift build --build-path "$build" --target Imaging "${flags[@]}"
   bin=$(swift build --build-path "$build" --show-bin-path "${flags[@]}")
-  sanitize=fuzzer,address
 fi
+# The ASan runtime the harnesses link carries UBSan's handlers too.
+sanitize=fuzzer,address
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
 
 # Seeds for the external-data target: a 2-byte little-endian model length, the model, then its data file.
 external_seeds() {

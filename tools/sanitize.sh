@@ -2,10 +2,15 @@
 # Runs effnet's test suites under sanitizers, each in its own scratch folder (.build-sanitize-<name>/, never the
 # normal .build/):
 #   address    AddressSanitizer over the reader and decoder suites (FILTER=regex overrides them).
-#   undefined  UndefinedBehaviorSanitizer over the whole suite (FILTER overrides). swiftc has no -sanitize=undefined
-#              on Linux: the C code (protoc-c output, the libjpeg/libpng shims, CPU feature detection) is built with
-#              clang's -fsanitize=undefined, and a report stops the process; Swift code keeps its own checks (the
-#              debug build traps on overflow and out-of-bounds access).
+#   undefined  UndefinedBehaviorSanitizer and AddressSanitizer over the suites that drive the readers and decoders
+#              (FormatsTests, ImagingTests, ModelsTests; FILTER=regex overrides them). swiftc has no
+#              -sanitize=undefined on Linux, so the C code (the protoc-c output of onnx.proto, the libjpeg/libpng
+#              shims, CPU feature detection) is built with clang's -fsanitize=address,undefined, a UBSan report
+#              stopping the process (-fno-sanitize-recover), and Swift code with -sanitize=address, keeping its own
+#              checks (the debug build traps on overflow and out-of-bounds access). PROTOBUF_C_SRC=DIR (a checkout of
+#              github.com/protobuf-c/protobuf-c at the system's version, e.g. v1.4.1 on Debian 12) also builds the
+#              protobuf-c runtime from DIR/protobuf-c/protobuf-c.c with both sanitizers and links it instead of the
+#              system's libprotobuf-c.
 #   thread     ThreadSanitizer over the worker pool, the runtime sessions and the `effnet run` tests (its decoding
 #              pipeline runs images on several threads; the CLI tests launch the TSan-built binary, and a report
 #              makes it exit 66). TSAN_FILTER=regex overrides the suites.
@@ -26,9 +31,21 @@ for s in "${sanitizers[@]}"; do
       filter=${FILTER:-'FormatsTests|ImagingTests'}
       build=(--sanitize=address) ;;
     undefined)
-      filter=${FILTER:-'.*'}
-      build=(-Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined
-        -Xswiftc -Xclang-linker -Xswiftc -fsanitize=undefined) ;;
+      filter=${FILTER:-'FormatsTests|ImagingTests|ModelsTests'}
+      # The ASan runtime that -sanitize=address links carries UBSan's handlers too.
+      build=(--sanitize=address -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined)
+      if [ -n "${PROTOBUF_C_SRC:-}" ]; then
+        mkdir -p "$scratch/protobuf-c"
+        # -fno-sanitize=function: protobuf-c calls each message type's generated init function through its generic
+        # `void (*)(ProtobufCMessage *)` pointer (the design of protoc-c's output; same ABI), which UBSan reports at
+        # once on every message. Every other check stays on.
+        clang -c -g -O1 -fPIC -fsanitize=address,undefined -fno-sanitize=function -fno-sanitize-recover=undefined \
+          "$PROTOBUF_C_SRC/protobuf-c/protobuf-c.c" -o "$scratch/protobuf-c/protobuf-c.o" || exit 1
+        rm -f "$scratch/protobuf-c/libprotobuf-c.a"
+        ar rcs "$scratch/protobuf-c/libprotobuf-c.a" "$scratch/protobuf-c/protobuf-c.o"
+        # Searched before the system's folders, so -lprotobuf-c finds this archive.
+        build+=(-Xlinker -L"$PWD/$scratch/protobuf-c")
+      fi ;;
     thread)
       filter=${TSAN_FILTER:-'WorkerPoolTests|SessionTests|RunCLITests'}
       build=(--sanitize=thread)

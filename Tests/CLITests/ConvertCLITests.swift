@@ -89,7 +89,7 @@ import Testing
         #expect(try ONNXReader.read(contentsOf: out).graph.nodes.count > 0)
     }
 
-    /// kill -9 while the finished temporary file waits to be renamed (debug builds can be told to hold it there):
+    /// kill -9 while the finished temporary file waits to be renamed (`EFFNET_TEST_COMMIT_DELAY_MS` holds it there):
     /// nothing appears at the output path, and nothing at all is left in the folder (the temporary file is an
     /// unnamed O_TMPFILE inode, seen only as the process's open descriptor into the folder).
     @Test func killedConversionLeavesNothing() throws {

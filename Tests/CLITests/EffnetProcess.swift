@@ -1,14 +1,22 @@
 import Foundation
 
-/// Runs the built `effnet` binary (`$EFFNET_BIN`, or `.build/debug/effnet` of this package) and captures its
-/// exit status, stdout and stderr.
+/// Runs the built `effnet` binary (`$EFFNET_BIN`, or this package's `effnet` of the configuration the tests were
+/// built in: `.build/debug/effnet`, or `.build/release/effnet` under `swift test -c release`) and captures its exit
+/// status, stdout and stderr.
 enum EffnetProcess {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
     static var binary: String {
-        ProcessInfo.processInfo.environment["EFFNET_BIN"] ?? root.appendingPathComponent(".build/debug/effnet").path
+        ProcessInfo.processInfo.environment["EFFNET_BIN"]
+            ?? root.appendingPathComponent(".build/\(configuration)/effnet").path
     }
+
+    #if DEBUG
+        static let configuration = "debug"
+    #else
+        static let configuration = "release"
+    #endif
 
     static func fixture(_ relative: String) -> String { root.appendingPathComponent("fixtures/" + relative).path }
 

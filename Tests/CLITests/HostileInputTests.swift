@@ -243,12 +243,9 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: output))
     }
 
-    /// The fallback for file systems without O_TMPFILE (forced in debug builds): SIGTERM, SIGINT and SIGHUP while
-    /// the named temporary files exist remove them.
-    /// The fault-injection variables exist only in debug builds (`EFFNET_BIN` may name a release binary).
-    static let debugBinary = EffnetProcess.binary.contains("/debug/")
-
-    @Test(.enabled(if: debugBinary), arguments: [SIGTERM, SIGINT, SIGHUP])
+    /// The fallback for file systems without O_TMPFILE (forced with `EFFNET_TEST_NO_TMPFILE`): SIGTERM, SIGINT and
+    /// SIGHUP while the named temporary files exist remove them.
+    @Test(arguments: [SIGTERM, SIGINT, SIGHUP])
     func signalledConversionLeavesNothing(_ signal: Int32) throws {
         let dir = try EffnetProcess.scratch()
         let out = dir.appendingPathComponent("o.onnx").path
