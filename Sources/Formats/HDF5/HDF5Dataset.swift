@@ -49,7 +49,14 @@ extension HDF5File {
 
     /// IEEE half, single or double elements as float32.
     static func floats(_ data: UnsafeRawBufferPointer, count: Int, size: Int, bigEndian: Bool) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { out, initialized in
+        if size == 4, bigEndian == (1.bigEndian == 1) {
+            // The common case (float32 in the host's order): one copy.
+            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer(rebasing: data[0..<(count * 4)]))
+                initialized = count
+            }
+        }
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
             for i in 0..<count {
                 var bits: UInt64 = 0
                 for k in 0..<size {
