@@ -16,6 +16,8 @@ extension HDF5File {
         guard case .float(let size, let bigEndian) = type else { throw bad("is not floating-point") }
         var s = try cursor("'\(path)': the dataspace message", at: spaceMessage.offset, count: spaceMessage.count)
         let space = try HDF5Dataspace(&s)
+        // A null dataspace has no elements, not even a scalar's one (found by the keras fuzz target).
+        guard !space.isNull else { throw bad("has a null dataspace (no elements)") }
         guard space.dims.count <= 8 else { throw bad("has rank \(space.dims.count)") }
         let shape = space.dims
         do {
