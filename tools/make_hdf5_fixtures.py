@@ -50,6 +50,7 @@ def legacy(f, fixed=False, dtypes=None, layers=None, compact=False, chunked=Fals
                 space = h5py.h5s.create_simple(value.shape)
                 dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
                 dcpl.set_layout(h5py.h5d.COMPACT)
+                dcpl.set_obj_track_times(False)  # deterministic bytes, as h5py's own datasets
                 d = h5py.h5d.create(g.require_group(layer).id, w.encode(), h5py.h5t.IEEE_F32LE, space, dcpl=dcpl)
                 d.write(h5py.h5s.ALL, h5py.h5s.ALL, value)
             elif chunked and w == "kernel:0":

@@ -165,6 +165,27 @@ import Testing
         #expect(m.contains("bytes of HDF5 structure read for a \(image.count)-byte file"), "\(m)")
     }
 
+    /// The keras fuzz target's finding: a dataset with a null dataspace (no elements) trapped building a scalar
+    /// tensor from no values.
+    @Test func nullDataspaceDataset() {
+        let path = Self.dir + "../hostile/fuzz/keras-null-dataspace-crash.h5"
+        #expect(
+            Self.message { try KerasH5.read(contentsOf: path) }
+                == "\(path): '/layers/batch_normalization/vars/0': has a null dataspace (no elements)")
+        let b = HDF5ImageBuilder()
+        let zero = b.header([
+            (HDF5Message.dataspace, [2, 0, 0, 2]), (HDF5Message.datatype, b.float32),
+            (HDF5Message.layout, [3, 1] + b.u64(UInt64.max) + b.u64(0)),
+        ])
+        let vars = b.header([b.linkInfo, b.link("0", to: zero)])
+        let layer = b.header([b.linkInfo, b.link("vars", to: vars)])
+        let layers = b.header([b.linkInfo, b.link("conv2d", to: layer)])
+        b.root(b.header([b.linkInfo, b.link("layers", to: layers)]))
+        #expect(
+            Self.message { try Self.read(image: b.image()) }
+                == "t.h5: '/layers/conv2d/vars/0': has a null dataspace (no elements)")
+    }
+
     @Test func hugeDataspace() {
         for (dims, expected) in [
             ([UInt64(1) << 40, 1 << 40], "'/layers/conv2d/vars/0': the dataspace message: dimensions whose product overflows 64 bits"),

@@ -16,6 +16,8 @@ extension HDF5File {
         guard case .float(let size, let bigEndian) = type else { throw bad("is not floating-point") }
         var s = try cursor("'\(path)': the dataspace message", at: spaceMessage.offset, count: spaceMessage.count)
         let space = try HDF5Dataspace(&s)
+        // A null dataspace has no elements, not even a scalar's one (found by the keras fuzz target).
+        guard !space.isNull else { throw bad("has a null dataspace (no elements)") }
         guard space.dims.count <= 8 else { throw bad("has rank \(space.dims.count)") }
         let shape = space.dims
         do {
@@ -49,7 +51,14 @@ extension HDF5File {
 
     /// IEEE half, single or double elements as float32.
     static func floats(_ data: UnsafeRawBufferPointer, count: Int, size: Int, bigEndian: Bool) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { out, initialized in
+        if size == 4, bigEndian == (1.bigEndian == 1) {
+            // The common case (float32 in the host's order): one copy.
+            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer(rebasing: data[0..<(count * 4)]))
+                initialized = count
+            }
+        }
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
             for i in 0..<count {
                 var bits: UInt64 = 0
                 for k in 0..<size {

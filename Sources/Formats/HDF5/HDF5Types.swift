@@ -2,6 +2,7 @@
 struct HDF5Dataspace {
     let dims: [Int]
     let count: Int
+    let isNull: Bool
 
     static let maxRank = 32
 
@@ -27,6 +28,7 @@ struct HDF5Dataspace {
         }
         self.dims = isNull ? [] : dims
         self.count = isNull ? 0 : count
+        self.isNull = isNull
     }
 }
 
