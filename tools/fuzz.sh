@@ -95,7 +95,7 @@ for target in "${targets[@]}"; do
     -Xcc -fmodule-map-file=Sources/CShims/CJPEG/module.modulemap \
     -Xcc -fmodule-map-file=Sources/CShims/CPNG/module.modulemap \
     -Xcc -fmodule-map-file="$bin/CImageShim.build/module.modulemap" \
-    $(swift_objects Formats IR Imaging) "$bin"/ONNXProto.build/*.o "$bin"/CImageShim.build/*.o \
+    $(swift_objects Formats IR OpCore Imaging) "$bin"/ONNXProto.build/*.o "$bin"/CImageShim.build/*.o \
     -lprotobuf-c -lz $(pkg-config --libs libjpeg libpng) -o "$exe" \
     2> >(grep -v "Cannot export local symbol" >&2)
   corpus=$work/corpus/$target
