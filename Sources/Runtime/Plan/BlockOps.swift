@@ -187,11 +187,7 @@ extension PlanBuilder {
                         batch: batch, inHeight: h, inWidth: w, inChannels: cin, outChannels: cexp, kernel: (1, 1)),
                     weights: $0, input: xp, inputStride: cin)
             }
-            let projectConv = DenseConv(
-                geometry: NHWCConvGeometry(
-                    batch: batch, inHeight: dg.outHeight, inWidth: dg.outWidth, inChannels: cexp, outChannels: cout,
-                    kernel: (1, 1)),
-                weights: project, input: dp, inputStride: cexp)
+            let projectConv = DenseConv.mbConvProject(project, after: dg, input: dp)
             let stage = se.map { SEStage(se: $0, batch: batch, rows: batch * dg.outHeight) }
             let scaled = scaledId.map { b.pointer($0) }
             return { pool in
@@ -249,11 +245,7 @@ extension PlanBuilder {
             let pipeline = MBConvPipeline(
                 expand: expand, dw: dw, geometry: dg, input: xp, activation: act, project: nil, output: dp,
                 residual: nil, residualStride: 0, seRowSums: stage.scratch.pointer, scratch: b.pointer(bands))
-            let projectConv = DenseConv(
-                geometry: NHWCConvGeometry(
-                    batch: batch, inHeight: dg.outHeight, inWidth: dg.outWidth, inChannels: cexp, outChannels: cout,
-                    kernel: (1, 1)),
-                weights: project, input: dp, inputStride: cexp)
+            let projectConv = DenseConv.mbConvProject(project, after: dg, input: dp)
             let scaled = scaledId.map { b.pointer($0) }
             let res: UnsafePointer<Float>? = residual ? UnsafePointer(xp) : nil
             return { pool in
@@ -389,5 +381,19 @@ extension SqueezeExciteOp: NativeLowering {
             throw RuntimeError.unsupportedNode(node: node.label, opType: node.opType, reason: "no 'body' sub-graph")
         }
         for inner in try body.sorted().nodes { try b.plan(inner) }
+    }
+}
+
+extension DenseConv {
+    /// An MBConv block's project: the 1×1 GEMM from the depthwise output (`dg`'s output pixels, `dg.inChannels`
+    /// floats each) to `project.outputs` channels.
+    static func mbConvProject(_ project: PackedWeights, after dg: NHWCConvGeometry, input: UnsafePointer<Float>)
+        -> DenseConv
+    {
+        DenseConv(
+            geometry: NHWCConvGeometry(
+                batch: dg.batch, inHeight: dg.outHeight, inWidth: dg.outWidth, inChannels: dg.inChannels,
+                outChannels: project.outputs, kernel: (1, 1)),
+            weights: project, input: input, inputStride: dg.inChannels)
     }
 }
