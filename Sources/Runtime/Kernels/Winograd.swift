@@ -1,3 +1,5 @@
+import KernelCore
+
 /// A 3×3, stride-1 dense convolution by Winograd's minimal filtering F(m×m, 3×3), m = 2 or 4, over NHWC.
 ///
 /// Each m×m output tile comes from an (m+2)×(m+2) input tile: Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. The elementwise
@@ -53,9 +55,6 @@ package final class WinogradConv: @unchecked Sendable {
         return nil
     }
 
-    /// Whether the plan should prefer Winograd (either variant) over the direct implicit GEMM.
-    package static func preferred(for g: NHWCConvGeometry) -> Bool { variant(for: g) != nil }
-
     /// `weights` transformed once (shared by every plan of a session); `input` NHWC with Cin floats per pixel;
     /// `scratch`: `threads × scratchFloats` floats, 64-byte aligned, for this convolution's duration only (a plan
     /// passes arena memory that other steps reuse); nil to own a buffer.
@@ -110,8 +109,8 @@ package final class WinogradConv: @unchecked Sendable {
         self.init(geometry: g, weights: transformed, input: input, threads: threads, scratch: nil)
     }
 
-    /// Output channels per pass over a block: the positions' packed weights for them (16·Cin·64 floats), the
-    /// block's transformed input and their 16 GEMM outputs then fit in L2 together. With all output channels at
+    /// Output channels per pass over a block: the positions' packed weights for them (positions·Cin·64 floats),
+    /// the block's transformed input and their GEMM outputs then fit in L2 together. With all output channels at
     /// once, V2-S's 48→192 layer needed 590 KB of weights per block and thrashed L2 (measured 1.2× over direct
     /// instead of ~1.8×).
     static let groupChannels = 64
