@@ -5,7 +5,9 @@ Run:  ${EFFNET_PYTHON:-.venv/bin/python} tools/dump_checkpoint_layouts.py [--out
 
 Writes one gzipped JSON per model to fixtures/layouts/<framework>/<id>.json.gz with:
   id, framework, scheme, model, kwargs, expected_arch (the variant detection must report), standard (whether the
-  widths/depths are the variant's own), stage_blocks (blocks per stage), block_kinds, num_classes, input_size,
+  widths/depths are the variant's own), stage_blocks (blocks per stage), block_kinds, stages (EfficientNet V1 and
+  Lite: per stage, the first block's depthwise kernel and stride, output channels, block count and whether it has
+  squeeze-excitation, read from the framework's modules), num_classes, input_size,
   parameters (PyTorch sum(p.numel()) / Keras trainable weights), buffers (BatchNorm running statistics),
   tensors ([name, shape, dtype] in state-dict order).
 The Swift tests (Tests/ModelsTests) read these files to check detection, graph building, parameter counts and
@@ -71,12 +73,9 @@ TIMM = [
     ("efficientnetv2_rw_s-w0.5-d0.25", "efficientnetv2_rw_s",
      {"channel_multiplier": 0.5, "depth_multiplier": 0.25}, "efficientnetv2_rw_s", False),
     # EfficientNet (V1) and EfficientNet-Lite. tf_ and non-tf_ share state dicts; detection names the tf_ port.
-    ("tf_efficientnet_b0", "tf_efficientnet_b0", {}, "tf_efficientnet_b0", True),
-    ("tf_efficientnet_b3", "tf_efficientnet_b3", {}, "tf_efficientnet_b3", True),
-    ("tf_efficientnet_b7", "tf_efficientnet_b7", {}, "tf_efficientnet_b7", True),
-    ("tf_efficientnet_lite0", "tf_efficientnet_lite0", {}, "tf_efficientnet_lite0", True),
-    ("tf_efficientnet_lite1", "tf_efficientnet_lite1", {}, "tf_efficientnet_lite1", True),
-    ("tf_efficientnet_lite4", "tf_efficientnet_lite4", {}, "tf_efficientnet_lite4", True),
+    *[(f"tf_efficientnet_b{i}", f"tf_efficientnet_b{i}", {}, f"tf_efficientnet_b{i}", True) for i in range(8)],
+    *[(f"tf_efficientnet_lite{i}", f"tf_efficientnet_lite{i}", {}, f"tf_efficientnet_lite{i}", True)
+      for i in range(5)],
     ("efficientnet_b0-w0.25-d0.5", "efficientnet_b0",
      {"channel_multiplier": 0.25, "depth_multiplier": 0.5, "num_classes": 10}, "tf_efficientnet_b0", False),
     ("tf_efficientnet_lite0-w0.5-d0.5", "tf_efficientnet_lite0",
@@ -98,9 +97,7 @@ TORCHVISION = [
                   ("M", 4, 3, 2, 24, 40, 2), ("M", 6, 3, 1, 40, 48, 3), ("M", 6, 3, 2, 48, 80, 4),
                   ("M", 6, 3, 1, 80, 128, 1)],
       "last_channel": 1280, "num_classes": 5}, "efficientnet_v2_m", False),
-    ("efficientnet_b0", "efficientnet_b0", None, "efficientnet_b0", True),
-    ("efficientnet_b3", "efficientnet_b3", None, "efficientnet_b3", True),
-    ("efficientnet_b5", "efficientnet_b5", None, "efficientnet_b5", True),
+    *[(f"efficientnet_b{i}", f"efficientnet_b{i}", None, f"efficientnet_b{i}", True) for i in range(8)],
     # torchvision's own V1 configuration at width 0.25, depth 0.5 (`_efficientnet_conf`).
     ("efficientnet_b0-w0.25-d0.5", "efficientnet_b0", {"v1": [0.25, 0.5], "num_classes": 10},
      "efficientnet_b0", False),
@@ -121,9 +118,7 @@ KERAS = [
      {"width_coefficient": 0.5, "depth_coefficient": 0.5, "default_size": 224, "classes": 10},
      "EfficientNetV2B0", False),
     # EfficientNet (V1): `keras.applications.EfficientNetB*` (`dwconv`, a Normalization layer with weights).
-    ("EfficientNetB0", "EfficientNetB0", {}, "EfficientNetB0", True),
-    ("EfficientNetB3", "EfficientNetB3", {}, "EfficientNetB3", True),
-    ("EfficientNetB5", "EfficientNetB5", {}, "EfficientNetB5", True),
+    *[(f"EfficientNetB{i}", f"EfficientNetB{i}", {}, f"EfficientNetB{i}", True) for i in range(8)],
     ("EfficientNetB0-w0.5-d0.5", "efficientnetb0",
      {"v1": True, "width_coefficient": 0.5, "depth_coefficient": 0.5, "default_size": 224, "classes": 10},
      "EfficientNetB0", False),
@@ -143,8 +138,17 @@ def dump_timm(entry):
     tensors, params, buffers = torch_layout(model)
     cfg = model.pretrained_cfg or {}
     kinds = [type(stage[0]).__name__ for stage in model.blocks]
+    stages = None
+    if "efficientnet_b" in name or "efficientnet_lite" in name:
+        stages = []
+        for stage in model.blocks:
+            b = stage[0]
+            last = b.conv_pwl if hasattr(b, "conv_pwl") else b.conv_pw
+            stages.append(dict(kernel=b.conv_dw.kernel_size[0], stride=b.conv_dw.stride[0],
+                               channels=last.out_channels, layers=len(stage),
+                               se=not isinstance(b.se, torch.nn.Identity)))
     return dict(id=ident, framework="timm", scheme="timm", model=name, kwargs=kwargs, expected_arch=expected,
-                standard=standard, stage_blocks=[len(s) for s in model.blocks], block_kinds=kinds,
+                standard=standard, stage_blocks=[len(s) for s in model.blocks], block_kinds=kinds, stages=stages,
                 num_classes=model.num_classes, input_size=list(cfg.get("input_size", [])),
                 test_input_size=list(cfg.get("test_input_size", cfg.get("input_size", []))),
                 parameters=params, buffers=buffers, tensors=tensors)
@@ -172,9 +176,18 @@ def dump_torchvision(entry):
     tensors, params, buffers = torch_layout(model)
     stages = list(model.features)[1:-1]
     kinds = [type(stage[0]).__name__ for stage in stages]
+    table = None
+    if kinds[0] == "MBConv" and all(k == "MBConv" for k in kinds):  # V1: every stage MBConv with SE
+        table = []
+        for stage in stages:
+            b = stage[0]
+            dw = [m for m in b.modules() if isinstance(m, torch.nn.Conv2d) and m.groups > 1][0]
+            se = any(type(m).__name__ == "SqueezeExcitation" for m in b.modules())
+            table.append(dict(kernel=dw.kernel_size[0], stride=dw.stride[0], channels=b.out_channels,
+                              layers=len(stage), se=se))
     return dict(id=ident, framework="torchvision", scheme="torchvision", model=name, kwargs=custom or {},
                 expected_arch=expected, standard=standard, stage_blocks=[len(s) for s in stages],
-                block_kinds=kinds, num_classes=model.classifier[1].out_features, parameters=params,
+                block_kinds=kinds, stages=table, num_classes=model.classifier[1].out_features, parameters=params,
                 buffers=buffers, tensors=tensors)
 
 
@@ -208,8 +221,17 @@ def dump_keras(entry):
     counts = [len(stage_blocks[s]) for s in sorted(stage_blocks)]
     classes = model.get_layer("predictions").units
     size = model.input_shape[1]
+    table = None
+    names = {layer.name for layer in model.layers}
+    if "block1a_dwconv" in names:  # V1 (V2 says dwconv2)
+        table = []
+        for s in sorted(stage_blocks):
+            dw = model.get_layer(f"block{s}a_dwconv")
+            table.append(dict(kernel=dw.kernel_size[0], stride=dw.strides[0],
+                              channels=model.get_layer(f"block{s}a_project_conv").filters,
+                              layers=len(stage_blocks[s]), se=f"block{s}a_se_reduce" in names))
     return dict(id=ident, framework="keras", scheme="keras", model=name, kwargs=kwargs, expected_arch=expected,
-                standard=standard, stage_blocks=counts, num_classes=classes, input_size=[size, size, 3],
+                standard=standard, stage_blocks=counts, stages=table, num_classes=classes, input_size=[size, size, 3],
                 parameters=params, buffers=buffers, tensors=tensors)
 
 
@@ -230,6 +252,33 @@ def dump_efficientnet_pytorch(entry):
                 parameters=params, buffers=buffers, tensors=tensors)
 
 
+def dump_efficientnet_pytorch_package(entry):
+    """An `efficientnet_pytorch` (PyPI `efficientnet-pytorch`) model as the package builds it (`EfficientNet.from_name`),
+    its stages (kernel, stride, output channels, repeats, SE) computed by the package's own scaling functions."""
+    ident, name = entry
+    try:
+        from efficientnet_pytorch import EfficientNet
+        from efficientnet_pytorch.utils import round_filters, round_repeats
+    except ImportError:
+        print(f"efficientnet_pytorch missing, {ident} skipped (tools/setup-venv.sh installs it)")
+        return None
+
+    with torch.device("meta"):
+        model = EfficientNet.from_name(name)
+    tensors, params, buffers = torch_layout(model)
+    gp = model._global_params
+    stages = [dict(kernel=a.kernel_size, stride=a.stride[0] if isinstance(a.stride, list) else a.stride,
+                   channels=round_filters(a.output_filters, gp), layers=round_repeats(a.num_repeat, gp),
+                   se=a.se_ratio is not None and 0 < a.se_ratio <= 1) for a in model._blocks_args]
+    assert sum(st["layers"] for st in stages) == len(model._blocks)
+    return dict(id=ident, framework="efficientnet-pytorch", scheme="efficientnet-pytorch", model=name, kwargs={},
+                expected_arch=name, standard=True, stage_blocks=[st["layers"] for st in stages], stages=stages,
+                num_classes=model._fc.out_features, input_size=[3, gp.image_size, gp.image_size],
+                parameters=params, buffers=buffers, tensors=tensors)
+
+
+EFFICIENTNET_PYTORCH_PACKAGE = [(f"efficientnet-b{i}", f"efficientnet-b{i}") for i in range(8)]
+
 _WEIGHTS = os.path.join(os.path.dirname(__file__), "..", "weights")
 EFFICIENTNET_PYTORCH = [
     ("efficientnet-lite0", os.path.join(_WEIGHTS, "efficientnet-lite0.pth"), "efficientnet-lite0",
@@ -246,13 +295,16 @@ def main():
     args = ap.parse_args()
     jobs = [("timm", e, dump_timm) for e in TIMM] + [("torchvision", e, dump_torchvision) for e in TORCHVISION] \
         + [("keras", e, dump_keras) for e in KERAS] \
-        + [("efficientnet-pytorch", e, dump_efficientnet_pytorch) for e in EFFICIENTNET_PYTORCH]
+        + [("efficientnet-pytorch", e, dump_efficientnet_pytorch) for e in EFFICIENTNET_PYTORCH] \
+        + [("efficientnet-pytorch", e, dump_efficientnet_pytorch_package) for e in EFFICIENTNET_PYTORCH_PACKAGE]
     for framework, entry, fn in jobs:
         if args.only and args.only not in entry[0]:
             continue
         doc = fn(entry)
         if doc is None:
             continue
+        if doc.get("stages", 0) is None:
+            del doc["stages"]  # V2 layouts: no per-stage table (kept byte-identical)
         folder = os.path.join(args.out, framework)
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, entry[0] + ".json.gz")
