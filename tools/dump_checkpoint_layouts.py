@@ -283,6 +283,8 @@ _WEIGHTS = os.path.join(os.path.dirname(__file__), "..", "weights")
 EFFICIENTNET_PYTORCH = [
     ("efficientnet-lite0", os.path.join(_WEIGHTS, "efficientnet-lite0.pth"), "efficientnet-lite0",
      [1, 2, 2, 3, 3, 4, 1]),
+    ("efficientnet-lite1", os.path.join(_WEIGHTS, "efficientnet-lite1.pth"), "efficientnet-lite1",
+     [1, 3, 3, 4, 4, 5, 1]),
     ("efficientnet-lite2", os.path.join(_WEIGHTS, "efficientnet-lite2.pth"), "efficientnet-lite2",
      [1, 3, 3, 4, 4, 5, 1]),
 ]
