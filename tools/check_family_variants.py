@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import shutil
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -175,8 +176,13 @@ def main():
             failures.append(what)
 
     work = args.work or tempfile.mkdtemp(prefix="effnet-family-variants-")
-    run(os.path.abspath(args.effnet), work, report)
-    print(f"\n{'all family variant checks passed' if not failures else f'{len(failures)} FAILED'} (work dir {work})")
+    try:
+        run(os.path.abspath(args.effnet), work, report)
+    finally:
+        if not args.work and not failures:
+            shutil.rmtree(work, ignore_errors=True)  # kept when something failed, to look at
+    kept = f" (work dir {work})" if args.work or failures else ""
+    print(f"\n{'all family variant checks passed' if not failures else f'{len(failures)} FAILED'}{kept}")
     return 1 if failures else 0
 
 
