@@ -100,7 +100,7 @@ let package = Package(
     ] + kernelTargets + [
         .testTarget(name: "IRTests", dependencies: ["IR"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "IR"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "IR", "Runtime"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "IR", "Runtime", "Optimizer"]),
         .testTarget(name: "OptimizerTests", dependencies: ["Optimizer", "Formats", "Runtime", "IR"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KernelCore", "Formats", "Optimizer", "IR"]),
         .testTarget(name: "VerifyTests", dependencies: ["Verify", "Formats", "IR"]),
