@@ -158,7 +158,11 @@ if mode == "depthwise" || mode == "all" {
     print("Depthwise 3x3 + SiLU + SE sums, min of \(runs) runs:")
     for threads in threadCounts {
         let pool = WorkerPool(threads: threads)
-        for (h, ch, k, s) in [(48, 256, 3, 2), (24, 512, 3, 1), (24, 960, 3, 1), (12, 1536, 3, 1), (12, 1536, 5, 1)] {
+        // V2-S shapes, then EfficientNet-B0/Lite0 ones (5×5 on 28², 14² and 7² maps, where most pixels touch the edge).
+        for (h, ch, k, s) in [
+            (48, 256, 3, 2), (24, 512, 3, 1), (24, 960, 3, 1), (12, 1536, 3, 1), (12, 1536, 5, 1), (28, 240, 5, 1),
+            (14, 672, 5, 1), (7, 1152, 5, 1), (7, 1152, 3, 1),
+        ] {
             let g = NHWCConvGeometry(
                 batch: 1, inHeight: h, inWidth: h, inChannels: ch, outChannels: ch, kernel: (k, k), stride: (s, s),
                 pads: [k / 2, k / 2, k / 2, k / 2])

@@ -42,6 +42,10 @@ enum DepthwiseKernel {
 
     /// The kernel for one activation: applied to the accumulators in registers before they are stored, and added
     /// into the SE sums from there (a second pass over each pixel's channels cost about 5% of EfficientNetV2-S).
+    ///
+    /// Each output row is swept once per group of four channel blocks (64 channels): the group's k input rows then
+    /// stay in L1 (5 rows × 28 pixels × 256 bytes = 35 KB), where sweeping all channels pixel by pixel read every
+    /// tap of a 7×7×1152 or 14×14×672 map from L2. The SE sums still receive each channel's pixels in row order.
     @inline(__always)
     private static func run<Op: PointwiseOp>(
         _ op: Op.Type, _ input: UnsafePointer<Float>, _ g: NHWCConvGeometry, _ w: DepthwiseWeights,
@@ -59,110 +63,182 @@ enum DepthwiseKernel {
         let tail = c - fullBlocks * 16
         let zero = UnsafePointer(w.zero.pointer)
         let blocks = fullBlocks + (tail > 0 ? 1 : 0)
+        let weights = UnsafePointer(w.data.pointer)
+        let blockStride = taps * 16
+        let groupBlocks = 4
         // Columns whose taps are all inside the image, for the four-pixel path (dilation 1, stride ≤ 2).
         let sw = g.strideW
         let grouped = g.dilationW == 1 && g.dilationH == 1 && sw <= 2
         let interiorStart = min(outW, (g.padLeft + sw - 1) / sw)
         let lastStart = g.inWidth - kw + g.padLeft
         let interiorEnd = lastStart < 0 ? interiorStart : max(interiorStart, min(outW, lastStart / sw + 1))
-        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps) { buffer in
-            let tp = buffer.baseAddress!
-            for row in rows {
-                let n = row / outH
-                let oy = row % outH
-                let inImage = input + n * g.inHeight * g.inWidth * c
-                let sums = seSums.map { $0 + (sumsPerRow ? row : n) * pc }
-                var ox = 0
-                while ox < outW {
-                    if grouped && ox >= interiorStart && ox + 4 <= interiorEnd {
-                        // Four adjacent output pixels: each weight vector load feeds four FMAs, the four chains hide
-                        // the FMA latency, and the overlapping input columns hit L1.
-                        for ky in 0..<kh {
-                            let iy = oy * g.strideH - g.padTop + ky
-                            tp[ky] =
-                                iy >= 0 && iy < g.inHeight ? inImage + (iy * g.inWidth + ox * sw - g.padLeft) * c : zero
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: kh) { rowBuffer in
+            // Per output row, for each pixel outside the four-pixel path: its in-image taps (input offset within
+            // the image, weight offset within a block) and their count.
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: outW * (2 * taps + 1)) { tableBuffer in
+                let tp = rowBuffer.baseAddress!
+                let tapOffset = tableBuffer.baseAddress!
+                let tapWeight = tapOffset + outW * taps
+                let tapCount = tapWeight + outW * taps
+                for row in rows {
+                    let n = row / outH
+                    let oy = row % outH
+                    let inImage = input + n * g.inHeight * g.inWidth * c
+                    let sums = seSums.map { $0 + (sumsPerRow ? row : n) * pc }
+                    var ox = 0
+                    while ox < outW {
+                        if grouped && ox >= interiorStart && ox + 4 <= interiorEnd {
+                            ox += 4
+                            continue
                         }
-                        let out = output + ((n * outH + oy) * outW + ox) * c
-                        let step = sw * c
-                        var wp = UnsafePointer(w.data.pointer)
-                        for block in 0..<blocks {
-                            let cb = block * 16
-                            let b = loadVector(w.bias.pointer + cb)
-                            var a0 = b
-                            var a1 = b
-                            var a2 = b
-                            var a3 = b
-                            for ky in 0..<kh {
-                                let r = tp[ky] + cb
-                                let wk = wp + ky * kw * 16
-                                for kx in 0..<kw {
-                                    let wv = loadVector(wk + kx * 16)
-                                    let p = r + kx * c
-                                    madd(&a0, loadVector(p), wv)
-                                    madd(&a1, loadVector(p + step), wv)
-                                    madd(&a2, loadVector(p + 2 * step), wv)
-                                    madd(&a3, loadVector(p + 3 * step), wv)
+                        var count = 0
+                        let base = ox * taps
+                        for ky in 0..<kh {
+                            let iy = oy * g.strideH - g.padTop + ky * g.dilationH
+                            guard iy >= 0 && iy < g.inHeight else { continue }
+                            for kx in 0..<kw {
+                                let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
+                                guard ix >= 0 && ix < g.inWidth else { continue }
+                                tapOffset[base + count] = (iy * g.inWidth + ix) * c
+                                tapWeight[base + count] = (ky * kw + kx) * 16
+                                count += 1
+                            }
+                        }
+                        tapCount[ox] = count
+                        ox += 1
+                    }
+                    var firstBlock = 0
+                    while firstBlock < blocks {
+                        let endBlock = min(firstBlock + groupBlocks, blocks)
+                        ox = 0
+                        while ox < outW {
+                            if grouped && ox >= interiorStart && ox + 4 <= interiorEnd {
+                                // Four adjacent output pixels: each weight vector load feeds four FMAs, the four
+                                // chains hide the FMA latency, and the overlapping input columns hit L1.
+                                for ky in 0..<kh {
+                                    let iy = oy * g.strideH - g.padTop + ky
+                                    tp[ky] =
+                                        iy >= 0 && iy < g.inHeight
+                                        ? inImage + (iy * g.inWidth + ox * sw - g.padLeft) * c : zero
+                                }
+                                let out = output + ((n * outH + oy) * outW + ox) * c
+                                let step = sw * c
+                                for block in firstBlock..<endBlock {
+                                    let cb = block * 16
+                                    let wp = weights + block * blockStride
+                                    let b = loadVector(w.bias.pointer + cb)
+                                    var a0 = b
+                                    var a1 = b
+                                    var a2 = b
+                                    var a3 = b
+                                    for ky in 0..<kh {
+                                        let r = tp[ky] + cb
+                                        let wk = wp + ky * kw * 16
+                                        for kx in 0..<kw {
+                                            let wv = loadVector(wk + kx * 16)
+                                            let p = r + kx * c
+                                            madd(&a0, loadVector(p), wv)
+                                            madd(&a1, loadVector(p + step), wv)
+                                            madd(&a2, loadVector(p + 2 * step), wv)
+                                            madd(&a3, loadVector(p + 3 * step), wv)
+                                        }
+                                    }
+                                    let y0 = Op.apply(a0)
+                                    let y1 = Op.apply(a1)
+                                    let y2 = Op.apply(a2)
+                                    let y3 = Op.apply(a3)
+                                    if block < fullBlocks {
+                                        storeVector(y0, out + cb)
+                                        storeVector(y1, out + c + cb)
+                                        storeVector(y2, out + 2 * c + cb)
+                                        storeVector(y3, out + 3 * c + cb)
+                                    } else {
+                                        storePartial(y0, out + cb, tail)
+                                        storePartial(y1, out + c + cb, tail)
+                                        storePartial(y2, out + 2 * c + cb, tail)
+                                        storePartial(y3, out + 3 * c + cb, tail)
+                                    }
+                                    if let sums {
+                                        let valid = block < fullBlocks ? 16 : tail
+                                        addSums(sums + cb, y0, valid: valid)
+                                        addSums(sums + cb, y1, valid: valid)
+                                        addSums(sums + cb, y2, valid: valid)
+                                        addSums(sums + cb, y3, valid: valid)
+                                    }
+                                }
+                                ox += 4
+                                continue
+                            }
+                            // One pixel whose window crosses the image edge (or a layout the four-pixel path does
+                            // not take), over its in-image taps only (a 5×5 window at a corner has 9 of 25). A
+                            // whole group runs at once: four independent chains hide the multiply-add latency and
+                            // each tap's offsets are loaded once for the four blocks (one block with two chains
+                            // was latency-bound, and on a 7×7 map every pixel of a 5×5 window comes here).
+                            let out = output + ((n * outH + oy) * outW + ox) * c
+                            let count = tapCount[ox]
+                            let offsets = tapOffset + ox * taps
+                            let weightOffsets = tapWeight + ox * taps
+                            if endBlock - firstBlock == 4 && endBlock <= fullBlocks {
+                                let cb = firstBlock * 16
+                                var a0 = loadVector(w.bias.pointer + cb)
+                                var a1 = loadVector(w.bias.pointer + cb + 16)
+                                var a2 = loadVector(w.bias.pointer + cb + 32)
+                                var a3 = loadVector(w.bias.pointer + cb + 48)
+                                let w0 = weights + firstBlock * blockStride
+                                let image = inImage + cb
+                                for t in 0..<count {
+                                    let p = image + offsets[t]
+                                    let wt = w0 + weightOffsets[t]
+                                    madd(&a0, loadVector(p), loadVector(wt))
+                                    madd(&a1, loadVector(p + 16), loadVector(wt + blockStride))
+                                    madd(&a2, loadVector(p + 32), loadVector(wt + 2 * blockStride))
+                                    madd(&a3, loadVector(p + 48), loadVector(wt + 3 * blockStride))
+                                }
+                                let y0 = Op.apply(a0)
+                                let y1 = Op.apply(a1)
+                                let y2 = Op.apply(a2)
+                                let y3 = Op.apply(a3)
+                                storeVector(y0, out + cb)
+                                storeVector(y1, out + cb + 16)
+                                storeVector(y2, out + cb + 32)
+                                storeVector(y3, out + cb + 48)
+                                if let sums {
+                                    addSums(sums + cb, y0, valid: 16)
+                                    addSums(sums + cb + 16, y1, valid: 16)
+                                    addSums(sums + cb + 32, y2, valid: 16)
+                                    addSums(sums + cb + 48, y3, valid: 16)
+                                }
+                            } else {
+                                for block in firstBlock..<endBlock {
+                                    let cb = block * 16
+                                    let w0 = weights + block * blockStride
+                                    let image = inImage + cb
+                                    var acc0 = loadVector(w.bias.pointer + cb)
+                                    var acc1 = SIMD16<Float>()
+                                    var t = 0
+                                    while t + 1 < count {
+                                        madd(&acc0, loadVector(image + offsets[t]), loadVector(w0 + weightOffsets[t]))
+                                        madd(
+                                            &acc1, loadVector(image + offsets[t + 1]),
+                                            loadVector(w0 + weightOffsets[t + 1]))
+                                        t += 2
+                                    }
+                                    if t < count {
+                                        madd(&acc0, loadVector(image + offsets[t]), loadVector(w0 + weightOffsets[t]))
+                                    }
+                                    let y = Op.apply(acc0 + acc1)
+                                    if block < fullBlocks {
+                                        storeVector(y, out + cb)
+                                    } else {
+                                        storePartial(y, out + cb, tail)
+                                    }
+                                    if let sums { addSums(sums + cb, y, valid: block < fullBlocks ? 16 : tail) }
                                 }
                             }
-                            wp += taps * 16
-                            let y0 = Op.apply(a0)
-                            let y1 = Op.apply(a1)
-                            let y2 = Op.apply(a2)
-                            let y3 = Op.apply(a3)
-                            if block < fullBlocks {
-                                storeVector(y0, out + cb)
-                                storeVector(y1, out + c + cb)
-                                storeVector(y2, out + 2 * c + cb)
-                                storeVector(y3, out + 3 * c + cb)
-                            } else {
-                                storePartial(y0, out + cb, tail)
-                                storePartial(y1, out + c + cb, tail)
-                                storePartial(y2, out + 2 * c + cb, tail)
-                                storePartial(y3, out + 3 * c + cb, tail)
-                            }
-                            if let sums {
-                                let valid = block < fullBlocks ? 16 : tail
-                                addSums(sums + cb, y0, valid: valid)
-                                addSums(sums + cb, y1, valid: valid)
-                                addSums(sums + cb, y2, valid: valid)
-                                addSums(sums + cb, y3, valid: valid)
-                            }
+                            ox += 1
                         }
-                        ox += 4
-                        continue
+                        firstBlock = endBlock
                     }
-                    for ky in 0..<kh {
-                        let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-                        for kx in 0..<kw {
-                            let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
-                            tp[ky * kw + kx] =
-                                iy >= 0 && iy < g.inHeight && ix >= 0 && ix < g.inWidth
-                                ? inImage + (iy * g.inWidth + ix) * c : zero
-                        }
-                    }
-                    let out = output + ((n * outH + oy) * outW + ox) * c
-                    var wp = UnsafePointer(w.data.pointer)
-                    for block in 0..<blocks {
-                        let cb = block * 16
-                        var acc0 = loadVector(w.bias.pointer + cb)
-                        var acc1 = SIMD16<Float>()
-                        var t = 0
-                        while t + 1 < taps {
-                            madd(&acc0, loadVector(tp[t] + cb), loadVector(wp + t * 16))
-                            madd(&acc1, loadVector(tp[t + 1] + cb), loadVector(wp + t * 16 + 16))
-                            t += 2
-                        }
-                        if t < taps { madd(&acc0, loadVector(tp[t] + cb), loadVector(wp + t * 16)) }
-                        wp += taps * 16
-                        let y = Op.apply(acc0 + acc1)
-                        if block < fullBlocks {
-                            storeVector(y, out + cb)
-                        } else {
-                            storePartial(y, out + cb, tail)
-                        }
-                        if let sums { addSums(sums + cb, y, valid: block < fullBlocks ? 16 : tail) }
-                    }
-                    ox += 1
                 }
             }
         }
