@@ -51,8 +51,8 @@ public struct FoldBatchNorm: GraphPass {
                 let eps = Double(bn.float("epsilon") ?? 1e-5)
                 let c = gamma.count
                 guard beta.count == c, mean.count == c, variance.count == c else { continue }
-                let scale = (0..<c).map { gamma[$0] / (variance[$0] + eps).squareRoot() }
-                let shift = (0..<c).map { beta[$0] - mean[$0] * scale[$0] }
+                let scale = (0..<c).map { (k: Int) -> Double in gamma[k] / (variance[k] + eps).squareRoot() }
+                let shift = (0..<c).map { (k: Int) -> Double in beta[k] - mean[k] * scale[k] }
 
                 if let (p, producer) = rewriter.producerNode(bn.inputs[0]),
                     rewriter.soleConsumer(bn.inputs[0])?.index == i,
@@ -62,7 +62,7 @@ public struct FoldBatchNorm: GraphPass {
                         let b =
                             producer.input(2).flatMap { graph.constant($0)?.doubles }
                             ?? [Double](repeating: 0, count: c)
-                        let bv = (0..<c).map { (b[$0] - mean[$0]) * scale[$0] + beta[$0] }
+                        let bv = (0..<c).map { (k: Int) -> Double in (b[k] - mean[k]) * scale[k] + beta[k] }
                         var conv = producer
                         let wName = Self.name(
                             for: producer.inputs[1], uses: useCounts, fallback: "\(bn.outputs[0]).weight",
@@ -92,7 +92,7 @@ public struct FoldBatchNorm: GraphPass {
                                 guard raw.count == c || raw.count == 1 else { continue }
                                 cv = (0..<c).map { raw.count == 1 ? raw[0] : raw[$0] }
                             }
-                            let newC = (0..<c).map { (gemmBeta * cv[$0] - mean[$0]) * scale[$0] + beta[$0] }
+                            let newC = (0..<c).map { (k: Int) -> Double in (gemmBeta * cv[k] - mean[k]) * scale[k] + beta[k] }
                             var gemm = producer
                             let wName = Self.name(
                                 for: producer.inputs[1], uses: useCounts, fallback: "\(bn.outputs[0]).weight",

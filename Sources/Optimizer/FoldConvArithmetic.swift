@@ -53,7 +53,7 @@ public struct FoldConvArithmetic: GraphPass {
             let wName = graph.freshName(conv.inputs[1] + ".folded", avoiding: &taken)
             let bName = graph.freshName(conv.inputs[1] + ".folded_bias", avoiding: &taken)
             extra[wName] = FoldBatchNorm.scaled(w, by: s, columns: false)
-            extra[bName] = Tensor(dtype: w.dtype, shape: [c], values: (0..<c).map { s[$0] * b[$0] + t[$0] })
+            extra[bName] = Tensor(dtype: w.dtype, shape: [c], values: (0..<c).map { (k: Int) -> Double in s[k] * b[k] + t[k] })
             var folded_ = conv
             folded_.inputs = [conv.inputs[0], wName, bName]
             folded_.outputs = [cursor]
