@@ -41,6 +41,8 @@ let package = Package(
         .library(name: "Effnet", targets: ["Effnet"]),
         // The runtime alone: read an ONNX graph, optimize and plan it, run tensors.
         .library(name: "EffnetRuntime", targets: ["EffnetRuntime"]),
+        // A benchmark tool: tools/peer_runner.py loads it to show the peer runtimes an AVX2-only CPU.
+        .library(name: "EffnetCPUIDMask", type: .dynamic, targets: ["CPUIDMask"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -92,11 +94,13 @@ let package = Package(
         .executableTarget(
             name: "effnet-kernel-bench", dependencies: ["Runtime", "KernelCore", "IR", "Imaging"],
             path: "Sources/KernelBench"),
+        // Makes a process see an AVX2-only CPU (CPUID faulting), for the peer benchmark's AVX2 columns.
+        .target(name: "CPUIDMask", dependencies: ["CCPUFeatures"]),
 
     ] + kernelTargets + [
         .testTarget(name: "IRTests", dependencies: ["IR"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "IR"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "IR", "Runtime"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "IR", "Runtime", "Optimizer"]),
         .testTarget(name: "OptimizerTests", dependencies: ["Optimizer", "Formats", "Runtime", "IR"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KernelCore", "Formats", "Optimizer", "IR"]),
         .testTarget(name: "VerifyTests", dependencies: ["Verify", "Formats", "IR"]),

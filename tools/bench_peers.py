@@ -21,6 +21,11 @@ With --isa FAMILY ... (avx512, avx2, neon, scalar), effnet runs once per round p
 it (e.g. `--isa avx512 avx2` on an AVX-512 machine: the forced-AVX2 run stands in for AVX2-only CPUs), in the
 same interleaved rounds as the peers; each family is its own column. The family and its micro-kernel's GFLOP/s
 (from `effnet bench --json`) are printed and written with the tables.
+When `--isa` includes avx2 and the CPU has AVX-512 and Linux CPUID faulting (`cpuid_fault`), onnxruntime and
+OpenVINO also run a second time per round in processes that see an AVX2-only CPU (tools/peer_runner.py
+--mask-avx2, with libEffnetCPUIDMask.so from the same build as --effnet): the `effnet avx2` column is compared
+with those, the AVX2 code of the peers on the same core, which is what an AVX2-only CPU would run. Without the
+mask the forced-AVX2 effnet would be compared with the peers' AVX-512 code. --no-mask turns this off.
 With --markdown FILE, writes this machine's section of FILE: one section per machine type (the CPU's model string,
 family/model and SIMD flags, read from /proc/cpuinfo), with the command, the machine, and the tables. A section
 of another machine, and any other section (such as bench_run.py's), is kept as it is; the file's introduction is
@@ -82,11 +87,35 @@ def effnet_once(effnet, isa, label, path, threads, iterations, warmup):
     return j["median_ms"], j["peak_rss_mb"]
 
 
-def peer_once(runtime, path, size, threads, iterations, warmup):
+def peer_once(runtime, path, size, threads, iterations, warmup, mask=None):
     j = run_json([sys.executable, os.path.join(HERE, "peer_runner.py"), path, "--runtime", runtime,
                   "--threads", str(threads), "--iterations", str(iterations), "--warmup", str(warmup),
-                  "--size", str(size)])
+                  "--size", str(size)] + (["--mask-avx2", mask] if mask else []))
+    if mask and j.get("cpu_seen") != "avx2":
+        raise SystemExit(f"peer_runner {runtime} did not run with the AVX2 mask: {j}")
     return j["median_ms"], j["peak_rss_mb"]
+
+
+def mask_library(effnet):
+    """libEffnetCPUIDMask.so beside the effnet binary (every `swift build -c release` builds it)."""
+    lib = os.path.join(os.path.dirname(os.path.abspath(effnet)), "libEffnetCPUIDMask.so")
+    if not os.path.exists(lib):
+        raise SystemExit(f"{lib}: missing; build it with `swift build -c release --product EffnetCPUIDMask` (and the "
+                         "same --scratch-path as the effnet binary), or pass --no-mask")
+    return lib
+
+
+# Peer columns: key, name in the tables, runtime for peer_runner, masked to AVX2.
+PEERS = [("onnxruntime", "onnxruntime", "ort", False), ("openvino", "OpenVINO", "openvino", False)]
+MASKED_PEERS = [("onnxruntime avx2", "onnxruntime (sees AVX2 only)", "ort", True),
+                ("openvino avx2", "OpenVINO (sees AVX2 only)", "openvino", True)]
+
+
+def peers_of(label, masked):
+    """The two peer keys an effnet column is compared with: the AVX2-masked peers for `effnet avx2` when they ran."""
+    if masked and label == "effnet avx2":
+        return "onnxruntime avx2", "openvino avx2"
+    return "onnxruntime", "openvino"
 
 
 # SIMD flags that decide which kernel families a CPU runs (and what the peers' kernels can use).
@@ -162,9 +191,9 @@ def verify(effnet, name, isa=None):
                     "runtime": f"native runtime vs {against}",
                     "runtime vs reference-interpreter": "native runtime vs reference interpreter (io.npz input)"}[check["path"]]
             worst = max(o["max_abs"] for o in check["outputs"])
-            rows.append((what, check["passed"], worst))
             if isa:
                 what += f" ({isa})"
+            rows.append((what, check["passed"], worst))
             print(f"verify {name}: {what}: {'pass' if check['passed'] else 'FAIL'}, max |Δ| {worst:.2e}", flush=True)
     return rows
 
@@ -183,6 +212,8 @@ def main():
                     default=list(short), help="models to benchmark, by short or full name (default: all)")
     ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--skip-convert", action="store_true", help="do not time effnet convert")
+    ap.add_argument("--no-mask", action="store_true",
+                    help="do not run the peers a second time with CPUID masked to AVX2 for the effnet avx2 column")
     ap.add_argument("--markdown")
     args = ap.parse_args()
     wanted = {short.get(m, m) for m in args.models}
@@ -193,20 +224,28 @@ def main():
     isas = args.isa or [None]
     labels = [f"effnet {isa}" if isa else "effnet" for isa in isas]
 
+    flags = set(cpu_info()["flags"])
+    have_fault = "cpuid_fault" in open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else False
+    masked = "avx2" in isas and "avx512f" in flags and have_fault and not args.no_mask
+    mask = mask_library(args.effnet) if masked else None
+    if "avx2" in isas and "avx512f" in flags and not masked:
+        print("note: the effnet avx2 column is compared with the peers' AVX-512 code "
+              + ("(--no-mask)" if args.no_mask else "(no cpuid_fault: the peers cannot be shown an AVX2-only CPU)"))
+    peers = PEERS + (MASKED_PEERS if masked else [])
+    args.masked = masked
     checks = {name: [row for isa in isas for row in verify(args.effnet, name, isa)] for name, _ in models}
     results = []
     for name, size in models:
         path = model_path(name)
         for threads in args.threads:
-            samples = {k: [] for k in labels + ["onnxruntime", "openvino"]}
+            samples = {k: [] for k in labels + [p[0] for p in peers]}
             peaks = {}
             runners = [(label, (lambda isa=isa, label=label:
                                 effnet_once(args.effnet, isa, label, path, threads, args.iterations, args.warmup)))
                        for isa, label in zip(isas, labels)]
-            runners += [
-                ("onnxruntime", lambda: peer_once("ort", path, size, threads, args.iterations, args.warmup)),
-                ("openvino", lambda: peer_once("openvino", path, size, threads, args.iterations, args.warmup)),
-            ]
+            runners += [(key, (lambda runtime=runtime, m=m: peer_once(runtime, path, size, threads, args.iterations,
+                                                                       args.warmup, mask if m else None)))
+                        for key, _, runtime, m in peers]
             for r in range(args.rounds):
                 shift = r % len(runners)
                 for label, fn in runners[shift:] + runners[:shift]:
@@ -217,11 +256,13 @@ def main():
             row.update(model=name, size=size, threads=threads, peaks=peaks, spread={
                 k: (min(v), max(v)) for k, v in samples.items()})
             results.append(row)
-            best = min(row["onnxruntime"], row["openvino"])
-            print(f"{name} {size} threads={threads}: onnxruntime {row['onnxruntime']:.1f} ms, "
-                  f"OpenVINO {row['openvino']:.1f} ms; "
-                  + "; ".join(f"{k} [{KERNELS[k]['family']}] {row[k]:.1f} ms ({row[k] / row['onnxruntime']:.2f}x ort, "
-                              f"{row[k] / row['openvino']:.2f}x OpenVINO, {row[k] / best:.2f}x best)" for k in labels)
+            def against(k):
+                o, v = peers_of(k, masked)
+                return (f"{row[k] / row[o]:.2f}x {o}, {row[k] / row[v]:.2f}x {v}, "
+                        f"{row[k] / min(row[o], row[v]):.2f}x best")
+            print(f"{name} {size} threads={threads}: "
+                  + ", ".join(f"{key} {row[key]:.1f} ms" for key, *_ in peers) + "; "
+                  + "; ".join(f"{k} [{KERNELS[k]['family']}] {row[k]:.1f} ms ({against(k)})" for k in labels)
                   + "; peak RSS " + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()), flush=True)
 
     conversion = None
@@ -278,6 +319,8 @@ def command_line(args):
         parts.append(f"--warmup {args.warmup}")
     if args.skip_convert:
         parts.append("--skip-convert")
+    if args.no_mask:
+        parts.append("--no-mask")
     return " ".join(parts)
 
 
@@ -297,17 +340,24 @@ def machine_section(args, labels, results, checks, conversion, info):
         how = f"forced with EFFNET_ISA={label.split()[1]}" if " " in label else "chosen at run time"
         lines.append(f"- `{label}`: kernel family {k.get('family')} ({how}); GEMM micro-kernel "
                      f"{k.get('microkernel_gflops', 0):.1f} GFLOP/s from L1 on one core (best of the probes "
-                     "`effnet bench` runs at start).")
+                     "`effnet bench` runs at start)"
+                     + ("; compared with the peers shown an AVX2-only CPU." if peers_of(label, args.masked)[0] !=
+                        "onnxruntime" else "."))
+    if args.masked:
+        lines.append("- `onnxruntime (sees AVX2 only)`, `OpenVINO (sees AVX2 only)`: the same peers in processes "
+                     "whose CPUID answers have the AVX-512, AMX and AVX-VNNI bits cleared (Linux CPUID faulting, "
+                     "`tools/peer_runner.py --mask-avx2`), so they run the kernels they would run on an AVX2 + FMA "
+                     "CPU. This makes the forced-AVX2 effnet column a proxy for AVX2-only CPUs on this core.")
     lines += ["", "### Latency", "",
               "| model | threads | runtime | ms [min–max] | / onnxruntime | / OpenVINO | / better peer |",
               "|---|---|---|---|---|---|---|"]
+    peer_names = [(key, name) for key, name, _, m in PEERS + MASKED_PEERS if key in results[0]] if results else []
     for r in results:
         sp = r["spread"]
-        best = min(r["onnxruntime"], r["openvino"])
-        for k, name in [(label, label) for label in labels] + [("onnxruntime", "onnxruntime"),
-                                                                ("openvino", "OpenVINO")]:
+        for k, name in [(label, label) for label in labels] + peer_names:
             cell = f"{r[k]:.1f} [{sp[k][0]:.1f}–{sp[k][1]:.1f}]"
-            ratios = (f"**{r[k] / r['onnxruntime']:.2f}** | **{r[k] / r['openvino']:.2f}** | **{r[k] / best:.2f}**"
+            o, v = peers_of(k, args.masked)
+            ratios = (f"**{r[k] / r[o]:.2f}** | **{r[k] / r[v]:.2f}** | **{r[k] / min(r[o], r[v]):.2f}**"
                       if k in labels else " | | ")
             lines.append(f"| {r['model']} {r['size']} | {r['threads']} | {name} | {cell} | {ratios} |")
     lines += ["", "### Peak memory (1 thread)", "",

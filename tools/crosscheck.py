@@ -23,6 +23,11 @@ float16 ONNX):
      torch ones also → `.safetensors --naming <framework>` → `safetensors.torch.load_file` →
      `load_state_dict(strict=True)` → output equal to io.npz; float16 ONNX → optimized (float32) ONNX →
      onnxruntime vs onnxruntime's output of the float16 file (io_fp16*.npz).
+For each `fixtures/family/<id>/` (tools/make_family_fixtures.py: EfficientNet V1 / Lite from timm, torchvision, Keras):
+  6. the ONNX export and the checkpoint → `effnet convert` → optimized ONNX → checker + onnxruntime vs io.npz.
+  7. tools/check_family_variants.py: timm's native `efficientnet_b0`/`efficientnet_lite0`, torchvision B5 (ε 1e-3)
+     and the `efficientnet-pytorch` package's B0/B3, built by their frameworks in the work folder → `effnet verify`
+     against the framework's outputs at 1e-4, `effnet inspect` names them with the framework's stage depths.
 
 Tolerance: |a − e| ≤ atol + rtol·|e| with atol = rtol = 1e-4 for logits; for Keras's softmax outputs (values
 around 1e-3 … 0.6) atol = 1e-6 and rtol = 1e-4, so that a small probability must still be right to 0.01 %.
@@ -226,6 +231,22 @@ def check_formats(effnet, root, work):
                        f"max |Δ| {diff:.2e}")
 
 
+def check_family(effnet, root, work):
+    """6.: every EfficientNet V1 / Lite fixture file → optimized ONNX → checker + onnxruntime vs its framework."""
+    for fid in sorted(os.listdir(root)):
+        folder = os.path.join(root, fid)
+        io = npz_arrays(os.path.join(folder, "io.npz"))
+        keras = fid.startswith("keras")
+        atol, rtol = (1e-6, 1e-4) if keras else (1e-4, 1e-4)
+        for name in ("model.onnx", "checkpoint.npz", "model.weights.h5"):
+            src = os.path.join(folder, name)
+            if not os.path.exists(src):
+                continue
+            dst = os.path.join(work, f"family.{fid}.{name.split('.')[0]}.opt.onnx")
+            if convert(effnet, src, dst):
+                check_onnx(dst, io["input"], io["output"], atol, rtol, f"family/{fid}/{name} → optimized ONNX")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--effnet", required=True)
@@ -290,6 +311,10 @@ def main():
 
     check_exporters(effnet, args.exporters, work)
     check_formats(effnet, os.path.join(ROOT, "fixtures", "formats"), work)
+    if not args.only_exporters:
+        check_family(effnet, os.path.join(ROOT, "fixtures", "family"), work)
+        import check_family_variants
+        check_family_variants.run(effnet, os.path.join(work, "family-variants"), report)
 
     print(f"\n{'all cross-checks passed' if not failures else f'{len(failures)} cross-check(s) FAILED'} (work dir {work})")
     return 1 if failures else 0

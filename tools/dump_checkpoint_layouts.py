@@ -5,11 +5,16 @@ Run:  ${EFFNET_PYTHON:-.venv/bin/python} tools/dump_checkpoint_layouts.py [--out
 
 Writes one gzipped JSON per model to fixtures/layouts/<framework>/<id>.json.gz with:
   id, framework, scheme, model, kwargs, expected_arch (the variant detection must report), standard (whether the
-  widths/depths are the variant's own), stage_blocks (blocks per stage), block_kinds, num_classes, input_size,
+  widths/depths are the variant's own), stage_blocks (blocks per stage), block_kinds, stages (EfficientNet V1 and
+  Lite: per stage, the first block's depthwise kernel and stride, output channels, block count and whether it has
+  squeeze-excitation, read from the framework's modules), num_classes, input_size,
   parameters (PyTorch sum(p.numel()) / Keras trainable weights), buffers (BatchNorm running statistics),
   tensors ([name, shape, dtype] in state-dict order).
 The Swift tests (Tests/ModelsTests) read these files to check detection, graph building, parameter counts and
 export. Models are built on PyTorch's "meta" device, so even V2-XL costs no memory; Keras builds real variables.
+Frameworks: timm, torchvision, Keras, and the `efficientnet-pytorch` naming from its two packages
+(`efficientnet_pytorch` for B0–B7, `efficientnet_lite_pytorch` for Lite0–4, whose Lite0/1/2 layouts must equal
+the real weights in weights/ when tools/fetch_lite_weights.py has put them there).
 """
 import argparse
 import gzip
@@ -71,12 +76,9 @@ TIMM = [
     ("efficientnetv2_rw_s-w0.5-d0.25", "efficientnetv2_rw_s",
      {"channel_multiplier": 0.5, "depth_multiplier": 0.25}, "efficientnetv2_rw_s", False),
     # EfficientNet (V1) and EfficientNet-Lite. tf_ and non-tf_ share state dicts; detection names the tf_ port.
-    ("tf_efficientnet_b0", "tf_efficientnet_b0", {}, "tf_efficientnet_b0", True),
-    ("tf_efficientnet_b3", "tf_efficientnet_b3", {}, "tf_efficientnet_b3", True),
-    ("tf_efficientnet_b7", "tf_efficientnet_b7", {}, "tf_efficientnet_b7", True),
-    ("tf_efficientnet_lite0", "tf_efficientnet_lite0", {}, "tf_efficientnet_lite0", True),
-    ("tf_efficientnet_lite1", "tf_efficientnet_lite1", {}, "tf_efficientnet_lite1", True),
-    ("tf_efficientnet_lite4", "tf_efficientnet_lite4", {}, "tf_efficientnet_lite4", True),
+    *[(f"tf_efficientnet_b{i}", f"tf_efficientnet_b{i}", {}, f"tf_efficientnet_b{i}", True) for i in range(8)],
+    *[(f"tf_efficientnet_lite{i}", f"tf_efficientnet_lite{i}", {}, f"tf_efficientnet_lite{i}", True)
+      for i in range(5)],
     ("efficientnet_b0-w0.25-d0.5", "efficientnet_b0",
      {"channel_multiplier": 0.25, "depth_multiplier": 0.5, "num_classes": 10}, "tf_efficientnet_b0", False),
     ("tf_efficientnet_lite0-w0.5-d0.5", "tf_efficientnet_lite0",
@@ -98,9 +100,7 @@ TORCHVISION = [
                   ("M", 4, 3, 2, 24, 40, 2), ("M", 6, 3, 1, 40, 48, 3), ("M", 6, 3, 2, 48, 80, 4),
                   ("M", 6, 3, 1, 80, 128, 1)],
       "last_channel": 1280, "num_classes": 5}, "efficientnet_v2_m", False),
-    ("efficientnet_b0", "efficientnet_b0", None, "efficientnet_b0", True),
-    ("efficientnet_b3", "efficientnet_b3", None, "efficientnet_b3", True),
-    ("efficientnet_b5", "efficientnet_b5", None, "efficientnet_b5", True),
+    *[(f"efficientnet_b{i}", f"efficientnet_b{i}", None, f"efficientnet_b{i}", True) for i in range(8)],
     # torchvision's own V1 configuration at width 0.25, depth 0.5 (`_efficientnet_conf`).
     ("efficientnet_b0-w0.25-d0.5", "efficientnet_b0", {"v1": [0.25, 0.5], "num_classes": 10},
      "efficientnet_b0", False),
@@ -121,9 +121,7 @@ KERAS = [
      {"width_coefficient": 0.5, "depth_coefficient": 0.5, "default_size": 224, "classes": 10},
      "EfficientNetV2B0", False),
     # EfficientNet (V1): `keras.applications.EfficientNetB*` (`dwconv`, a Normalization layer with weights).
-    ("EfficientNetB0", "EfficientNetB0", {}, "EfficientNetB0", True),
-    ("EfficientNetB3", "EfficientNetB3", {}, "EfficientNetB3", True),
-    ("EfficientNetB5", "EfficientNetB5", {}, "EfficientNetB5", True),
+    *[(f"EfficientNetB{i}", f"EfficientNetB{i}", {}, f"EfficientNetB{i}", True) for i in range(8)],
     ("EfficientNetB0-w0.5-d0.5", "efficientnetb0",
      {"v1": True, "width_coefficient": 0.5, "depth_coefficient": 0.5, "default_size": 224, "classes": 10},
      "EfficientNetB0", False),
@@ -143,8 +141,17 @@ def dump_timm(entry):
     tensors, params, buffers = torch_layout(model)
     cfg = model.pretrained_cfg or {}
     kinds = [type(stage[0]).__name__ for stage in model.blocks]
+    stages = None
+    if "efficientnet_b" in name or "efficientnet_lite" in name:
+        stages = []
+        for stage in model.blocks:
+            b = stage[0]
+            last = b.conv_pwl if hasattr(b, "conv_pwl") else b.conv_pw
+            stages.append(dict(kernel=b.conv_dw.kernel_size[0], stride=b.conv_dw.stride[0],
+                               channels=last.out_channels, layers=len(stage),
+                               se=not isinstance(b.se, torch.nn.Identity)))
     return dict(id=ident, framework="timm", scheme="timm", model=name, kwargs=kwargs, expected_arch=expected,
-                standard=standard, stage_blocks=[len(s) for s in model.blocks], block_kinds=kinds,
+                standard=standard, stage_blocks=[len(s) for s in model.blocks], block_kinds=kinds, stages=stages,
                 num_classes=model.num_classes, input_size=list(cfg.get("input_size", [])),
                 test_input_size=list(cfg.get("test_input_size", cfg.get("input_size", []))),
                 parameters=params, buffers=buffers, tensors=tensors)
@@ -172,9 +179,18 @@ def dump_torchvision(entry):
     tensors, params, buffers = torch_layout(model)
     stages = list(model.features)[1:-1]
     kinds = [type(stage[0]).__name__ for stage in stages]
+    table = None
+    if kinds[0] == "MBConv" and all(k == "MBConv" for k in kinds):  # V1: every stage MBConv with SE
+        table = []
+        for stage in stages:
+            b = stage[0]
+            dw = [m for m in b.modules() if isinstance(m, torch.nn.Conv2d) and m.groups > 1][0]
+            se = any(type(m).__name__ == "SqueezeExcitation" for m in b.modules())
+            table.append(dict(kernel=dw.kernel_size[0], stride=dw.stride[0], channels=b.out_channels,
+                              layers=len(stage), se=se))
     return dict(id=ident, framework="torchvision", scheme="torchvision", model=name, kwargs=custom or {},
                 expected_arch=expected, standard=standard, stage_blocks=[len(s) for s in stages],
-                block_kinds=kinds, num_classes=model.classifier[1].out_features, parameters=params,
+                block_kinds=kinds, stages=table, num_classes=model.classifier[1].out_features, parameters=params,
                 buffers=buffers, tensors=tensors)
 
 
@@ -208,36 +224,58 @@ def dump_keras(entry):
     counts = [len(stage_blocks[s]) for s in sorted(stage_blocks)]
     classes = model.get_layer("predictions").units
     size = model.input_shape[1]
+    table = None
+    names = {layer.name for layer in model.layers}
+    if "block1a_dwconv" in names:  # V1 (V2 says dwconv2)
+        table = []
+        for s in sorted(stage_blocks):
+            dw = model.get_layer(f"block{s}a_dwconv")
+            table.append(dict(kernel=dw.kernel_size[0], stride=dw.strides[0],
+                              channels=model.get_layer(f"block{s}a_project_conv").filters,
+                              layers=len(stage_blocks[s]), se=f"block{s}a_se_reduce" in names))
     return dict(id=ident, framework="keras", scheme="keras", model=name, kwargs=kwargs, expected_arch=expected,
-                standard=standard, stage_blocks=counts, num_classes=classes, input_size=[size, size, 3],
+                standard=standard, stage_blocks=counts, stages=table, num_classes=classes, input_size=[size, size, 3],
                 parameters=params, buffers=buffers, tensors=tensors)
 
 
-def dump_efficientnet_pytorch(entry):
-    """Names and shapes of a real efficientnet-pytorch state dict: the Lite weights in weights/ (fetched by
-    tools/fetch_lite_weights.py; skipped when absent). Parameters exclude BatchNorm running statistics."""
-    ident, path, expected, stages = entry
-    if not os.path.exists(path):
-        print(f"{path}: missing, {ident} skipped (run tools/fetch_lite_weights.py)")
+def dump_efficientnet_pytorch_package(entry):
+    """A model as the `efficientnet_pytorch` package (PyPI `efficientnet-pytorch`, B0–B7) or its Lite fork
+    `efficientnet_lite_pytorch` (PyPI `efficientnet-lite-pytorch`, the code of the Lite weight packages, Lite0–4)
+    builds it (`EfficientNet.from_name`). Stages from the built blocks: the packages keep each stage's first
+    block's stride as a list and the repeats' as the integer 1. A Lite layout must equal the real weights' in
+    weights/ when they are there."""
+    ident, name, package = entry
+    try:
+        EfficientNet = __import__(package).EfficientNet
+    except ImportError:
+        print(f"{package} missing, {ident} skipped (tools/setup-venv.sh installs it)")
         return None
-    sd = torch.load(path, map_location="cpu", weights_only=True)
-    tensors = [[k, list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in sd.items()]
-    stats = ("running_mean", "running_var", "num_batches_tracked")
-    params = sum(v.numel() for k, v in sd.items() if not k.endswith(stats))
-    buffers = sum(v.numel() for k, v in sd.items() if k.endswith(("running_mean", "running_var")))
-    return dict(id=ident, framework="efficientnet-pytorch", scheme="efficientnet-pytorch", model=expected, kwargs={},
-                expected_arch=expected, standard=True, stage_blocks=stages, num_classes=sd["_fc.weight"].shape[0],
+    with torch.device("meta"):
+        model = EfficientNet.from_name(name)
+    tensors, params, buffers = torch_layout(model)
+    stages = []
+    for block in model._blocks:
+        a = block._block_args
+        if isinstance(a.stride, (list, tuple)):
+            stages.append(dict(kernel=a.kernel_size, stride=a.stride[0], channels=a.output_filters, layers=1,
+                               se=bool(block.has_se)))
+        else:
+            stages[-1]["layers"] += 1
+    real = os.path.join(_WEIGHTS, f"{name}.pth")
+    if os.path.exists(real):
+        sd = torch.load(real, map_location="cpu", weights_only=True)
+        assert [[k, list(v.shape)] for k, v in sd.items()] == [t[:2] for t in tensors], f"{real} differs from {package}"
+    gp = model._global_params
+    return dict(id=ident, framework="efficientnet-pytorch", scheme="efficientnet-pytorch", model=f"{package} {name}",
+                kwargs={}, expected_arch=name, standard=True, stage_blocks=[st["layers"] for st in stages],
+                stages=stages, num_classes=model._fc.out_features, input_size=[3, gp.image_size, gp.image_size],
                 parameters=params, buffers=buffers, tensors=tensors)
 
+
+EFFICIENTNET_PYTORCH_PACKAGE = [(f"efficientnet-b{i}", f"efficientnet-b{i}", "efficientnet_pytorch") for i in range(8)] \
+    + [(f"efficientnet-lite{i}", f"efficientnet-lite{i}", "efficientnet_lite_pytorch") for i in range(5)]
 
 _WEIGHTS = os.path.join(os.path.dirname(__file__), "..", "weights")
-EFFICIENTNET_PYTORCH = [
-    ("efficientnet-lite0", os.path.join(_WEIGHTS, "efficientnet-lite0.pth"), "efficientnet-lite0",
-     [1, 2, 2, 3, 3, 4, 1]),
-    ("efficientnet-lite2", os.path.join(_WEIGHTS, "efficientnet-lite2.pth"), "efficientnet-lite2",
-     [1, 3, 3, 4, 4, 5, 1]),
-]
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -246,13 +284,15 @@ def main():
     args = ap.parse_args()
     jobs = [("timm", e, dump_timm) for e in TIMM] + [("torchvision", e, dump_torchvision) for e in TORCHVISION] \
         + [("keras", e, dump_keras) for e in KERAS] \
-        + [("efficientnet-pytorch", e, dump_efficientnet_pytorch) for e in EFFICIENTNET_PYTORCH]
+        + [("efficientnet-pytorch", e, dump_efficientnet_pytorch_package) for e in EFFICIENTNET_PYTORCH_PACKAGE]
     for framework, entry, fn in jobs:
         if args.only and args.only not in entry[0]:
             continue
         doc = fn(entry)
         if doc is None:
             continue
+        if doc.get("stages", 0) is None:
+            del doc["stages"]  # V2 layouts: no per-stage table (kept byte-identical)
         folder = os.path.join(args.out, framework)
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, entry[0] + ".json.gz")

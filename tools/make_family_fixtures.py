@@ -9,16 +9,15 @@ from real sample photos plus noise, classifier scaled so that softmax is neither
   depthwise, TF "SAME" padding); timm_tf_efficientnet_b3: B3's own multipliers × 0.1 (width 0.12, depth 0.25);
 - timm_tf_efficientnet_lite0 / timm_tf_efficientnet_lite4: `tf_efficientnet_lite*` (no SE, ReLU6, stem 32 and head
   1280 fixed, first and last stage depths fixed) at width 0.05 / 0.07, depth 0.25;
-- torchvision_efficientnet_b0: torchvision `EfficientNet` from `_efficientnet_conf("efficientnet_b0", 0.1, 0.25)`
-  (checkpoint only: its ONNX export is checked against onnxruntime, then not kept). B3 and Lite4 keep their ONNX
-  export only (their checkpoints load through the same code as B0's and Lite0's); fixtures/ has a size budget.
+- torchvision_efficientnet_b0 / torchvision_efficientnet_b3: torchvision `EfficientNet` from
+  `_efficientnet_conf("efficientnet_b0", 0.1, 0.25)` / `("efficientnet_b3", 0.12, 0.25)`.
 
-Files (~2.7 MB in all): `checkpoint.npz` (the state dict), `model.onnx` (`torch.onnx.export`, TorchScript exporter, op set 17,
+Every model has both its checkpoint and its ONNX export. Files (~4.1 MB in all): `checkpoint.npz` (the state dict), `model.onnx` (`torch.onnx.export`, TorchScript exporter, op set 17,
 dynamic batch, BN folded; timm `tf_` models carry their dynamic SAME-padding subgraphs), `io.npz` (`input`, a batch
 of two sample photos preprocessed by the framework's eval transform, and `output`, the framework's logits) and
 `meta.json`. Keras's EfficientNet (V1) (`keras.applications.EfficientNetB0`/`B3` code at width 0.1 / 0.12, depth
-0.25, its Normalization layer set to ImageNet statistics) gives `model.weights.h5` (Keras 3 `save_weights`; B0
-only) and `model.onnx` (Keras 3's own ONNX export, torch backend), with Keras's softmax outputs in io.npz (NHWC raw
+0.25, its Normalization layer set to ImageNet statistics) gives its weights (B0: `model.weights.h5`, Keras 3
+`save_weights`; B3: `checkpoint.npz`, `{variable path: value}`, compressed for the size budget) and `model.onnx` (Keras 3's own ONNX export, torch backend), with Keras's softmax outputs in io.npz (NHWC raw
 0..255 pixel input).
 Usage: ${EFFNET_PYTHON:-.venv/bin/python} tools/make_family_fixtures.py [ID ...]
 """
@@ -46,19 +45,21 @@ FIXTURES = {
     "timm_tf_efficientnet_b0": dict(framework="timm", variant="tf_efficientnet_b0", width=0.1, depth=0.25,
                                     seed=301, second_photo="coffee"),
     "timm_tf_efficientnet_b3": dict(framework="timm", variant="tf_efficientnet_b3", width=0.12, depth=0.25,
-                                    seed=302, second_photo="rocket", checkpoint=False),
+                                    seed=302, second_photo="rocket"),
     "timm_tf_efficientnet_lite0": dict(framework="timm", variant="tf_efficientnet_lite0", width=0.05, depth=0.25,
                                        seed=303, second_photo="coffee"),
     "timm_tf_efficientnet_lite4": dict(framework="timm", variant="tf_efficientnet_lite4", width=0.07, depth=0.25,
-                                       seed=304, second_photo="chelsea", checkpoint=False),
+                                       seed=304, second_photo="chelsea"),
     "torchvision_efficientnet_b0": dict(framework="torchvision", variant="efficientnet_b0", width=0.1, depth=0.25,
                                         seed=305, second_photo="rocket"),
+    "torchvision_efficientnet_b3": dict(framework="torchvision", variant="efficientnet_b3", width=0.12, depth=0.25,
+                                        seed=308, second_photo="coffee"),
     # Keras applications' EfficientNet (V1): B0 as its weights (`model.weights.h5`) and Keras's ONNX export, B3
     # (B3's width 1.2 × 0.1) as its export only.
     "keras_efficientnet_b0": dict(framework="keras", variant="EfficientNetB0", width=0.1, depth=0.25, seed=306,
                                   second_photo="coffee"),
     "keras_efficientnet_b3": dict(framework="keras", variant="EfficientNetB3", width=0.12, depth=0.25, seed=307,
-                                  second_photo="rocket", checkpoint=False),
+                                  second_photo="rocket", checkpoint="npz"),
 }
 
 # The Normalization layer of Keras's EfficientNet holds mean/variance as weights; `weights=None` leaves them at
@@ -118,7 +119,11 @@ def make_keras(fid):
     y = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), np.float32)
     d = os.path.join(OUT, fid)
     folder.fresh_dir(d)
-    if fx.get("checkpoint", True):
+    if fx.get("checkpoint", True) == "npz":
+        # `{variable path: value}` as Keras reports `model.weights` (the fixtures/models Keras checkpoints' form),
+        # compressed: a `.weights.h5` of B3 would cost ~0.5 MB of the fixtures' budget, and B0 has one.
+        write_npz(os.path.join(d, "checkpoint.npz"), keras_models.weights(keras, model), compressed=True)
+    elif fx.get("checkpoint", True):
         model.save_weights(os.path.join(d, "model.weights.h5"))
     onnx_path = os.path.join(d, "model.onnx")
     make_exporter_fixtures.keras_export(model, onnx_path)
@@ -159,8 +164,6 @@ def make(fid):
     onnx_export.export_torchscript(model, x, onnx_path, opset=17)
     ort_diff = float(onnx_export.ort_max_diff(onnx_path, x, y))
     described = onnx_export.describe(onnx_path)
-    if fx["framework"] == "torchvision":
-        os.remove(onnx_path)  # checked against onnxruntime above; the checkpoint is this fixture's file
     folder.write_io(d, x, y)
     p = torch.softmax(torch.from_numpy(y), -1).numpy()
     meta = dict(id=fid, framework=fx["framework"], variant=fx["variant"], width=fx["width"], depth=fx["depth"],

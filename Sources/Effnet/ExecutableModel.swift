@@ -50,6 +50,7 @@ package struct ExecutableModel {
             shape: concrete, elementSize: 4, for: "input '\(input.name)' \(concrete.map(String.init).joined(separator: "x"))")
         loaded.model.graph.inputs[0].shape = bound
         _ = try ModelLoader.optimize(&loaded.model, passes: passes)
+        if passes.isStandard { ModelLoader.identifyOptimized(&loaded, optimized: loaded.model.graph) }
         let graph = loaded.model.graph
         loaded.model.graph.initializers = [:]
         session = try InferenceSession(graph: consume graph, opset: loaded.model.opset, threads: threads)

@@ -42,6 +42,11 @@ package enum ModelConversion {
         case .onnx:
             var out = loaded.model
             report.passes = try ModelLoader.optimize(&out, passes: passes)
+            if passes.isStandard, report.architecture == nil {
+                var named = loaded
+                ModelLoader.identifyOptimized(&named, optimized: out.graph)
+                report.architecture = named.architecture
+            }
             _ = try Unfuse().run(&out.graph, context: PassContext(opset: out.opset))
             report.opsAfter = ConvertReport.opCounts(out.graph)
             report.parameters = out.graph.parameterCount

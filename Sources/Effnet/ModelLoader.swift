@@ -67,8 +67,23 @@ package struct PassSelection: Sendable {
         self.skip = skip
     }
 
+    /// Every standard pass, as `Pipeline.standard` runs them.
+    package var isStandard: Bool { optimize && only == nil && skip.isEmpty }
+
     package static let standard = PassSelection()
     package static let none = PassSelection(optimize: false)
+}
+
+extension LoadedModel {
+    /// Sets `architecture` and `defaultSize` from `graph` (this model's, as read or optimized) when it is a
+    /// recognised EfficientNet; leaves them as they are otherwise.
+    mutating func identify(_ graph: Graph) {
+        guard let recognized = try? GraphRecognizer.recognize(graph),
+            let detected = ArchitectureDetector.identify(recognized)
+        else { return }
+        architecture = detected.summary
+        defaultSize = detected.architecture.inputSize
+    }
 }
 
 package enum ModelLoader {
@@ -90,17 +105,27 @@ package enum ModelLoader {
             loaded.dataFiles = dataFiles
             loaded.halfPrecision = half?.dtype
             loaded.halfOutputs = half?.outputs ?? [:]
-            // Recognition is best effort: a graph that is not an EfficientNetV2 is still a model to run.
-            if let recognized = try? GraphRecognizer.recognize(model.graph),
-                let detected = ArchitectureDetector.identify(recognized)
-            {
-                loaded.architecture = detected.summary
-                loaded.defaultSize = detected.architecture.inputSize
-            }
+            // Recognition is best effort: a graph that is not an EfficientNet is still a model to run.
+            loaded.identify(model.graph)
             return loaded
         case .npz, .safetensors, .pytorch, .hdf5, .keras:
             return try CheckpointLoader.load(path: path, kind: kind, arch: arch)
         }
+    }
+
+    /// Names the architecture of an ONNX model that named none as read, from `optimized`, its graph after the
+    /// standard passes: an exporter that writes BatchNorm as arithmetic, Casts and NHWC Transposes around every
+    /// block (Keras 3's `model.export(format="onnx")`) leaves a graph that is an EfficientNet only once the
+    /// optimizer has brought it to the standard form. `optimized` nil: the standard passes are run on a copy.
+    package static func identifyOptimized(_ loaded: inout LoadedModel, optimized: Graph? = nil) {
+        guard loaded.format == .onnx, loaded.architecture == nil else { return }
+        if let optimized {
+            loaded.identify(optimized)
+            return
+        }
+        var copy = loaded.model
+        guard (try? optimize(&copy, passes: .standard)) != nil else { return }
+        loaded.identify(copy.graph)
     }
 
     /// Optimizes `model` with the chosen passes. A symbolic batch stays symbolic; dynamic SAME padding folds into

@@ -18,7 +18,18 @@ package enum ModelSummary {
             for axis in dims.indices.dropFirst() where dims[axis].value == nil { dims[axis] = .known(size) }
             loaded.model.graph.inputs[0].shape = dims
         }
+        let asRead = loaded.model
         let report = try ModelLoader.optimize(&loaded.model, passes: passes)
+        // An ONNX export that is an EfficientNet only once optimized (Keras's) is named from the standard passes'
+        // result: the graph just optimized, or, with other passes (or none), a copy optimized for the purpose.
+        if passes.isStandard {
+            ModelLoader.identifyOptimized(&loaded, optimized: loaded.model.graph)
+        } else {
+            var copy = loaded
+            copy.model = asRead
+            ModelLoader.identifyOptimized(&copy)
+            (loaded.architecture, loaded.defaultSize) = (copy.architecture, copy.defaultSize)
+        }
         let graph = (try? ShapeInference.infer(loaded.model.graph, opset: loaded.model.opset)) ?? loaded.model.graph
         let summary = NetworkSummary(graph: graph)
         let result = InspectResult(loaded: loaded, graph: graph, summary: summary, report: report)

@@ -302,8 +302,10 @@ public enum ArchitectureDetector {
     private static func validateDTypes(_ checkpoint: Checkpoint) throws {
         for name in checkpoint.names {
             let t = checkpoint[name]!
+            // Counters: PyTorch's BatchNorm batches, Keras's dropout seeds and its Normalization's sample count (an
+            // integer in `model.weights`, so in a checkpoint written from them).
             if name.hasSuffix("num_batches_tracked") || name.hasSuffix("seed_generator_state")
-                || t.dtype.isFloatingPoint
+                || (name.hasSuffix("/count") && isOptionalExtra(name, scheme: .keras)) || t.dtype.isFloatingPoint
             {
                 continue
             }

@@ -121,12 +121,14 @@ extension ConvScan {
         }
         let all = [stem, head] + units.flatMap { $0.values }
         let input = graph.inputs.first
+        // Channels last: the input is transposed to NCHW first (effnet's Keras graphs), or it is an NHWC image
+        // whose in-model preprocessing runs before that Transpose (Keras's own ONNX export, once optimized).
         let channelsLast =
             input.flatMap { i in
                 (consumers[i.name] ?? []).first {
                     graph.nodes[$0].opType == "Transpose" && graph.nodes[$0].ints("perm") == [0, 3, 1, 2]
                 }
-            } != nil
+            } != nil || input.flatMap { $0.shape.flatMap(Layout.init(imageInput:)) } == .nhwc
         let outputs = Set(graph.outputs.map(\.name))
         return RecognizedModel(
             structure: structure, activation: act, padding: all.contains(where: \.samePadded) ? .tfSame : .symmetric,

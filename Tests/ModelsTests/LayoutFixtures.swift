@@ -15,6 +15,18 @@ struct LayoutFixture: Sendable, CustomStringConvertible {
     var parameters: Int
     var buffers: Int
     var tensors: [(name: String, shape: [Int], dtype: String)]
+    /// EfficientNet (V1) and Lite: the framework's stage table, read from its modules (first block's depthwise
+    /// kernel and stride, output channels, block count, squeeze-excitation); nil for other layouts.
+    var stages: [Stage]?
+
+    struct Stage: Equatable, CustomStringConvertible {
+        var kernel: Int
+        var stride: Int
+        var channels: Int
+        var layers: Int
+        var se: Bool
+        var description: String { "k\(kernel) s\(stride) c\(channels) ×\(layers)\(se ? " SE" : "")" }
+    }
 
     var description: String { "\(framework)/\(id)" }
 
@@ -99,6 +111,12 @@ struct LayoutFixture: Sendable, CustomStringConvertible {
             standard: json["standard"] as! Bool, stageBlocks: (json["stage_blocks"] as! [NSNumber]).map(\.intValue),
             numClasses: (json["num_classes"] as! NSNumber).intValue,
             parameters: (json["parameters"] as! NSNumber).intValue, buffers: (json["buffers"] as! NSNumber).intValue,
-            tensors: tensors)
+            tensors: tensors,
+            stages: (json["stages"] as? [[String: Any]])?.map { st in
+                Stage(
+                    kernel: (st["kernel"] as! NSNumber).intValue, stride: (st["stride"] as! NSNumber).intValue,
+                    channels: (st["channels"] as! NSNumber).intValue, layers: (st["layers"] as! NSNumber).intValue,
+                    se: st["se"] as! Bool)
+            })
     }
 }

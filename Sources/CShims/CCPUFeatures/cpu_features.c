@@ -2,6 +2,12 @@
 
 #include <string.h>
 
+#if defined(__linux__) && defined(__x86_64__)
+#include <asm/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 
@@ -52,6 +58,18 @@ void effnet_cpu_model(char *buffer, int size) {
     for (int n = (int)strlen(buffer); n > 0 && buffer[n - 1] == ' '; n--) buffer[n - 1] = 0;
 }
 
+void effnet_cpuid(unsigned int leaf, unsigned int subleaf, unsigned int out[4]) {
+    __cpuid_count(leaf, subleaf, out[0], out[1], out[2], out[3]);
+}
+
+#if defined(__linux__) && defined(__x86_64__) && defined(ARCH_SET_CPUID)
+int effnet_cpuid_set_faulting(int enable) {
+    return syscall(SYS_arch_prctl, ARCH_SET_CPUID, enable ? 0 : 1) == 0 ? 0 : -1;
+}
+#else
+int effnet_cpuid_set_faulting(int enable) { (void)enable; return -1; }
+#endif
+
 #elif defined(__aarch64__)
 
 #if defined(__linux__)
@@ -67,6 +85,11 @@ int effnet_cpu_features(void) { return EFFNET_CPU_NEON; }  // Advanced SIMD is m
 void effnet_cpu_model(char *buffer, int size) {
     if (size > 0) buffer[0] = 0;
 }
+void effnet_cpuid(unsigned int leaf, unsigned int subleaf, unsigned int out[4]) {
+    (void)leaf, (void)subleaf;
+    out[0] = out[1] = out[2] = out[3] = 0;
+}
+int effnet_cpuid_set_faulting(int enable) { (void)enable; return -1; }
 
 #else
 
@@ -74,5 +97,10 @@ int effnet_cpu_features(void) { return 0; }
 void effnet_cpu_model(char *buffer, int size) {
     if (size > 0) buffer[0] = 0;
 }
+void effnet_cpuid(unsigned int leaf, unsigned int subleaf, unsigned int out[4]) {
+    (void)leaf, (void)subleaf;
+    out[0] = out[1] = out[2] = out[3] = 0;
+}
+int effnet_cpuid_set_faulting(int enable) { (void)enable; return -1; }
 
 #endif

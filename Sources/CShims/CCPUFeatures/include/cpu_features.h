@@ -18,4 +18,13 @@ int effnet_cpu_features(void);
 /// The CPU's model name (x86 brand string, or "" when the CPU does not report one), NUL-terminated in `buffer`.
 void effnet_cpu_model(char *buffer, int size);
 
+/// CPUID leaf `leaf`, sub-leaf `subleaf`: EAX, EBX, ECX, EDX in `out` (zeros on a CPU without CPUID).
+/// Used by the benchmark's CPUID mask (Sources/CPUIDMask) to record the real answers before masking.
+void effnet_cpuid(unsigned int leaf, unsigned int subleaf, unsigned int out[4]);
+
+/// Makes the CPUID instruction fault (SIGSEGV) in this thread and the threads and processes it later creates
+/// (Linux `arch_prctl(ARCH_SET_CPUID, 0)`), or restores it (`enable` = 0). Returns 0, or -1 when the kernel or the
+/// CPU does not support CPUID faulting (flag `cpuid_fault` in /proc/cpuinfo).
+int effnet_cpuid_set_faulting(int enable);
+
 #endif
