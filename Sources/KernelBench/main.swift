@@ -1,7 +1,8 @@
 // effnet-kernel-bench: GFLOP/s of the runtime's GEMM on EfficientNetV2-S-shaped convolutions, depthwise
 // bandwidth, and (with `stack`) a synthetic V2-S block stack through InferenceSession.
 //
-// Usage: effnet-kernel-bench [microkernel|gemm|depthwise|stack|preprocess|all] [--threads N] [--runs N] [--cpu-time] [--match S]
+// Usage: effnet-kernel-bench [microkernel|gemm|depthwise|stack|preprocess|wino|wino-choice|all] [--threads N] [--runs N]
+// [--cpu-time] [--cold] [--match S] [--relu6]
 // `EFFNET_ISA` picks the kernel family as for effnet; `microkernel` measures every family this CPU supports.
 // Reports the minimum over runs: the machine may be shared, and the minimum is the least disturbed sample.
 // `preprocess` times decode + resize + crop + normalize of a 1600x1200 JPEG (not part of `all`).
@@ -163,19 +164,23 @@ if mode == "gemm" || mode == "all" {
                     format: "  %d thr  %-40@ M=%6d K=%5d N=%5d  %8.3f ms  %6.1f GFLOP/s", threads, c.name as NSString,
                     g.outPixels, g.taps * c.cin, c.cout, t * 1e3, gflops))
             if WinogradConv.applies(to: g) {
-                let wino = WinogradConv(
-                    geometry: g, weights: randomFloats(c.cout * c.cin * 9, scale: 0.1), bias: randomFloats(c.cout),
-                    input: input.pointer, threads: threads)
-                let tw = withExtendedLifetime(input) {
-                    minTime(runs: runs) {
-                        wino.run(output: output.pointer, outputStride: c.cout, activation: benchActivation, pool: pool)
+                let planned = WinogradConv.variant(for: g).map { "\($0)" } ?? "direct"
+                for variant in WinogradVariant.allCases {
+                    let wino = WinogradConv(
+                        geometry: g, weights: randomFloats(c.cout * c.cin * 9, scale: 0.1),
+                        bias: randomFloats(c.cout), input: input.pointer, threads: threads, variant: variant)
+                    let tw = withExtendedLifetime(input) {
+                        minTime(runs: runs) {
+                            wino.run(
+                                output: output.pointer, outputStride: c.cout, activation: benchActivation, pool: pool)
+                        }
                     }
+                    print(
+                        String(
+                            format: "  %d thr  %-40@ Winograd %@ (planner: %@)  %8.3f ms  %6.1f effective GFLOP/s",
+                            threads, "  same conv" as NSString, "\(variant)" as NSString, planned as NSString,
+                            tw * 1e3, 2 * Double(g.macs) / tw / 1e9))
                 }
-                print(
-                    String(
-                        format: "  %d thr  %-40@ Winograd F(2x2,3x3)         %8.3f ms  %6.1f effective GFLOP/s",
-                        threads,
-                        "  same conv" as NSString, tw * 1e3, 2 * Double(g.macs) / tw / 1e9))
             }
         }
     }
@@ -280,20 +285,69 @@ if mode == "profile" {
 }
 
 if mode == "wino" {
-    // One Winograd layer in a loop, for `perf record`.
+    // One Winograd layer in a loop, for `perf record`; `--tile 4` for F(4x4, 3x3).
     let (h, cin, cout) = (option("--h", 96), option("--cin", 48), option("--cout", 192))
+    let variant = WinogradVariant(rawValue: option("--tile", 2)) ?? .f2x2
     let g = NHWCConvGeometry(
         batch: 1, inHeight: h, inWidth: h, inChannels: cin, outChannels: cout, kernel: (3, 3), pads: [1, 1, 1, 1])
     let input = FloatBuffer(randomFloats(g.inPixels * cin))
     let output = FloatBuffer(count: g.outPixels * cout)
     let wino = WinogradConv(
         geometry: g, weights: randomFloats(cout * cin * 9, scale: 0.1), bias: randomFloats(cout), input: input.pointer,
-        threads: 1)
+        threads: 1, variant: variant)
     let pool = WorkerPool(threads: 1)
     let t = withExtendedLifetime(input) {
         minTime(runs: runs) { wino.run(output: output.pointer, outputStride: cout, activation: .silu, pool: pool) }
     }
-    print(String(format: "winograd %d^2 %d->%d: %.3f ms", h, cin, cout, t * 1e3))
+    print(String(format: "winograd %@ %d^2 %d->%d: %.3f ms", "\(variant)" as NSString, h, cin, cout, t * 1e3))
+}
+
+if mode == "wino-choice" {
+    // Direct implicit GEMM against both Winograd variants on 3x3 stride-1 convolutions over a grid of output sizes
+    // and channel counts: the measurements behind `WinogradConv.variant(for:)`.
+    print("3x3 s1 conv: direct / F(2x2) / F(4x4), min of \(runs) runs, ms; planner's choice last")
+    let shapes = [
+        (7, 48, 192), (8, 64, 256), (12, 64, 256), (14, 48, 192), (14, 32, 128), (16, 32, 32), (28, 48, 192),
+        (28, 16, 16), (56, 32, 128), (56, 16, 16), (112, 32, 16), (112, 16, 16), (112, 24, 24), (192, 24, 24),
+        (96, 48, 192), (48, 64, 256), (64, 8, 8), (64, 12, 12),
+    ]
+    for threads in threadCounts {
+        let pool = WorkerPool(threads: threads)
+        for (h, cin, cout) in shapes {
+            let g = NHWCConvGeometry(
+                batch: 1, inHeight: h, inWidth: h, inChannels: cin, outChannels: cout, kernel: (3, 3),
+                pads: [1, 1, 1, 1])
+            let input = FloatBuffer(randomFloats(g.inPixels * cin))
+            let output = FloatBuffer(count: g.outPixels * cout)
+            let w = randomFloats(cout * cin * 9, scale: 0.1)
+            let b = randomFloats(cout)
+            let direct = DenseConv(
+                geometry: g, weights: PackedWeights(convWeights: w, shape: [cout, cin, 3, 3], bias: b),
+                input: input.pointer, inputStride: cin)
+            var times = [
+                withExtendedLifetime(input) {
+                    minTime(runs: runs) {
+                        direct.run(output: output.pointer, outputStride: cout, activation: .silu, pool: pool)
+                    }
+                }
+            ]
+            for variant in WinogradVariant.allCases {
+                let wino = WinogradConv(
+                    geometry: g, weights: w, bias: b, input: input.pointer, threads: threads, variant: variant)
+                times.append(
+                    withExtendedLifetime(input) {
+                        minTime(runs: runs) {
+                            wino.run(output: output.pointer, outputStride: cout, activation: .silu, pool: pool)
+                        }
+                    })
+            }
+            let planned = WinogradConv.variant(for: g).map { "\($0)" } ?? "direct"
+            print(
+                String(
+                    format: "  %d thr  %3d^2 %3d->%3d  %8.3f %8.3f %8.3f  %@", threads, h, cin, cout, times[0] * 1e3,
+                    times[1] * 1e3, times[2] * 1e3, planned as NSString))
+        }
+    }
 }
 
 if mode == "se" {

@@ -30,7 +30,8 @@ package final class KernelTable: Sendable {
         @Sendable (UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, Range<Int>) -> Void
     /// dst += src over a multiple of 16 floats.
     package let addVectors: @Sendable (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void
-    /// Winograd input transform of tiles first ..< first + count into the V buffer.
+    /// Winograd input transform of tiles first ..< first + count into the V buffer (F(2×2) or F(4×4), as
+    /// `WinogradTiles.variant` says).
     package let winogradInput: @Sendable (WinogradTiles, Int, Int, UnsafeMutablePointer<Float>) -> Void
     /// Winograd output transform with bias, activation and residual.
     package let winogradOutput: @Sendable (WinogradTiles, KernelActivation, WinogradOutput) -> Void

@@ -59,9 +59,27 @@ package struct NHWCConvGeometry: Hashable, Sendable {
     }
 }
 
-/// One Winograd F(2×2, 3×3) convolution as its transforms see it: 2×2 output tiles numbered over batch × tilesH ×
-/// tilesW, transformed inputs and GEMM products `vStride` / `mStride` floats apart per transform position.
+/// Which Winograd minimal filtering a 3×3 stride-1 convolution runs: F(2×2, 3×3) (4×4 input tiles, 16 transform
+/// positions, 2.25× fewer multiplies than direct) or F(4×4, 3×3) (6×6 input tiles, 36 positions, 4×). The planner
+/// picks one per layer (`WinogradConv.variant(for:)` in the Runtime).
+package enum WinogradVariant: Int, Sendable, CaseIterable, CustomStringConvertible {
+    case f2x2 = 2
+    case f4x4 = 4
+
+    /// Output tile side m.
+    @inlinable package var tile: Int { rawValue }
+    /// Input tile side m + 2.
+    @inlinable package var alpha: Int { rawValue + 2 }
+    /// Transform positions (alpha²): the number of GEMMs.
+    @inlinable package var positions: Int { (rawValue + 2) * (rawValue + 2) }
+
+    package var description: String { "F(\(tile)x\(tile),3x3)" }
+}
+
+/// One Winograd convolution as its transforms see it: m×m output tiles (m = `variant.tile`) numbered over batch ×
+/// tilesH × tilesW, transformed inputs and GEMM products `vStride` / `mStride` floats apart per transform position.
 package struct WinogradTiles {
+    package var variant: WinogradVariant
     package var geometry: NHWCConvGeometry
     package var input: UnsafePointer<Float>
     /// The bias padded to 16.
@@ -72,9 +90,10 @@ package struct WinogradTiles {
     package var mStride: Int
 
     package init(
-        geometry: NHWCConvGeometry, input: UnsafePointer<Float>, bias: UnsafePointer<Float>, tilesH: Int, tilesW: Int,
-        vStride: Int, mStride: Int
+        variant: WinogradVariant, geometry: NHWCConvGeometry, input: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        tilesH: Int, tilesW: Int, vStride: Int, mStride: Int
     ) {
+        self.variant = variant
         self.geometry = geometry
         self.input = input
         self.bias = bias
@@ -91,14 +110,15 @@ package struct WinogradTiles {
         let n = tile / perImage
         let ty = (tile % perImage) / tilesW
         let tx = tile % tilesW
-        let y = 2 * ty + k / 2
-        let x = 2 * tx + k % 2
+        let m = variant.tile
+        let y = m * ty + k / m
+        let x = m * tx + k % m
         if y >= geometry.outHeight || x >= geometry.outWidth { return nil }
         return (n * geometry.outHeight + y) * geometry.outWidth + x
     }
 }
 
-/// Where the Winograd output transform reads its 16 GEMM products and writes tiles `first ..< first + count`.
+/// Where the Winograd output transform reads its GEMM products (one matrix per transform position) and writes tiles `first ..< first + count`.
 package struct WinogradOutput {
     package var first: Int
     package var count: Int
@@ -108,7 +128,8 @@ package struct WinogradOutput {
     package var residual: UnsafePointer<Float>?
     package var residualStride: Int
     package var channels: Range<Int>
-    /// Rows in tile order (row i·4 + k is pixel k of tile first + i) instead of image order.
+    /// Rows in tile order (row i·m² + k is pixel k, row-major in the m×m tile, of tile first + i) instead of image
+    /// order.
     package var tileOrder: Bool
 
     package init(

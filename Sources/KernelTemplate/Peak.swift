@@ -1,6 +1,6 @@
 import KernelCore
 
-/// The core's multiply-add peak on this family's vector (`PeakVector`, in each family's Family.swift): the yardstick
+/// The core's multiply-add peak on this family's vector (`FamilyVector`, in each family's Family.swift): the yardstick
 /// for the GEMM micro-kernel (`KernelProbe.fmaPeakGFLOPS`). Twelve independent chains acc = acc + acc·x, one fused
 /// multiply-add each (a multiply then an add in the scalar family, see `madd`), unrolled: 12 chains cover two
 /// FMA pipes × 4–6 cycles of latency, and with `x` they take 13 of AVX2's 16 registers, so nothing spills. `x` is
@@ -9,8 +9,8 @@ import KernelCore
 /// compiler keeps them all. Compiled once per kernel family (symlinked).
 @inline(never)
 func fmaPeakLoop(iterations: Int, seed: Float) -> Float {
-    let x = PeakVector(repeating: seed * 1e-12)
-    var a0 = PeakVector(repeating: seed)
+    let x = FamilyVector(repeating: seed * 1e-12)
+    var a0 = FamilyVector(repeating: seed)
     var a1 = a0 + 1
     var a2 = a0 + 2
     var a3 = a0 + 3

@@ -21,8 +21,18 @@ package func kernelTable() -> KernelTable {
             globalAverage(x, pixels: pixels, channels: channels, into: out, images: images)
         },
         addVectors: { dst, src, count in addVectors(dst, src, count: count) },
-        winogradInput: { w, first, count, v in WinogradKernel.transformInput(w, first: first, count: count, into: v) },
-        winogradOutput: { w, activation, a in WinogradKernel.output(w, activation, a) },
+        winogradInput: { w, first, count, v in
+            switch w.variant {
+            case .f2x2: WinogradKernel.transformInput(w, first: first, count: count, into: v)
+            case .f4x4: Winograd4Kernel.transformInput(w, first: first, count: count, into: v)
+            }
+        },
+        winogradOutput: { w, activation, a in
+            switch w.variant {
+            case .f2x2: WinogradKernel.output(w, activation, a)
+            case .f4x4: Winograd4Kernel.output(w, activation, a)
+            }
+        },
         fmaPeak: { iterations, seed in fmaPeakLoop(iterations: iterations, seed: seed) },
-        peakMultiplyAdds: peakChains * PeakVector.scalarCount)
+        peakMultiplyAdds: peakChains * FamilyVector.scalarCount)
 }

@@ -3,5 +3,6 @@ import KernelCore
 /// The family this module is compiled for (see Package.swift for its CPU flags).
 let family = KernelFamily.scalar
 
-/// The vector of the FMA peak loop (`fmaPeakLoop`): one xmm register (SSE2, baseline x86-64).
-typealias PeakVector = SIMD4<Float>
+/// The family's register-width vector: one xmm register (SSE2, baseline x86-64). The FMA peak loop
+/// (`fmaPeakLoop`) and the Winograd F(4×4) transforms run on it.
+typealias FamilyVector = SIMD4<Float>

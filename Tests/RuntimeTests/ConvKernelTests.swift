@@ -206,14 +206,17 @@ let awkwardConvCases: [ConvCase] = [
 }
 
 @Suite struct WinogradTests {
-    /// F(2×2, 3×3) against the direct float64 convolution at odd sizes, asymmetric pads, channel counts around the
-    /// vector width, with residual, on 1 and 2 threads. Tolerance: 2e-5 absolute + 5e-5 relative to Σ|w·x| + |b| + |y|
-    /// (the transforms add up to 16 terms of mixed sign before the channel sum, so the error bound grows ~4× over
-    /// the direct GEMM's).
+    /// Both variants against the direct float64 convolution at odd sizes (H, W not multiples of the tile),
+    /// asymmetric pads, channel counts around the vector widths (16, 8, 4 lanes and 1–3-lane tails), more output
+    /// channels than one group (64) and more tiles than one block, with residual, on 1 and 2 threads. Tolerance,
+    /// relative to Σ|w·x| + |b| + |y|: F(2×2) 2e-5 absolute + 5e-5 relative (its transforms add up to 16 terms of
+    /// mixed sign before the channel sum, so the error bound grows ~4× over the direct GEMM's); F(4×4) 1e-4 + 2e-4
+    /// (Bᵀ and Aᵀ scale by up to 5 and 8, G by 1/6 and 1/24: about 10× F(2×2)'s rounding; these cases measure
+    /// 1–3e-5 relative).
     @Test(arguments: [
         (1, 1, 1, 1, 1, [1, 1, 1, 1]), (1, 3, 15, 3, 17, [1, 1, 1, 1]), (2, 15, 16, 17, 16, [0, 0, 2, 2]),
         (1, 16, 17, 33, 3, [1, 1, 1, 1]), (1, 17, 9, 24, 24, [0, 0, 1, 1]), (1, 7, 8, 48, 40, [2, 1, 0, 1]),
-        (3, 5, 5, 16, 33, [1, 1, 1, 1]),
+        (3, 5, 5, 16, 33, [1, 1, 1, 1]), (1, 13, 11, 37, 70, [1, 1, 1, 1]), (2, 30, 26, 20, 12, [1, 1, 1, 1]),
     ])
     func winogradMatchesReference(_ c: (Int, Int, Int, Int, Int, [Int])) {
         let (batch, h, w, cin, cout, pads) = c
@@ -228,16 +231,51 @@ let awkwardConvCases: [ConvCase] = [
         let res = buffer(residual)
         var ref = referenceConvNHWC(x, g, weights: wt, bias: b, depthwise: false, activation: .silu)
         for i in ref.values.indices { ref.values[i] += Double(residual[i]) }
-        for threads in [1, 2] {
-            let conv = WinogradConv(geometry: g, weights: wt, bias: b, input: input.pointer, threads: threads)
-            let out = FloatBuffer(count: g.outPixels * cout)
-            conv.run(
-                output: out.pointer, outputStride: cout, activation: .silu, residual: res.pointer, residualStride: cout,
-                pool: WorkerPool(threads: threads))
-            #expect(
-                worstRatio(out.array, ref.values, scale: ref.scale, atol: 2e-5, rtol: 5e-5) <= 1,
-                "\(c) threads=\(threads)")
-            #expect(out.pointer[out.count] == 0)
+        for variant in WinogradVariant.allCases {
+            let (atol, rtol) = variant == .f2x2 ? (2e-5, 5e-5) : (1e-4, 2e-4)
+            for threads in [1, 2] {
+                let conv = WinogradConv(
+                    geometry: g, weights: wt, bias: b, input: input.pointer, threads: threads, variant: variant)
+                let out = FloatBuffer(count: g.outPixels * cout)
+                conv.run(
+                    output: out.pointer, outputStride: cout, activation: .silu, residual: res.pointer,
+                    residualStride: cout, pool: WorkerPool(threads: threads))
+                #expect(
+                    worstRatio(out.array, ref.values, scale: ref.scale, atol: atol, rtol: rtol) <= 1,
+                    "\(variant) \(c) threads=\(threads)")
+                #expect(out.pointer[out.count] == 0)
+            }
         }
+    }
+
+    /// `runTiles` (the depth-first pipeline's entry) writes pixel k of tile i at row i·m² + k, with the bias and
+    /// activation, for both variants; positions past the image edge are skipped here.
+    @Test(arguments: WinogradVariant.allCases)
+    func tileOrderMatchesImageOrder(_ variant: WinogradVariant) {
+        var rng = SeededGenerator(seed: 17)
+        let g = NHWCConvGeometry(
+            batch: 1, inHeight: 11, inWidth: 9, inChannels: 21, outChannels: 19, kernel: (3, 3), pads: [1, 1, 1, 1])
+        let input = buffer(rng.floats(g.inPixels * g.inChannels))
+        let conv = WinogradConv(
+            geometry: g, weights: rng.floats(19 * 21 * 9), bias: rng.floats(19), input: input.pointer, threads: 1,
+            variant: variant)
+        let image = FloatBuffer(count: g.outPixels * 19)
+        conv.run(output: image.pointer, outputStride: 19, activation: .silu, pool: nil)
+        let perTile = conv.pixelsPerTile
+        let rows = FloatBuffer(count: conv.totalTiles * perTile * 19)
+        for first in stride(from: 0, to: conv.totalTiles, by: conv.blockTiles) {
+            conv.runTiles(
+                first: first, count: min(conv.blockTiles, conv.totalTiles - first), worker: 0,
+                into: rows.pointer + first * perTile * 19, stride: 19, activation: .silu)
+        }
+        var checked = 0
+        for tile in 0..<conv.totalTiles {
+            for k in 0..<perTile {
+                guard let p = conv.pixel(tile: tile, k: k) else { continue }
+                for ch in 0..<19 { #expect(rows.pointer[(tile * perTile + k) * 19 + ch] == image.pointer[p * 19 + ch]) }
+                checked += 1
+            }
+        }
+        #expect(checked == g.outPixels)
     }
 }

@@ -1,18 +1,21 @@
 import KernelCore
 
-/// A 3×3, stride-1 dense convolution by Winograd's minimal filtering F(2×2, 3×3), over NHWC.
+/// A 3×3, stride-1 dense convolution by Winograd's minimal filtering F(m×m, 3×3), m = 2 or 4, over NHWC.
 ///
-/// Each 2×2 output tile comes from a 4×4 input tile: Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. The elementwise product over
-/// the 16 transform positions, summed over input channels, is 16 independent GEMMs (tiles × Cin)·(Cin × Cout), so
-/// the micro-kernels do the work with 16 multiplies per tile instead of 36: 2.25× fewer MACs for Fused-MBConv's
-/// 3×3 convolutions (≈ 44% of EfficientNetV2-S). Tiles are processed in blocks small enough that the transformed
-/// input and the 16 GEMM outputs of a block stay in L2 (16·T·(Cin + Cout) floats ≤ 512 KB); bias, activation
-/// and residual are applied in the output transform.
+/// Each m×m output tile comes from an (m+2)×(m+2) input tile: Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. The elementwise
+/// product over the (m+2)² transform positions, summed over input channels, is that many independent GEMMs
+/// (tiles × Cin)·(Cin × Cout), so the micro-kernels do the work with 16 multiplies per 2×2 tile (F(2×2), 2.25×
+/// fewer than direct) or 36 per 4×4 tile (F(4×4), 4× fewer) instead of 9 per pixel. Tiles are processed in blocks
+/// small enough that the transformed input and the GEMM outputs of a block stay in L2; bias, activation and
+/// residual are applied in the output transform. Which variant a layer runs is the planner's choice
+/// (`variant(for:)`).
 ///
-/// Numerics: the transforms only add, subtract and halve, so the error stays within a few ulp of the direct sum's
-/// (tests bound it by 2e-5 absolute + 5e-5 relative to Σ|w·x| + |b| + |y|).
+/// Numerics: F(2×2)'s transforms only add, subtract and halve, so its error stays within a few ulp of the direct
+/// sum's (tests bound it by 2e-5 absolute + 5e-5 relative to Σ|w·x| + |b| + |y|). F(4×4)'s transforms scale by up
+/// to 8 and G has sixths, so its rounding error is about 10× the direct sum's (tests: 1e-4 + 2e-4 relative).
 package final class WinogradConv: @unchecked Sendable {
     package let geometry: NHWCConvGeometry
+    package let variant: WinogradVariant
     /// One packed matrix per transform position (K = Cin, N = Cout), zero bias.
     let positions: [PackedWeights]
     let bias: FloatBuffer
@@ -20,8 +23,8 @@ package final class WinogradConv: @unchecked Sendable {
     let tilesH: Int
     let tilesW: Int
     let blockTiles: Int
-    /// Per worker, `scratchFloats` apart: transformed inputs [16][blockTiles][Cin] then GEMM outputs
-    /// [16][blockTiles][Cout].
+    /// Per worker, `scratchFloats` apart: transformed inputs [positions][blockTiles][Cin] then GEMM outputs
+    /// [positions][blockTiles][Cout].
     let scratch: UnsafeMutablePointer<Float>
     /// The scratch when this convolution owns it (not given at `init`).
     private let ownedScratch: FloatBuffer?
@@ -32,12 +35,24 @@ package final class WinogradConv: @unchecked Sendable {
             && g.dilationW == 1
     }
 
-    /// Whether the plan should prefer Winograd over the direct implicit GEMM. Measured on Zen 4 (1 thread, inside
-    /// the depth-first FusedMBConv pipeline): 48→192 at 96² 1.4× faster, 64→256 at 48² 1.5×, 32→128 at 56² 1.4×;
-    /// 32→16 at 112² even; 24→24 at 192² 1.6× slower (K = 24 leaves the micro-kernels mostly epilogue). Hence at
-    /// least 32 channels each way.
-    package static func preferred(for g: NHWCConvGeometry) -> Bool {
-        applies(to: g) && g.inChannels >= 32 && g.outChannels >= 32
+    /// The planner's choice for a 3×3 stride-1 convolution: F(4×4) when the output is at least 16×16 and both
+    /// channel counts at least 16, else F(2×2) with at least 32 channels each way, else nil (the direct implicit
+    /// GEMM).
+    ///
+    /// Measured with `effnet-kernel-bench wino-choice` (Xeon, AVX-512 and forced AVX2, 1 and 2 threads, ms):
+    /// F(4×4) beats F(2×2) by 1.3–2× from 16² up (V2-S 96² 48→192: AVX-512 10.7 direct / 8.9 F(2×2) / 5.9
+    /// F(4×4), AVX2 19.7 / 13.7 / 9.9; 48² 64→256 AVX2 8.7 / 5.3 / 3.6), and with 16–24 channels, where F(2×2)
+    /// loses to direct (K = 24 leaves its GEMMs mostly epilogue), F(4×4) still wins: V2-S 192² 24→24 AVX-512
+    /// 3.6 / 4.2 / 2.7, AVX2 6.0 / 6.2 / 3.6; B0 112² 32→16 AVX-512 1.0 / 1.1 / 0.8. Below 16² a 4×4 tile wastes
+    /// more of the edge and there are too few tiles to share between two threads: 7²–14² at 2 threads favour
+    /// F(2×2) (14² 48→192 AVX-512 0.17 against 0.20 ms). Under 16 channels both lose to direct (8 and 12
+    /// channels at 64²). F(2×2)'s own threshold (Zen 4, inside the depth-first pipeline): 32→128 at 56² 1.4×
+    /// faster than direct, 32→16 at 112² even, 24→24 at 192² 1.6× slower.
+    package static func variant(for g: NHWCConvGeometry) -> WinogradVariant? {
+        guard applies(to: g) else { return nil }
+        if g.outHeight >= 16 && g.outWidth >= 16 && g.inChannels >= 16 && g.outChannels >= 16 { return .f4x4 }
+        if g.inChannels >= 32 && g.outChannels >= 32 { return .f2x2 }
+        return nil
     }
 
     /// `weights` transformed once (shared by every plan of a session); `input` NHWC with Cin floats per pixel;
@@ -50,58 +65,70 @@ package final class WinogradConv: @unchecked Sendable {
         precondition(
             WinogradConv.applies(to: g) && weights.inChannels == g.inChannels && weights.outChannels == g.outChannels)
         geometry = g
+        variant = weights.variant
         self.input = input
         positions = weights.positions
         bias = weights.bias
-        tilesH = (g.outHeight + 1) / 2
-        tilesW = (g.outWidth + 1) / 2
-        blockTiles = WinogradConv.blockTiles(inChannels: g.inChannels)
+        let m = weights.variant.tile
+        tilesH = (g.outHeight + m - 1) / m
+        tilesW = (g.outWidth + m - 1) / m
+        blockTiles = WinogradConv.blockTiles(inChannels: g.inChannels, variant: weights.variant)
         if let scratch {
             self.scratch = scratch
             ownedScratch = nil
         } else {
-            let owned = FloatBuffer(count: max(1, threads) * WinogradConv.scratchFloats(g))
+            let owned = FloatBuffer(count: max(1, threads) * WinogradConv.scratchFloats(g, variant: weights.variant))
             self.scratch = owned.pointer
             ownedScratch = owned
         }
     }
 
     /// Tiles per block: the block's transformed input and GEMM outputs for one group of output channels stay
-    /// within about 32 KB per transform position.
-    package static func blockTiles(inChannels cin: Int) -> Int {
-        min(64, max(8, 8192 / (cin + groupChannels) / 8 * 8))
+    /// within about 32 KB per transform position for F(2×2) (16 positions), about 14 KB for F(4×4) (36 positions,
+    /// so the block's whole working set stays about 512 KB either way).
+    package static func blockTiles(inChannels cin: Int, variant: WinogradVariant) -> Int {
+        switch variant {
+        case .f2x2: min(64, max(8, 8192 / (cin + groupChannels) / 8 * 8))
+        case .f4x4: min(32, max(8, 3640 / (cin + groupChannels) / 8 * 8))
+        }
     }
 
     /// Scratch floats one worker needs for convolution `g` (a multiple of 16, so workers' parts stay aligned).
-    package static func scratchFloats(_ g: NHWCConvGeometry) -> Int {
-        16 * (blockTiles(inChannels: g.inChannels) * (g.inChannels + g.outChannels) + 32)
+    package static func scratchFloats(_ g: NHWCConvGeometry, variant: WinogradVariant) -> Int {
+        variant.positions
+            * (blockTiles(inChannels: g.inChannels, variant: variant) * (g.inChannels + g.outChannels) + 32)
     }
 
     /// `weights` in ONNX layout [Cout, Cin, 3, 3], transformed for this convolution alone.
     package convenience init(
-        geometry g: NHWCConvGeometry, weights w: [Float], bias b: [Float]?, input: UnsafePointer<Float>, threads: Int
+        geometry g: NHWCConvGeometry, weights w: [Float], bias b: [Float]?, input: UnsafePointer<Float>, threads: Int,
+        variant: WinogradVariant = .f2x2
     ) {
-        let transformed = WinogradWeights(weights: w, bias: b, inChannels: g.inChannels, outChannels: g.outChannels)
+        let transformed = WinogradWeights(
+            weights: w, bias: b, inChannels: g.inChannels, outChannels: g.outChannels, variant: variant)
         self.init(geometry: g, weights: transformed, input: input, threads: threads, scratch: nil)
     }
 
-    /// Output channels per pass over a block: the 16 positions' packed weights for them (16·Cin·64 floats), the
-    /// block's transformed input and their 16 GEMM outputs then fit in L2 together. With all output channels at
+    /// Output channels per pass over a block: the positions' packed weights for them (positions·Cin·64 floats),
+    /// the block's transformed input and their GEMM outputs then fit in L2 together. With all output channels at
     /// once, V2-S's 48→192 layer needed 590 KB of weights per block and thrashed L2 (measured 1.2× over direct
     /// instead of ~1.8×).
     static let groupChannels = 64
 
-    /// Floats between transform positions in the scratch buffers: a block plus 16 floats, so that the 16 positions
-    /// of one tile fall in different L1 sets. With a plain block stride (a multiple of 4 KB for 64 tiles × 48 or ×
+    /// Floats between transform positions in the scratch buffers: a block plus 16 floats, so that the positions of
+    /// one tile fall in different L1 sets. With a plain block stride (a multiple of 4 KB for 64 tiles × 48 or ×
     /// 192 channels) all 16 loads of the output transform hit one 8-way set and missed L1 every time.
     var vStride: Int { blockTiles * geometry.inChannels + 16 }
     var mStride: Int { blockTiles * geometry.outChannels + 16 }
 
     package var totalTiles: Int { geometry.batch * tilesH * tilesW }
 
+    /// Output pixels per tile: m².
+    package var pixelsPerTile: Int { variant.tile * variant.tile }
+
     @inline(__always)
     private func workerScratch(_ worker: Int) -> UnsafeMutablePointer<Float> {
-        scratch + worker * WinogradConv.scratchFloats(geometry)
+        scratch + worker * WinogradConv.scratchFloats(geometry, variant: variant)
     }
 
     /// out = act(conv + bias) + residual, NHWC with `outputStride` / `residualStride` floats per pixel.
@@ -125,8 +152,8 @@ package final class WinogradConv: @unchecked Sendable {
         if let pool { pool.parallelFor(blocks, body) } else { body(0..<blocks, 0) }
     }
 
-    /// Tiles `first ..< first + count` on the calling thread, written in tile order: row i·4 + k of `rows` (stride
-    /// `stride`) holds pixel k (row-major in the 2×2 tile) of tile first + i. Rows of pixels past the image edge
+    /// Tiles `first ..< first + count` on the calling thread, written in tile order: row i·m² + k of `rows` (stride
+    /// `stride`) holds pixel k (row-major in the m×m tile) of tile first + i. Rows of pixels past the image edge
     /// hold finite, meaningless values (see `pixel(tile:k:)`). For depth-first fusion with a following 1×1 conv.
     package func runTiles(
         first: Int, count: Int, worker: Int, into rows: UnsafeMutablePointer<Float>, stride: Int,
@@ -144,8 +171,8 @@ package final class WinogradConv: @unchecked Sendable {
     /// What the family's transforms need.
     var tiles: WinogradTiles {
         WinogradTiles(
-            geometry: geometry, input: input, bias: bias.pointer, tilesH: tilesH, tilesW: tilesW, vStride: vStride,
-            mStride: mStride)
+            variant: variant, geometry: geometry, input: input, bias: bias.pointer, tilesH: tilesH, tilesW: tilesW,
+            vStride: vStride, mStride: mStride)
     }
 
     private func runBlock(
@@ -156,7 +183,7 @@ package final class WinogradConv: @unchecked Sendable {
         let g = geometry
         let (cin, cout) = (g.inChannels, g.outChannels)
         let v = scratch
-        let m = scratch + 16 * vStride
+        let m = scratch + variant.positions * vStride
         let table = KernelDispatch.table(for: positions[0].family)
         table.winogradInput(tiles, first, count, v)
         let panels = positions[0].panels
@@ -170,7 +197,7 @@ package final class WinogradConv: @unchecked Sendable {
                 end += 1
             }
             end = max(end, start + 1)
-            for e in 0..<16 {
+            for e in 0..<variant.positions {
                 var p = GEMM.Problem(
                     rows: .direct(base: v + e * vStride, stride: cin), m: count, weights: positions[e],
                     c: m + e * mStride, ldc: cout)
@@ -187,55 +214,72 @@ package final class WinogradConv: @unchecked Sendable {
     }
 }
 
-/// A 3×3 convolution's weights transformed for F(2×2, 3×3): U = G g Gᵀ per (output, input) channel pair, packed
-/// as one GEMM matrix per transform position (K = Cin, N = Cout). It does not depend on the input, so the plans
-/// of one session share it (`SessionWeights`) and the ONNX weights can go once it is made.
+/// A 3×3 convolution's weights transformed for one Winograd variant: U = G g Gᵀ per (output, input) channel pair,
+/// packed as one GEMM matrix per transform position (K = Cin, N = Cout). It does not depend on the input, so the
+/// plans of one session share it (`SessionWeights`) and the ONNX weights can go once it is made.
 package final class WinogradWeights: @unchecked Sendable {
     package let inChannels: Int
     package let outChannels: Int
+    package let variant: WinogradVariant
     /// One packed matrix per transform position, zero bias.
     let positions: [PackedWeights]
     /// The bias padded to 16, added by the output transform.
     let bias: FloatBuffer
 
+    /// G of each variant, (m + 2) × 3 row-major: F(2×2) interpolates at 0, ±1, ∞; F(4×4) at 0, ±1, ±2, ∞ (why
+    /// those points: `Winograd4Kernel` in the kernel template).
+    static func filterTransform(_ variant: WinogradVariant) -> [Double] {
+        switch variant {
+        case .f2x2:
+            [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
+        case .f4x4:
+            [
+                1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 12, 1.0 / 6,
+                1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1,
+            ]
+        }
+    }
+
     /// `weights` in ONNX layout [Cout, Cin, 3, 3].
     package init(
         weights w: [Float], bias b: [Float]?, inChannels cin: Int, outChannels cout: Int,
-        family: KernelFamily = .active
+        variant: WinogradVariant = .f2x2, family: KernelFamily = .active
     ) {
         precondition(w.count == cout * cin * 9 && (b?.count ?? cout) >= cout)
         inChannels = cin
         outChannels = cout
-        // U = G g Gᵀ per (o, c), in double.
-        var u = [Float](repeating: 0, count: 16 * cout * cin)  // [e][o][c]
+        self.variant = variant
+        let alpha = variant.alpha
+        let positions = variant.positions
+        let gm = WinogradWeights.filterTransform(variant)
+        // U = G g Gᵀ per (o, c), in double, rounded once.
+        var u = [Float](repeating: 0, count: positions * cout * cin)  // [e][o][c]
+        var gg = [Double](repeating: 0, count: alpha * 3)  // G·g, alpha × 3
         for o in 0..<cout {
             for c in 0..<cin {
-                let k = (0..<9).map { Double(w[(o * cin + c) * 9 + $0]) }
-                var gg = [Double](repeating: 0, count: 12)  // 4×3 = G·g
-                for j in 0..<3 {
-                    let (g0, g1, g2) = (k[j], k[3 + j], k[6 + j])
-                    gg[j] = g0
-                    gg[3 + j] = (g0 + g1 + g2) / 2
-                    gg[6 + j] = (g0 - g1 + g2) / 2
-                    gg[9 + j] = g2
+                let k = (o * cin + c) * 9
+                for i in 0..<alpha {
+                    for j in 0..<3 {
+                        var sum = 0.0
+                        for t in 0..<3 { sum += gm[i * 3 + t] * Double(w[k + t * 3 + j]) }
+                        gg[i * 3 + j] = sum
+                    }
                 }
-                for i in 0..<4 {
-                    let (r0, r1, r2) = (gg[i * 3], gg[i * 3 + 1], gg[i * 3 + 2])
-                    let row = [r0, (r0 + r1 + r2) / 2, (r0 - r1 + r2) / 2, r2]
-                    for j in 0..<4 { u[((i * 4 + j) * cout + o) * cin + c] = Float(row[j]) }
+                for i in 0..<alpha {
+                    for j in 0..<alpha {
+                        var sum = 0.0
+                        for t in 0..<3 { sum += gg[i * 3 + t] * gm[j * 3 + t] }
+                        u[((i * alpha + j) * cout + o) * cin + c] = Float(sum)
+                    }
                 }
             }
         }
-        positions = WinogradWeights.pack(u, cin: cin, cout: cout, family: family)
-        bias = FloatBuffer(count: (cout + 15) / 16 * 16)
-        if let b { for o in 0..<cout { bias.pointer[o] = b[o] } }
-    }
-
-    private static func pack(_ u: [Float], cin: Int, cout: Int, family: KernelFamily) -> [PackedWeights] {
-        (0..<16).map { e in
+        self.positions = (0..<positions).map { e in
             PackedWeights(outputs: cout, taps: 1, inputChannels: cin, bias: nil, family: family) { o, _, c in
                 u[(e * cout + o) * cin + c]
             }
         }
+        bias = FloatBuffer(count: (cout + 15) / 16 * 16)
+        if let b { for o in 0..<cout { bias.pointer[o] = b[o] } }
     }
 }

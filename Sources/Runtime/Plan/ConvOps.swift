@@ -71,14 +71,22 @@ struct PlannedConv {
 
     /// Arena floats the bound convolution needs as scratch, all workers together (Winograd's transform buffers;
     /// the implicit GEMM needs none). A temporary of the step: every step's scratch shares the same arena bytes.
-    var scratchFloats: Int { isWinograd ? threads * WinogradConv.scratchFloats(geometry) : 0 }
+    var scratchFloats: Int {
+        guard let variant = winogradVariant else { return 0 }
+        return threads * WinogradConv.scratchFloats(geometry, variant: variant)
+    }
 
-    /// Rows of one depth-first block (`FusedPipeline`): 4 pixels per Winograd tile, else 256 pixels.
-    var blockRows: Int { isWinograd ? 4 * WinogradConv.blockTiles(inChannels: geometry.inChannels) : 256 }
+    /// Rows of one depth-first block (`FusedPipeline`): m² pixels per Winograd tile, else 256 pixels.
+    var blockRows: Int {
+        guard let variant = winogradVariant else { return 256 }
+        return variant.tile * variant.tile * WinogradConv.blockTiles(inChannels: geometry.inChannels, variant: variant)
+    }
 
-    var isWinograd: Bool {
-        if case .winograd = weights { return true }
-        return false
+    var isWinograd: Bool { winogradVariant != nil }
+
+    var winogradVariant: WinogradVariant? {
+        if case .winograd(let w) = weights { return w.variant }
+        return nil
     }
 
     /// `scratch`: `scratchFloats` floats (nil when that is 0).
@@ -94,18 +102,22 @@ struct PlannedConv {
 
 extension PlanBuilder {
     /// Packs a dense convolution's weights (once per session, see `prepared`) for the kernel that will run it:
-    /// Winograd F(2×2, 3×3) where it pays (`WinogradConv.preferred`), the implicit-GEMM `DenseConv` otherwise.
-    /// The choice depends on kernel, stride and channels only, so every plan of a session agrees.
+    /// Winograd F(4×4, 3×3) or F(2×2, 3×3) where it pays (`WinogradConv.variant(for:)`: channels and output size,
+    /// measured), the implicit-GEMM `DenseConv` otherwise. The packed form is cached under the kernel it was made
+    /// for, so plans for other input sizes that choose another variant pack their own.
     func denseConv(_ g: NHWCConvGeometry, node: Node, weight: String, bias: String?, biasWhat: String) throws
         -> PlannedConv
     {
-        let winograd = WinogradConv.preferred(for: g)
-        let packed = try prepared(winograd ? "winograd" : "conv", [weight, bias]) { () throws -> DenseWeights in
+        let winograd = WinogradConv.variant(for: g)
+        let kind = winograd.map { "winograd\($0.tile)" } ?? "conv"
+        let packed = try prepared(kind, [weight, bias]) { () throws -> DenseWeights in
             let w = try packingInput(weight, node: node, reason: "convolution weights")
             let b = try floats(bias, node: node, what: biasWhat, count: g.outChannels)
-            if winograd {
+            if let winograd {
                 return .winograd(
-                    WinogradWeights(weights: w.floats, bias: b, inChannels: g.inChannels, outChannels: g.outChannels))
+                    WinogradWeights(
+                        weights: w.floats, bias: b, inChannels: g.inChannels, outChannels: g.outChannels,
+                        variant: winograd))
             }
             let shape = [g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth]
             return .gemm(PackedWeights(convWeights: w.floats, shape: shape, bias: b))

@@ -48,7 +48,7 @@ final class FusedPipeline {
         let capacity: Int
         switch conv {
         case .winograd(let w):
-            rows = 4 * w.blockTiles
+            rows = w.pixelsPerTile * w.blockTiles
             (total, capacity) = (w.totalTiles, w.blockTiles)
             isWinograd = true
         case .direct(let d):
@@ -78,13 +78,14 @@ final class FusedPipeline {
             if count <= 0 { return }
             w.runTiles(first: first, count: count, worker: worker, into: mid, stride: cmid, activation: activation)
             let proj = mid + blockRows * cmid
+            let perTile = w.pixelsPerTile
             GEMM.compute(
                 GEMM.Problem(
-                    rows: .direct(base: mid, stride: cmid), m: count * 4, weights: project, c: proj, ldc: cout))
+                    rows: .direct(base: mid, stride: cmid), m: count * perTile, weights: project, c: proj, ldc: cout))
             for i in 0..<count {
-                for k in 0..<4 {
+                for k in 0..<perTile {
                     guard let pixel = w.pixel(tile: first + i, k: k) else { continue }
-                    let src = proj + (i * 4 + k) * cout
+                    let src = proj + (i * perTile + k) * cout
                     let dst = output + pixel * cout
                     if let residual {
                         let r = residual + pixel * residualStride

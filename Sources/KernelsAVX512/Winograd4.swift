@@ -1,0 +1,1 @@
+../KernelTemplate/Winograd4.swift
