@@ -1,7 +1,8 @@
 // effnet-kernel-bench: GFLOP/s of the runtime's GEMM on EfficientNetV2-S-shaped convolutions, depthwise
 // bandwidth, and (with `stack`) a synthetic V2-S block stack through InferenceSession.
 //
-// Usage: effnet-kernel-bench [microkernel|gemm|depthwise|stack|preprocess|wino|wino-choice|all] [--threads N] [--runs N] [--cpu-time]
+// Usage: effnet-kernel-bench [microkernel|gemm|depthwise|stack|preprocess|wino|wino-choice|all] [--threads N] [--runs N]
+// [--cpu-time] [--cold] [--match S] [--relu6]
 // `EFFNET_ISA` picks the kernel family as for effnet; `microkernel` measures every family this CPU supports.
 // Reports the minimum over runs: the machine may be shared, and the minimum is the least disturbed sample.
 // `preprocess` times decode + resize + crop + normalize of a 1600x1200 JPEG (not part of `all`).
@@ -28,14 +29,29 @@ func cpuNow() -> Double {
 /// the time the body ran, without the slices other processes took on a loaded machine).
 func minTime(runs: Int, _ body: () -> Void) -> Double {
     let clock = CommandLine.arguments.contains("--cpu-time") ? cpuNow : now
+    let cold = CommandLine.arguments.contains("--cold")
     body()
     var best = Double.infinity
     for _ in 0..<runs {
+        if cold { evictL2() }
         let t0 = clock()
         body()
         best = min(best, clock() - t0)
     }
     return best
+}
+
+/// 8 MB written and read between timed runs with `--cold`: the operands leave L2 (1–2 MB a core) but stay in L3,
+/// as a network's weights are when a layer starts.
+nonisolated(unsafe) let evictionBuffer = UnsafeMutablePointer<Float>.allocate(capacity: 2 << 20)
+nonisolated(unsafe) var evictionSink: Float = 0
+func evictL2() {
+    var s: Float = 0
+    for i in stride(from: 0, to: 2 << 20, by: 16) {
+        evictionBuffer[i] = Float(i)
+        s += evictionBuffer[i]
+    }
+    evictionSink += s
 }
 
 nonisolated(unsafe) var benchRNG = UInt64(0x1234_5678)
@@ -51,7 +67,10 @@ func randomFloats(_ n: Int, scale: Float = 1) -> [Float] {
 }
 
 let args = CommandLine.arguments.dropFirst()
-let mode = args.first(where: { !$0.hasPrefix("-") && Int($0) == nil }) ?? "all"
+let mode =
+    args.enumerated().first(where: { i, a in
+        !a.hasPrefix("-") && Int(a) == nil && (i == 0 || args[args.index(args.startIndex, offsetBy: i - 1)] != "--match")
+    })?.element ?? "all"
 func option(_ name: String, _ fallback: Int) -> Int {
     if let i = args.firstIndex(of: name), args.index(after: i) < args.endIndex, let v = Int(args[args.index(after: i)])
     {
@@ -92,7 +111,20 @@ let convCases = [
     ConvCase(name: "stage6 expand 1x1 12^2, 256->1536", h: 12, w: 12, cin: 256, cout: 1536, k: 1, stride: 1),
     ConvCase(name: "stage6 project 1x1 12^2, 1536->256", h: 12, w: 12, cin: 1536, cout: 256, k: 1, stride: 1),
     ConvCase(name: "head 1x1 12^2, 256->1280", h: 12, w: 12, cin: 256, cout: 1280, k: 1, stride: 1),
+    ConvCase(name: "lite0 stem 3x3 s2 224->112, 3->32", h: 224, w: 224, cin: 3, cout: 32, k: 3, stride: 2),
+    ConvCase(name: "lite0 expand 1x1 112^2, 16->96", h: 112, w: 112, cin: 16, cout: 96, k: 1, stride: 1),
+    ConvCase(name: "lite0 project 1x1 112^2, 32->16", h: 112, w: 112, cin: 32, cout: 16, k: 1, stride: 1),
+    ConvCase(name: "lite0 expand 1x1 56^2, 24->144", h: 56, w: 56, cin: 24, cout: 144, k: 1, stride: 1),
+    ConvCase(name: "lite0 project 1x1 56^2, 144->24", h: 56, w: 56, cin: 144, cout: 24, k: 1, stride: 1),
+    ConvCase(name: "lite0 expand 1x1 28^2, 40->240", h: 28, w: 28, cin: 40, cout: 240, k: 1, stride: 1),
+    ConvCase(name: "lite0 project 1x1 28^2, 240->40", h: 28, w: 28, cin: 240, cout: 40, k: 1, stride: 1),
+    ConvCase(name: "lite0 project 1x1 7^2, 1152->320", h: 7, w: 7, cin: 1152, cout: 320, k: 1, stride: 1),
+    ConvCase(name: "lite0 head 1x1 7^2, 320->1280", h: 7, w: 7, cin: 320, cout: 1280, k: 1, stride: 1),
 ]
+/// `--match S`: only the cases whose name contains S.
+let caseFilter: String? = args.firstIndex(of: "--match").flatMap { i in
+    args.index(after: i) < args.endIndex ? args[args.index(after: i)] : nil
+}
 
 print("kernel family \(KernelFamily.active.rawValue) on \(KernelFamily.cpuModel)")
 if mode == "microkernel" || mode == "all" {
@@ -110,7 +142,7 @@ if mode == "gemm" || mode == "all" {
     print("GEMM (dense conv through the micro-kernels), min of \(runs) runs, machine shared with other sessions:")
     for threads in threadCounts {
         let pool = WorkerPool(threads: threads)
-        for c in convCases {
+        for c in convCases where caseFilter.map({ c.name.contains($0) }) ?? true {
             let pad = c.k / 2
             let g = NHWCConvGeometry(
                 batch: 1, inHeight: c.h, inWidth: c.w, inChannels: c.cin, outChannels: c.cout, kernel: (c.k, c.k),
@@ -155,13 +187,15 @@ if mode == "gemm" || mode == "all" {
 }
 
 if mode == "depthwise" || mode == "all" {
-    print("Depthwise 3x3 + SiLU + SE sums, min of \(runs) runs:")
+    let lite = args.contains("--relu6")
+    print("Depthwise + \(lite ? "ReLU6" : "SiLU + SE sums"), min of \(runs) runs:")
     for threads in threadCounts {
         let pool = WorkerPool(threads: threads)
-        // V2-S shapes, then EfficientNet-B0/Lite0 ones (5×5 on 28², 14² and 7² maps, where most pixels touch the edge).
         for (h, ch, k, s) in [
-            (48, 256, 3, 2), (24, 512, 3, 1), (24, 960, 3, 1), (12, 1536, 3, 1), (12, 1536, 5, 1), (28, 240, 5, 1),
-            (14, 672, 5, 1), (7, 1152, 5, 1), (7, 1152, 3, 1),
+            (48, 256, 3, 2), (24, 512, 3, 1), (24, 960, 3, 1), (12, 1536, 3, 1), (12, 1536, 5, 1),
+            // EfficientNet-B0 / Lite0 at 224.
+            (112, 32, 3, 1), (112, 96, 3, 2), (56, 144, 3, 1), (56, 144, 5, 2), (28, 240, 5, 1), (28, 240, 3, 2),
+            (14, 480, 3, 1), (14, 672, 5, 1), (14, 672, 5, 2), (7, 1152, 5, 1), (7, 1152, 3, 1),
         ] {
             let g = NHWCConvGeometry(
                 batch: 1, inHeight: h, inWidth: h, inChannels: ch, outChannels: ch, kernel: (k, k), stride: (s, s),
@@ -173,9 +207,11 @@ if mode == "depthwise" || mode == "all" {
             let scratch = FloatBuffer(count: w.paddedChannels * g.outHeight)
             let t = withExtendedLifetime(input) {
                 minTime(runs: runs) {
+                    // `--relu6`: Lite's depthwise (ReLU6, no SE).
                     Depthwise.run(
-                        input: input.pointer, geometry: g, weights: w, output: output.pointer, activation: .silu,
-                        seSums: sums.pointer, seScratch: scratch.pointer, pool: pool)
+                        input: input.pointer, geometry: g, weights: w, output: output.pointer,
+                        activation: lite ? .relu6 : .silu, seSums: lite ? nil : sums.pointer,
+                        seScratch: lite ? nil : scratch.pointer, pool: pool)
                 }
             }
             let bytes = Double((g.inPixels + g.outPixels) * ch * 4)
@@ -242,7 +278,9 @@ if mode == "profile" {
         let steps = try! session.profile(["input": input], runs: runs)
         let total = steps.reduce(0) { $0 + $1.seconds }
         print(String(format: "%d thr: sum of per-step minima %.2f ms", threads, total * 1e3))
-        for s in steps { print(String(format: "  %8.3f ms  %@", s.seconds * 1e3, s.label as NSString)) }
+        for s in steps {
+            print(String(format: "  %8.3f ms  %-12@ %@", s.seconds * 1e3, s.op as NSString, s.label as NSString))
+        }
     }
 }
 

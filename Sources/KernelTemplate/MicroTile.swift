@@ -25,4 +25,8 @@ struct MicroTile {
     var activation: KernelActivation
     var residual: UnsafePointer<Float>?
     var ldr: Int
+    /// Where the kernel prefetches while it walks `b` (advancing at the same rate, one panel width a k step): the
+    /// same K position of the panel the driver runs next, so that weights arriving from L3 (a network's packed
+    /// weights do not fit L2) are on their way one whole tile call ahead; `b` itself when there is no next panel.
+    var prefetch: UnsafePointer<Float>
 }

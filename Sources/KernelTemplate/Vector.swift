@@ -53,6 +53,16 @@ func madd<V: SIMD>(_ acc: inout V, _ a: V, _ b: V) where V.Scalar == Float {
     #endif
 }
 
+/// LLVM's prefetch intrinsic (`llvm.prefetch`: address, write 0/1, locality 0…3, data cache 1), called by name:
+/// Swift has no prefetch of its own, and the intrinsic needs no C. It compiles to one `prefetcht1` (x86) / `prfm`.
+@_silgen_name("llvm.prefetch.p0")
+private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32)
+
+/// Asks for the cache line holding `p` to be brought into L2 ahead of its use: a hint that never faults (any
+/// address is allowed, also past the end of a buffer) and never changes a result.
+@inline(__always)
+func prefetchL2(_ p: UnsafePointer<Float>) { llvmPrefetch(UnsafeRawPointer(p), 0, 2, 1) }
+
 /// Loads 8 floats from any address.
 @inline(__always)
 func loadVector8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {

@@ -29,6 +29,7 @@ func microKernel6x16(_ t: MicroTile) {
     var c50 = SIMD8<Float>()
     var c51 = SIMD8<Float>()
     var b = t.b
+    var pf = t.prefetch
     var rp = t.rows
     let kc = t.kc
     for _ in 0..<t.taps {
@@ -41,6 +42,8 @@ func microKernel6x16(_ t: MicroTile) {
         rp += 6
         var k = 0
         while k < kc {
+            prefetchL2(pf)
+            pf += 16
             let b0 = loadVector8(b)
             let b1 = loadVector8(b + 8)
             b += 16
@@ -95,6 +98,7 @@ func microKernel6x8(_ t: MicroTile) {
     var c4 = SIMD8<Float>()
     var c5 = SIMD8<Float>()
     var b = t.b
+    var pf = t.prefetch
     var rp = t.rows
     let kc = t.kc
     for _ in 0..<t.taps {
@@ -107,6 +111,9 @@ func microKernel6x8(_ t: MicroTile) {
         rp += 6
         var k = 0
         while k < kc {
+            // One 64-byte line every other k: the second prefetch of a line costs a load slot and nothing else.
+            prefetchL2(pf)
+            pf += 8
             let b0 = loadVector8(b)
             b += 8
             madd(&c0, SIMD8<Float>(repeating: a0[k]), b0)
@@ -148,6 +155,7 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
     var s0 = SIMD8<Float>()
     var s1 = SIMD8<Float>()
     var b = t.b
+    var pf = t.prefetch
     var rp = t.rows
     let kc = t.kc
     for _ in 0..<t.taps {
@@ -155,6 +163,8 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
         rp += 6
         if width == 16 {
             for k in 0..<kc {
+                prefetchL2(pf)
+                pf += 16
                 let x = SIMD8<Float>(repeating: a0[k])
                 madd(&s0, x, loadVector8(b))
                 madd(&s1, x, loadVector8(b + 8))
@@ -162,6 +172,8 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
             }
         } else {
             for k in 0..<kc {
+                prefetchL2(pf)
+                pf += 8
                 madd(&s0, SIMD8<Float>(repeating: a0[k]), loadVector8(b))
                 b += 8
             }

@@ -26,6 +26,7 @@ func microKernel8x32(_ t: MicroTile) {
     var c70 = SIMD16<Float>()
     var c71 = SIMD16<Float>()
     var b = t.b
+    var pf = t.prefetch
     var rp = t.rows
     let kc = t.kc
     for _ in 0..<t.taps {
@@ -40,6 +41,9 @@ func microKernel8x32(_ t: MicroTile) {
         rp += 8
         var k = 0
         while k < kc {
+            prefetchL2(pf)
+            prefetchL2(pf + 16)
+            pf += 32
             let b0 = loadVector(b)
             let b1 = loadVector(b + 16)
             b += 32
@@ -143,6 +147,7 @@ func microKernel8x16(_ t: MicroTile) {
     var c6 = SIMD16<Float>()
     var c7 = SIMD16<Float>()
     var b = t.b
+    var pf = t.prefetch
     var rp = t.rows
     let kc = t.kc
     for _ in 0..<t.taps {
@@ -157,6 +162,8 @@ func microKernel8x16(_ t: MicroTile) {
         rp += 8
         var k = 0
         while k < kc {
+            prefetchL2(pf)
+            pf += 16
             let b0 = loadVector(b)
             b += 16
             c0.addProduct(SIMD16<Float>(repeating: a0[k]), b0)
@@ -218,6 +225,7 @@ func microKernel8x24(_ t: MicroTile) {
     var c61 = SIMD8<Float>()
     var c71 = SIMD8<Float>()
     var b = t.b
+    var pf = t.prefetch
     var rp = t.rows
     let kc = t.kc
     for _ in 0..<t.taps {
@@ -232,6 +240,9 @@ func microKernel8x24(_ t: MicroTile) {
         rp += 8
         var k = 0
         while k < kc {
+            prefetchL2(pf)
+            prefetchL2(pf + 16)
+            pf += 24
             let b0 = loadVector(b)
             let b1 = UnsafeRawPointer(b + 16).loadUnaligned(as: SIMD8<Float>.self)
             b += 24
@@ -314,6 +325,7 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
     var s0 = SIMD16<Float>()
     var s1 = SIMD16<Float>()
     var b = t.b
+    var pf = t.prefetch
     var rp = t.rows
     let kc = t.kc
     for _ in 0..<t.taps {
@@ -321,6 +333,9 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
         rp += 8
         if width == 24 {
             for k in 0..<kc {
+                prefetchL2(pf)
+                prefetchL2(pf + 16)
+                pf += 24
                 let x = SIMD16<Float>(repeating: a0[k])
                 s0.addProduct(x, loadVector(b))
                 s1.addProduct(
@@ -330,6 +345,9 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
             }
         } else if width == 32 {
             for k in 0..<kc {
+                prefetchL2(pf)
+                prefetchL2(pf + 16)
+                pf += 32
                 let x = SIMD16<Float>(repeating: a0[k])
                 s0.addProduct(x, loadVector(b))
                 s1.addProduct(x, loadVector(b + 16))
@@ -337,6 +355,8 @@ func microKernel1xN(_ t: MicroTile, width: Int) {
             }
         } else {
             for k in 0..<kc {
+                prefetchL2(pf)
+                pf += 16
                 s0.addProduct(SIMD16<Float>(repeating: a0[k]), loadVector(b))
                 b += 16
             }

@@ -88,6 +88,66 @@ import Testing
         #expect(!(json["cpu"] as? String ?? "").isEmpty)
     }
 
+    /// `bench --profile --json`: one entry per plan step, numbered from 1, each with its op, node name, output shape
+    /// and time, their sum, and per-op totals that account for every step; without `--profile` there is no profile.
+    @Test func benchProfileJSONListsEveryStep() throws {
+        let model = EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/torchscript.onnx")
+        let args = ["bench", model, "--threads", "1", "--warmup", "0", "--iterations", "2", "--json"]
+        let r = try EffnetProcess.run(args + ["--profile"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(r.json)
+        #expect((json["cpu_min_ms"] as? Double ?? 0) > 0 && (json["cpu_median_ms"] as? Double ?? 0) > 0)
+        let profile = try #require(json["profile"] as? [String: Any])
+        #expect(profile["runs"] as? Int == 2)
+        let steps = try #require(profile["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["index"] as? Int } == Array(1...steps.count))
+        for step in steps {
+            #expect(!(step["label"] as? String ?? "").isEmpty && !(step["op"] as? String ?? "").isEmpty)
+            #expect((step["shape"] as? [Int])?.isEmpty == false)
+            #expect((step["ms"] as? Double ?? -1) >= 0)
+        }
+        // The fixture: NCHW input converted once, 2×3×… blocks fused, classifier Gemm to 40 logits last.
+        #expect(steps.first?["op"] as? String == "Layout" && steps.first?["label"] as? String == "layout(input)")
+        #expect(steps.first?["shape"] as? [Int] == [1, 3, 100, 100])
+        #expect(steps.last?["op"] as? String == "Gemm" && steps.last?["shape"] as? [Int] == [1, 40])
+        let ops = try #require(profile["ops"] as? [[String: Any]])
+        let counted = Dictionary(grouping: steps, by: { $0["op"] as! String }).mapValues(\.count)
+        #expect(Dictionary(uniqueKeysWithValues: ops.map { ($0["op"] as! String, $0["steps"] as! Int) }) == counted)
+        #expect(counted["MBConv"] ?? 0 > 0 && counted["FusedMBConv"] ?? 0 > 0)
+        let opMs = ops.map { $0["ms"] as! Double }
+        #expect(opMs == opMs.sorted(by: >))
+        let sum = steps.reduce(0) { $0 + ($1["ms"] as! Double) }
+        #expect(abs(sum - (profile["sum_ms"] as? Double ?? -1)) <= 1e-3 * Double(steps.count))
+
+        let plain = try EffnetProcess.run(args)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(plain.json?["profile"] == nil)
+    }
+
+    /// The text form: a header, one line per step (index, ms, share, op, output shape, name), then per-op totals.
+    @Test func benchProfileTextHasOneLinePerStep() throws {
+        let model = EffnetProcess.fixture("models/timm_tf_efficientnetv2_b0/torchscript.onnx")
+        let r = try EffnetProcess.run(["bench", model, "--threads", "1", "--warmup", "0", "--iterations", "1", "--profile"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let start = try #require(lines.firstIndex { $0.hasPrefix("profile: each step's minimum over 1 runs, sum ") })
+        #expect(lines[start + 1].split(separator: " ") == ["step", "ms", "share", "op", "output", "name"])
+        let byOp = try #require(lines.firstIndex(of: "by op:"))
+        let stepLines = lines[(start + 2)..<byOp]
+        #expect(stepLines.count > 10)
+        for (i, line) in stepLines.enumerated() {
+            let f = line.split(separator: " ")
+            #expect(f.count == 6, "\(line)")
+            #expect(Int(f[0]) == i + 1 && Double(f[1]) != nil && f[2].hasSuffix("%"), "\(line)")
+        }
+        #expect(stepLines.first?.split(separator: " ").suffix(3) == ["Layout", "1x3x100x100", "layout(input)"])
+        #expect(stepLines.last?.split(separator: " ")[3...4] == ["Gemm", "1x40"])
+        let totals = lines[(byOp + 1)...]
+        #expect(!totals.isEmpty && totals.allSatisfy { $0.hasSuffix(" steps") || $0.hasSuffix(" step") })
+        let stepsCounted = totals.compactMap { Int($0.split(separator: " ").dropLast().last ?? "") }.reduce(0, +)
+        #expect(stepsCounted == stepLines.count)
+    }
+
     /// `EFFNET_ISA` forces the kernel family (scalar runs everywhere); a family the CPU lacks, or an unknown name,
     /// is one line on stderr and exit 2.
     @Test func effnetISASelectsOrRejects() throws {

@@ -88,7 +88,9 @@ let awkwardConvCases: [ConvCase] = [
     /// Depthwise convolution with fused activation and SE sums, on 1 and 2 threads. Tolerance: 1e-5 absolute +
     /// 1e-5 relative (≤ 25 products per output); the SE sums are checked against the sum of the reference outputs
     /// with 1e-5 relative to Σ|y|.
-    @Test(arguments: awkwardConvCases)
+    /// Past 144–192 channels a row is computed in several passes over channel blocks (the last with a partial
+    /// block): 200 channels with a 5×5 kernel at 7×9, 300 with 3×3 stride 2.
+    @Test(arguments: awkwardConvCases + [(1, 7, 9, 200, 5, 1, [2, 2, 2, 2], 1), (1, 11, 10, 300, 3, 2, [0, 0, 1, 1], 1)])
     func depthwiseMatchesReference(_ c: ConvCase) {
         let (batch, h, w, ch, k, s, pads, d) = c
         var rng = SeededGenerator(seed: UInt64(h * 13 + w * 5 + ch))

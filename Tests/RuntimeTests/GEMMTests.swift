@@ -33,10 +33,11 @@ func referenceGEMM(
 @Suite struct GEMMTests {
     /// Direct rows at awkward M, N, K (K past one K block too). Tolerance: 1e-5 absolute + 2e-5 relative to
     /// Σ|a·b| + |bias| + |y| — float32 accumulation of K products drifts by ~K·2^-24 of that sum in the worst
-    /// order; K ≤ 1100 keeps it below 7e-5, usually far less.
+    /// order; K ≤ 1100 keeps it below 7e-5, usually far less. (301, 40, 333) has enough rows of A (over 384 KB)
+    /// for the driver's tile-by-tile order; the others run panel by panel (49 × 700: two K blocks).
     @Test(arguments: [
         (1, 1, 1), (3, 17, 15), (8, 32, 16), (15, 33, 17), (16, 16, 3), (17, 48, 33), (33, 24, 600),
-        (9, 65, 1100), (2, 1000, 1280), (1, 1000, 64), (1, 56, 70), (12, 56, 7),
+        (9, 65, 1100), (2, 1000, 1280), (1, 1000, 64), (1, 56, 70), (12, 56, 7), (301, 40, 333), (49, 72, 700),
     ])
     func directMatchesReference(_ shape: (Int, Int, Int)) {
         let (m, n, k) = shape
@@ -67,7 +68,7 @@ func referenceGEMM(
 
     /// The same problems split over threads (by row tiles and by panels) give bit-identical results: each
     /// element is computed by one thread in the same order.
-    @Test(arguments: [(3, 1000, 64), (40, 96, 100), (200, 24, 27)])
+    @Test(arguments: [(3, 1000, 64), (40, 96, 100), (200, 24, 27), (301, 40, 333)])
     func threadsDoNotChangeResults(_ shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         var rng = SeededGenerator(seed: 99)

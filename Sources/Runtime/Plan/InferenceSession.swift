@@ -174,14 +174,18 @@ public final class InferenceSession: @unchecked Sendable {
     }
 
     /// Per-step minimum wall time over `runs` inferences (after one warm-up), in plan order: where time goes.
-    package func profile(_ feeds: [String: Tensor], runs: Int) throws -> [(label: String, seconds: Double)] {
+    ///
+    /// Each step is timed alone, between two reads of the monotonic clock, and the minimum over runs is kept: a
+    /// lower bound per step that filters out preemption by other processes (their sum is below a whole run's
+    /// minimum, by the clock reads and the cache state a step inherits from the previous one).
+    package func profile(_ feeds: [String: Tensor], runs: Int) throws -> [StepProfile] {
         _ = try run(feeds)
         lock.lock()
         defer { lock.unlock() }
         guard let plan = plans.values.first(where: { p in p.inputs.allSatisfy { feeds[$0.name]?.count == $0.count } })
         else { return [] }
         var best = [Double](repeating: .infinity, count: plan.steps.count)
-        for _ in 0..<runs {
+        for _ in 0..<max(1, runs) {
             // The arena reuses the input's memory once it is dead: reload it, or later runs time garbage (V2-S
             // ran into subnormals and took seconds).
             plan.load(feeds)
@@ -191,7 +195,10 @@ public final class InferenceSession: @unchecked Sendable {
                 best[i] = min(best[i], Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
             }
         }
-        return zip(plan.labels, best).map { ($0, $1) }
+        return plan.descriptions.indices.map { i in
+            let d = plan.descriptions[i]
+            return StepProfile(label: d.label, op: d.op, shape: d.shape, seconds: best[i])
+        }
     }
 
     /// Arena size in bytes of the plan for these input shapes, if built.
@@ -201,11 +208,21 @@ public final class InferenceSession: @unchecked Sendable {
     package var stepCounts: [Int] { plans.values.map(\.steps.count) }
 }
 
+/// One step of a plan in a profile: its node's name (or `layout(value)` for a layout conversion), the op type it
+/// runs (a fused block's, e.g. `MBConv`, or `Layout`), the shape of the value it computes, and its minimum time.
+package struct StepProfile: Sendable {
+    package var label: String
+    package var op: String
+    package var shape: [Int]
+    package var seconds: Double
+}
+
 /// A graph bound to fixed input shapes: steps, arena, and where inputs and outputs live.
 final class ExecutionPlan {
     let arena: FloatBuffer
     let steps: [(WorkerPool) -> Void]
-    let labels: [String]
+    /// Each step's label (its node's name, or `layout(value)`), op type and output shape, for profiles.
+    let descriptions: [(label: String, op: String, shape: [Int])]
     let inputs: [(name: String, offset: Int, count: Int)]
     let outputs: [(name: String, value: PlanValue)]
 
@@ -266,7 +283,7 @@ final class ExecutionPlan {
             data.withUnsafeBufferPointer { bindings.pointer(id).update(from: $0.baseAddress!, count: data.count) }
         }
         steps = builder.recipes.map { $0.make(bindings) }
-        labels = builder.recipes.map(\.label)
+        descriptions = builder.recipes.map { ($0.label, $0.op, $0.shape) }
         inputs = inputIds.map { ($0.0, values[$0.1].offset, values[$0.1].count) }
         outputs = outs.map { ($0.0, values[$0.1]) }
         constantOutputs = known

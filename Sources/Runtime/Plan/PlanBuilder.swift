@@ -27,6 +27,10 @@ struct Bindings {
 /// A step before the arena exists: the values it reads and writes (for liveness) and how to make it.
 struct StepRecipe {
     var label: String
+    /// What the step runs, for profiles: the node's op type (a fused block's, e.g. `MBConv`), or `Layout`.
+    var op: String
+    /// The shape of the value the step computes (logical, [N, C, H, W] for images).
+    var shape: [Int]
     var reads: [Int]
     var writes: [Int]
     var make: (Bindings) -> (WorkerPool) -> Void
@@ -43,6 +47,8 @@ final class PlanBuilder {
     /// The session's initializers and their packed forms, shared by its plans.
     let weights: SessionWeights
     var recipes: [StepRecipe] = []
+    /// The node being planned: its op type and output shape label the steps it adds.
+    var currentNode: Node?
     let threads: Int
     /// The model's `ai.onnx` opset.
     let opset: Int
@@ -143,7 +149,7 @@ final class PlanBuilder {
         let target = newValue(name, shape: shape, layout: wanted)
         current[name, default: [:]][wanted] = target
         let toNHWC = wanted == .nhwc
-        addStep("layout(\(name))", reads: [source], writes: [target]) { b in
+        addStep("layout(\(name))", op: "Layout", reads: [source], writes: [target]) { b in
             let src = b.pointer(source)
             let dst = b.pointer(target)
             return { pool in
@@ -157,15 +163,24 @@ final class PlanBuilder {
     /// the whole inference).
     var constantFills: [(Int, [Float])] = []
 
+    /// Appends a step reading and writing the value ids given (their liveness grows to cover it). `op` defaults to
+    /// the op type of the node being planned; the step's shape is that of the first value written that is one of
+    /// the node's outputs (else of the first value written).
     func addStep(
-        _ label: String, reads: [Int], writes: [Int], make: @escaping (Bindings) -> (WorkerPool) -> Void
+        _ label: String, op: String? = nil, reads: [Int], writes: [Int],
+        make: @escaping (Bindings) -> (WorkerPool) -> Void
     ) {
         let index = recipes.count
         for id in reads + writes {
             values[id].firstUse = min(values[id].firstUse, index)
             values[id].lastUse = max(values[id].lastUse, index)
         }
-        recipes.append(StepRecipe(label: label, reads: reads, writes: writes, make: make))
+        let outputs = op == nil ? Set(currentNode?.outputs ?? []) : []
+        let shown = writes.first { outputs.contains(values[$0].name) } ?? writes.first
+        recipes.append(
+            StepRecipe(
+                label: label, op: op ?? currentNode?.opType ?? "step", shape: shown.map { values[$0].shape } ?? [],
+                reads: reads, writes: writes, make: make))
     }
 }
 
@@ -227,6 +242,8 @@ extension PlanBuilder {
                     "\(node.opType) on values computed at run time is not supported; only on values known once the input shapes are (shape arithmetic)"
             )
         }
+        currentNode = node
+        defer { currentNode = nil }
         try lowering.lower(node, self)
     }
 }
