@@ -250,7 +250,10 @@ extension PlanBuilder {
 
 /// Layout conversions at graph edges and around the few ops that need C order.
 enum LayoutKernels {
-    /// [N, C, H, W] ↔ [N, H, W, C], parallel over images × rows.
+    /// [N, C, H, W] ↔ [N, H, W, C], parallel over images × rows. Each row walks one channel plane at a time with
+    /// unit stride on the plane side, and the 3-channel image input (every model's first step) interleaves the three
+    /// planes directly: one loop over the pixels with the direction and the channel count hoisted out of it (the
+    /// per-element form took 0.24 ms, 2% of EfficientNetV2-B0 at 224).
     static func convert(
         _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, shape: [Int], toNHWC: Bool, pool: WorkerPool?
     ) {
@@ -259,13 +262,31 @@ enum LayoutKernels {
         let body: (Range<Int>, Int) -> Void = { rows, _ in
             for row in rows {
                 let img = row / h
-                let y = row % h
-                for x in 0..<w {
-                    let p = y * w + x
+                let p = (row % h) * w
+                let planar = img * c * plane + p  // channel 0 of this row in [N, C, H, W]
+                let packed = (img * plane + p) * c  // this row in [N, H, W, C]
+                if toNHWC {
+                    let d = dst + packed
+                    if c == 3 {
+                        let s0 = src + planar
+                        let s1 = s0 + plane
+                        let s2 = s1 + plane
+                        for x in 0..<w {
+                            d[3 &* x] = s0[x]
+                            d[3 &* x &+ 1] = s1[x]
+                            d[3 &* x &+ 2] = s2[x]
+                        }
+                    } else {
+                        for ch in 0..<c {
+                            let s = src + planar + ch * plane
+                            for x in 0..<w { d[x &* c &+ ch] = s[x] }
+                        }
+                    }
+                } else {
+                    let s = src + packed
                     for ch in 0..<c {
-                        let nchw = (img * c + ch) * plane + p
-                        let nhwc = (img * plane + p) * c + ch
-                        if toNHWC { dst[nhwc] = src[nchw] } else { dst[nchw] = src[nhwc] }
+                        let d = dst + planar + ch * plane
+                        for x in 0..<w { d[x] = s[x &* c &+ ch] }
                     }
                 }
             }
