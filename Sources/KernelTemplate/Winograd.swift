@@ -92,7 +92,7 @@ enum WinogradKernel {
                 for k in 0..<4 {
                     if tileOrder {
                         dst[k] = output + (i * 4 + k) * outputStride
-                    } else if let p = pixel(w, tile: first + i, k: k) {
+                    } else if let p = pixel(w, tile: first + i, k: k, size: 2) {
                         dst[k] = output + p * outputStride
                         switch k {
                         case 0: pixels.0 = p
@@ -166,15 +166,17 @@ enum WinogradKernel {
         }
     }
 
-    /// `WinogradTiles.pixel`, inlined here (from KernelCore it was a call per tile position).
+    /// `WinogradTiles.pixel`, inlined here (from KernelCore it was a call per tile position): the output pixel of
+    /// position `k` of tile `tile` for `size`×`size` output tiles (2 here, 4 in `Winograd4Kernel`), or nil past the
+    /// image edge.
     @inline(__always)
-    static func pixel(_ w: WinogradTiles, tile: Int, k: Int) -> Int? {
+    static func pixel(_ w: WinogradTiles, tile: Int, k: Int, size: Int) -> Int? {
         let perImage = w.tilesH * w.tilesW
         let n = tile / perImage
         let ty = (tile % perImage) / w.tilesW
         let tx = tile % w.tilesW
-        let y = 2 * ty + k / 2
-        let x = 2 * tx + k % 2
+        let y = size * ty + k / size
+        let x = size * tx + k % size
         if y >= w.geometry.outHeight || x >= w.geometry.outWidth { return nil }
         return (n * w.geometry.outHeight + y) * w.geometry.outWidth + x
     }

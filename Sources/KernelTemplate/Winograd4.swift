@@ -167,7 +167,7 @@ enum Winograd4Kernel {
                             pixels[k] = 0
                             if a.tileOrder {
                                 dst[k] = output + (i * 16 + k) * outputStride
-                            } else if let p = pixel(w, tile: first + i, k: k) {
+                            } else if let p = WinogradKernel.pixel(w, tile: first + i, k: k, size: 4) {
                                 dst[k] = output + p * outputStride
                                 pixels[k] = p
                             } else {
@@ -266,19 +266,6 @@ enum Winograd4Kernel {
         var o3 = b + m5
         madd(&o3, d, U(repeating: 8))
         return (m0 + a + c, o1, o2, o3)
-    }
-
-    /// `WinogradTiles.pixel` for 4×4 tiles, inlined here (as `WinogradKernel.pixel`).
-    @inline(__always)
-    static func pixel(_ w: WinogradTiles, tile: Int, k: Int) -> Int? {
-        let perImage = w.tilesH * w.tilesW
-        let n = tile / perImage
-        let ty = (tile % perImage) / w.tilesW
-        let tx = tile % w.tilesW
-        let y = 4 * ty + k / 4
-        let x = 4 * tx + k % 4
-        if y >= w.geometry.outHeight || x >= w.geometry.outWidth { return nil }
-        return (n * w.geometry.outHeight + y) * w.geometry.outWidth + x
     }
 
     static func output(_ w: WinogradTiles, _ activation: KernelActivation, _ a: WinogradOutput) {
