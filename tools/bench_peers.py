@@ -124,8 +124,10 @@ SIMD_FLAGS = ["sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512cd", "av
 
 
 def cpu_info(path="/proc/cpuinfo"):
-    """The CPU as /proc/cpuinfo reports it: model name, vendor, family, model, the SIMD flags in SIMD_FLAGS."""
-    info = {"model": platform.processor() or "unknown CPU", "vendor": "", "family": "", "cpu_model": "", "flags": []}
+    """The CPU as /proc/cpuinfo reports it: model name, vendor, family, model, the SIMD flags in SIMD_FLAGS (which
+    key the machine's section), and every flag (`all_flags`, e.g. for `cpuid_fault`)."""
+    info = {"model": platform.processor() or "unknown CPU", "vendor": "", "family": "", "cpu_model": "", "flags": [],
+            "all_flags": set()}
     seen = set()
     try:
         with open(path) as f:
@@ -145,6 +147,7 @@ def cpu_info(path="/proc/cpuinfo"):
                 elif key in ("flags", "Features"):
                     have = set(value.split())
                     info["flags"] = [f for f in SIMD_FLAGS if f in have]
+                    info["all_flags"] = have
                 else:
                     continue
                 seen.add(key)
@@ -224,9 +227,8 @@ def main():
     isas = args.isa or [None]
     labels = [f"effnet {isa}" if isa else "effnet" for isa in isas]
 
-    flags = set(cpu_info()["flags"])
-    have_fault = "cpuid_fault" in open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else False
-    masked = "avx2" in isas and "avx512f" in flags and have_fault and not args.no_mask
+    flags = cpu_info()["all_flags"]
+    masked = "avx2" in isas and "avx512f" in flags and "cpuid_fault" in flags and not args.no_mask
     mask = mask_library(args.effnet) if masked else None
     if "avx2" in isas and "avx512f" in flags and not masked:
         print("note: the effnet avx2 column is compared with the peers' AVX-512 code "
