@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Where the GEMM reads the rows of A (one row per output pixel, channels contiguous).
 package enum GEMMRows {
     /// Row m starts at `base + m · stride` (a 1×1 convolution over a channels-last tensor, or a matrix).
@@ -41,7 +45,7 @@ package struct GEMMProblem {
 
 /// A K block of the GEMM: taps `tap ..< tap + taps`, channels `channel ..< channel + channels` of each.
 ///
-/// Blocking (32–48 KB L1d, 1–2 MB L2 per core): K is cut into blocks of at most `limit` (whole taps when a tap's
+/// Blocking (32–48 KB L1d, 0.5–2 MB L2 per core): K is cut into blocks of at most `limit` (whole taps when a tap's
 /// channels fit, else channel ranges of one tap), so that one micro-tile's rows of A (≤ rows·limit floats) stay in
 /// L1 while the panels of a group stream from L2.
 package struct KBlock: Sendable {
@@ -51,8 +55,21 @@ package struct KBlock: Sendable {
     package var channels: Int
 
     package static let limit = 512
-    /// Bytes of packed B per panel group: about a third of L2.
-    package static let l2Budget = 384 * 1024
+    /// Bytes of packed B per panel group, and of A's rows in the few-rows loop order: 3/8 of this core's L2, at most
+    /// 384 KB (the value tuned on Zen 4's 1 MB L2 and kept on larger ones). On Zen 3's 512 KB L2 that is 192 KB:
+    /// with 384 KB there the few-rows order left no room for the C rows being written, and the expand convolutions
+    /// of EfficientNetV2-S ran 1.4–1.55× slower (`effnet-kernel-bench gemm --match 1x1`, 128–256 KB all alike). The
+    /// size comes from the C library (`sysconf(_SC_LEVEL2_CACHE_SIZE)`, CPUID underneath); 1 MB when it reports none
+    /// or a value outside 128 KB…8 MB.
+    package static let l2Budget: Int = {
+        #if canImport(Glibc)
+            let reported = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
+        #else
+            let reported = 0
+        #endif
+        let l2 = reported >= 128 * 1024 && reported <= 8 << 20 ? reported : 1 << 20
+        return min(384 * 1024, l2 / 8 * 3)
+    }()
 
     package static func blocks(taps: Int, channels: Int, limit: Int = KBlock.limit) -> [KBlock] {
         if channels <= limit {
