@@ -244,6 +244,13 @@ func compare(_ got: Tensor, _ want: NCHWEvaluator.Value, atol: Double, rtol: Dou
         #expect(MBConvPipeline.applies(
             geometry: NHWCConvGeometry(batch: 2, inHeight: 131, inWidth: 127, inChannels: 16, outChannels: 16,
                 kernel: (3, 3), pads: [1, 1, 1, 1]), expanded: false, threads: 2))
+        // EfficientNetV2-S's 24×24×640 expansion: depth-first on one thread; on two, its four chunks would expand
+        // 6 of the 24 rows twice (1/4 > 1/8), so the block runs layer by layer.
+        let v2s = NHWCConvGeometry(
+            batch: 1, inHeight: 24, inWidth: 24, inChannels: 640, outChannels: 640, kernel: (3, 3), pads: [1, 1, 1, 1])
+        #expect(MBConvPipeline.recomputedFraction(v2s, threads: 2) == 0.25)
+        #expect(MBConvPipeline.applies(geometry: v2s, expanded: true, threads: 1))
+        #expect(!MBConvPipeline.applies(geometry: v2s, expanded: true, threads: 2))
         let graph = g.graph(input: "x", shape: shape.map { Dim.known($0) }, outputs: [a, b, c])
         var rng = SeededGenerator(seed: 5)
         let x = Tensor(shape: shape, floats: rng.floats(shape.reduce(1, *)))
