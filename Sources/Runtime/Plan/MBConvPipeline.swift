@@ -47,9 +47,10 @@ final class MBConvPipeline {
     ///
     /// Each chunk `run` hands to a worker starts with an empty buffer, so every chunk boundary inside an image
     /// expands the depthwise window's overlap (kernel height − stride rows) again. With two threads (four chunks)
-    /// on EfficientNetV2-S's 24-row stages that is 6 extra rows of 24, and the blocks ran 10–15% slower than layer
-    /// by layer; on the 112- and 56-row stages of EfficientNet-B0 and Lite0 it is 3–5% and depth-first wins. So the
-    /// recomputed rows must stay within 1/8 of the expanded rows (`recomputedFraction`).
+    /// on EfficientNetV2-S's 24-row stages that is 6 extra rows of 24, and layer by layer took 12–16% less time
+    /// (Zen 3); on the 112- and 56-row 3×3 stages of EfficientNet-B0 and Lite0 it is 3–11% and depth-first wins or
+    /// ties, while their 56-row 5×5 stride-2 blocks (16%) were faster layer by layer. So the recomputed rows must
+    /// stay within 1/8 of the expanded rows (`recomputedFraction`).
     static func applies(geometry g: NHWCConvGeometry, expanded: Bool, threads: Int) -> Bool {
         let large = expanded ? g.inHeight * g.inWidth * g.inChannels : g.outHeight * g.outWidth * g.inChannels
         return g.dilationH == 1 && g.dilationW == 1 && large >= 256 * 1024
