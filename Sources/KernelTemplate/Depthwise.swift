@@ -69,7 +69,11 @@ enum DepthwiseKernel {
     /// Each output row is swept once per group of four channel blocks (64 channels): the group's k input rows then
     /// stay in L1 (5 rows × 28 pixels × 256 bytes = 35 KB), where sweeping all channels pixel by pixel read every
     /// tap of a 7×7×1152 or 14×14×672 map from L2. The SE sums still receive each channel's pixels in row order.
-    @inline(__always)
+    ///
+    /// Not inlined into `run(input:…)`: each activation's specialisation stays its own function (one call per range
+    /// of rows). Inlined, the seven copies made one function on which the SIL optimizer's COW-array pass alone spent
+    /// about 32 s per kernel family (KernelsScalar compiled in 70 s, 18 s without it).
+    @inline(never)
     private static func run<Op: PointwiseOp>(
         _ op: Op.Type, _ input: UnsafePointer<Float>, _ g: NHWCConvGeometry, _ w: DepthwiseWeights,
         _ output: UnsafeMutablePointer<Float>, _ seSums: UnsafeMutablePointer<Float>?, _ sumsPerRow: Bool,
