@@ -58,10 +58,10 @@ final class MBConvPipeline {
             && (!expanded || recomputedFraction(g, threads: threads) <= 1.0 / 8)
     }
 
-    /// The share of expanded rows `run` computes twice with `threads` workers: `parallelFor`'s chunks (two per
-    /// worker) minus one boundaries, each recomputing kernel height − stride input rows, over all input rows.
+    /// The share of expanded rows `run` computes twice with `threads` workers: `parallelFor`'s chunks minus one
+    /// boundaries, each recomputing kernel height − stride input rows, over all input rows.
     static func recomputedFraction(_ g: NHWCConvGeometry, threads: Int) -> Double {
-        let chunks = threads <= 1 ? 1 : min(g.batch * g.outHeight, threads * 2)
+        let chunks = WorkerPool.chunkCount(g.batch * g.outHeight, threads: threads)
         let overlap = max(0, g.kernelHeight - g.strideH)
         return Double((chunks - 1) * overlap) / Double(max(1, g.batch * g.inHeight))
     }

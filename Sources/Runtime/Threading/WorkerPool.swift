@@ -62,6 +62,12 @@ package final class WorkerPool: @unchecked Sendable {
         (count * worker / workers)..<(count * (worker + 1) / workers)
     }
 
+    /// How many chunks `parallelFor(count, chunksPerWorker:)` cuts `count` items into on `threads` workers (1 when it
+    /// runs inline): callers whose cost depends on the chunk boundaries (`MBConvPipeline`) plan with it.
+    package static func chunkCount(_ count: Int, threads: Int, chunksPerWorker: Int = 2) -> Int {
+        threads <= 1 || count <= 1 ? 1 : min(count, threads * max(1, chunksPerWorker))
+    }
+
     /// Runs `body(range, worker)` over chunks that tile `0..<count` and returns when all are done; `worker` is the
     /// index of the thread running the chunk (for per-worker scratch; a worker runs one chunk at a time). Runs
     /// inline when there is one worker or one item.
@@ -71,7 +77,7 @@ package final class WorkerPool: @unchecked Sendable {
             body(0..<count, 0)
             return
         }
-        let chunks = min(count, threadCount * max(1, chunksPerWorker))
+        let chunks = Self.chunkCount(count, threads: threadCount, chunksPerWorker: chunksPerWorker)
         withoutActuallyEscaping(body) { escapable in
             shared.dispatch(count: count, chunks: chunks, escapable)
         }
